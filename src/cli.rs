@@ -1,0 +1,98 @@
+//! The command line (clap derive). Each subcommand's doc comment is its `--help` text.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(name = "metrictree", version, about = "Metric trees with owners: why did my metric move, and whose branch moved it?")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TreeArgs {
+    /// The tree file (YAML), e.g. trees/handoff.yaml.
+    pub tree: PathBuf,
+    /// Read the sources' data files from this directory instead of the tree file's.
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate a tree file: syntax, references, cycles, owners, dimensions, and (unless
+    /// --no-data) the columns and SQL the tree uses against its data. Reports every problem.
+    Check {
+        #[command(flatten)]
+        tree: TreeArgs,
+        /// Do not open the data (skip column and SQL checks).
+        #[arg(long)]
+        no_data: bool,
+    },
+    /// Evaluate every node for one period (default: the latest complete one).
+    Eval {
+        #[command(flatten)]
+        tree: TreeArgs,
+        /// The period, in the tree's grain: 2026-W46, 2026-11 or 2026-11-16.
+        #[arg(long, value_name = "PERIOD")]
+        period: Option<String>,
+        /// Also show each node per segment of this dimension.
+        #[arg(long, value_name = "DIM")]
+        by: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Explain the root's change between a period and a baseline, branch by branch, with owners.
+    Why {
+        #[command(flatten)]
+        tree: TreeArgs,
+        /// The period to explain (default: the latest complete one).
+        #[arg(long, value_name = "PERIOD")]
+        period: Option<String>,
+        /// The period to compare with (default: the one before --period).
+        #[arg(long, value_name = "PERIOD")]
+        baseline: Option<String>,
+        /// Explain this node (a branch, for its owner) instead of the root.
+        #[arg(long, value_name = "NODE")]
+        node: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Print a JSON Schema: of tree files (default), or of `why`/`eval` JSON output.
+    Schema {
+        #[arg(value_enum, default_value_t = SchemaKind::Tree)]
+        kind: SchemaKind,
+    },
+    /// Generate a deterministic example dataset (conversations, handoffs, planted.json).
+    DemoData {
+        /// Output directory.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Conversations in all.
+        #[arg(long, default_value_t = 24_000)]
+        conversations: u64,
+        /// Number of ISO weeks, ending with the week that contains --end.
+        #[arg(long, default_value_t = 12)]
+        weeks: u32,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// The last day of the last complete week (fixed default, not the clock).
+        #[arg(long, default_value = "2026-11-15")]
+        end: chrono::NaiveDate,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaKind {
+    Tree,
+    Why,
+    Eval,
+}

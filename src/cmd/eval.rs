@@ -1,0 +1,42 @@
+//! `metrictree eval TREE [--period P] [--by DIM]`: node values for one period.
+
+use std::path::Path;
+
+use super::{Failure, Outcome, known_dimension, load, open_engine, resolve_period};
+use crate::cli::Format;
+use crate::report::style::Styles;
+
+pub fn run(path: &Path, data_dir: Option<&Path>, period: Option<&str>, by: Option<&str>, format: Format) -> Outcome {
+    let (g, report) = load(path)?;
+    if let Some(d) = by {
+        known_dimension(&g, d)?;
+        if !g.splittable[g.root].contains(d) {
+            eprintln!(
+                "warning: the root `{}` cannot be split by `{d}` (not every leaf maps it); nodes that can are shown per segment",
+                g.nodes[g.root].id
+            );
+        }
+    }
+    let engine = open_engine(&g, &report, data_dir)?;
+    let (p, _, complete) = resolve_period(&g, &engine, period)?;
+    let dims: Vec<String> = by.map(|d| vec![d.to_string()]).unwrap_or_default();
+    let e = crate::eval::evaluate(&g, &engine, &[p], &dims).map_err(|e| Failure::runtime(e.to_string()))?;
+    Ok(match format {
+        Format::Json => {
+            let j = crate::report::eval::json(&g, &e, complete, by);
+            serde_json::to_string_pretty(&j).map_err(anyhow::Error::from)? + "\n"
+        }
+        Format::Text => {
+            let st = Styles::for_stdout();
+            format!(
+                "{}{}{}  {} ({})\n\n{}",
+                st.bold,
+                g.spec.title.clone().unwrap_or_else(|| g.spec.name.clone()),
+                st.reset,
+                p.label(),
+                if complete { "complete" } else { "partial" },
+                crate::report::eval::text(&g, &e, by, &st)
+            )
+        }
+    })
+}

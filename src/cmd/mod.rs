@@ -1,0 +1,175 @@
+//! The subcommands: glue between the CLI and the library stages. Exit codes: 0 ok, 1 the tree
+//! is invalid, 2 a runtime problem (data, periods, undefined values, arguments).
+
+mod check;
+mod demo;
+mod eval;
+mod why;
+
+use std::path::Path;
+
+use crate::cli::{Cli, Command, SchemaKind};
+use crate::diag::Report;
+use crate::engine::Engine;
+use crate::graph::MetricGraph;
+use crate::report::style::Styles;
+
+/// A command's failure: what to print on stderr and the exit code.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn invalid(message: String) -> Failure {
+        Failure { code: 1, message }
+    }
+
+    pub fn runtime(message: impl Into<String>) -> Failure {
+        Failure { code: 2, message: format!("error: {}", message.into()) }
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Failure {
+        Failure::runtime(format!("{e:#}"))
+    }
+}
+
+pub type Outcome = Result<String, Failure>;
+
+pub const TREE_SCHEMA: &str = include_str!("../../schemas/tree.schema.json");
+pub const WHY_SCHEMA: &str = include_str!("../../schemas/why.schema.json");
+pub const EVAL_SCHEMA: &str = include_str!("../../schemas/eval.schema.json");
+
+/// Runs a parsed command line; returns stdout text, or a failure.
+pub fn run(cli: Cli) -> Outcome {
+    match cli.command {
+        Command::Check { tree, no_data } => check::run(&tree.tree, tree.data_dir.as_deref(), no_data),
+        Command::Eval { tree, period, by, format } => {
+            eval::run(&tree.tree, tree.data_dir.as_deref(), period.as_deref(), by.as_deref(), format)
+        }
+        Command::Why { tree, period, baseline, node, format } => why::run(
+            &tree.tree,
+            tree.data_dir.as_deref(),
+            period.as_deref(),
+            baseline.as_deref(),
+            node.as_deref(),
+            format,
+        ),
+        Command::Schema { kind } => Ok(match kind {
+            SchemaKind::Tree => TREE_SCHEMA,
+            SchemaKind::Why => WHY_SCHEMA,
+            SchemaKind::Eval => EVAL_SCHEMA,
+        }
+        .to_string()),
+        Command::DemoData { out, conversations, weeks, seed, end } => {
+            demo::run(&out, conversations, weeks, seed, end)
+        }
+    }
+}
+
+/// Reads and validates a tree file, printing nothing. Errors render all diagnostics.
+pub fn load(path: &Path) -> Result<(MetricGraph, Report), Failure> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Failure::runtime(format!("cannot read tree file `{}`: {e}", path.display()))
+    })?;
+    let mut report = Report::new(path, &text);
+    let (spec, diags) = crate::spec::parse(path, &text);
+    report.extend(diags);
+    let graph = match spec {
+        Some(spec) if !report.has_errors() => {
+            let (g, diags) = crate::graph::build(spec);
+            report.extend(diags);
+            g
+        }
+        _ => None,
+    };
+    report.sort();
+    match graph {
+        Some(g) if !report.has_errors() => Ok((g, report)),
+        _ => Err(Failure::invalid(render_failure(&report))),
+    }
+}
+
+/// Registers the data; any problem with it is an invalid-tree failure with diagnostics.
+pub fn open_engine(g: &MetricGraph, report: &Report, data_dir: Option<&Path>) -> Result<Engine, Failure> {
+    let (engine, diags) = Engine::open(g, data_dir);
+    let errors: Vec<_> = diags.into_iter().filter(|d| d.is_error()).collect();
+    if errors.is_empty() {
+        return Ok(engine);
+    }
+    let mut r = report.clone();
+    r.items.retain(|d| d.is_error());
+    r.extend(errors);
+    r.sort();
+    Err(Failure::invalid(render_failure(&r)))
+}
+
+fn render_failure(report: &Report) -> String {
+    let st = Styles::for_stderr();
+    let mut s = report.render(st.enabled());
+    s.push_str(&format!(
+        "{}: {} error(s) in {}; run `metrictree check {}` after fixing them",
+        if st.enabled() { "\x1b[1;31merror\x1b[0m" } else { "error" },
+        report.errors(),
+        report.path.display(),
+        report.path.display()
+    ));
+    s
+}
+
+/// The period asked for, or the latest complete one; warns on stderr about partial periods.
+pub fn resolve_period(
+    g: &MetricGraph,
+    engine: &Engine,
+    asked: Option<&str>,
+) -> Result<(crate::period::Period, crate::eval::DataExtent, bool), Failure> {
+    use crate::eval::Completeness;
+    let extent = crate::eval::data_extent(g, engine)
+        .map_err(|e| Failure::runtime(e.to_string()))?
+        .ok_or_else(|| Failure::runtime("the tree's sources hold no rows"))?;
+    let fmt = |t: chrono::NaiveDateTime| t.format("%Y-%m-%d %H:%M").to_string();
+    let period = match asked {
+        Some(label) => crate::period::Period::parse(label, g.spec.grain).map_err(|e| Failure::runtime(e.to_string()))?,
+        None => crate::eval::default_period(g, &extent).ok_or_else(|| {
+            Failure::runtime(format!(
+                "the data holds no complete {} yet (it runs from {} to {}, and the tree's maturity is {}h); pass --period to look at a partial one",
+                g.spec.grain.name(),
+                fmt(extent.first),
+                fmt(extent.last),
+                g.spec.maturity.num_hours()
+            ))
+        })?,
+    };
+    let completeness = extent.completeness(&period, g.spec.maturity);
+    match completeness {
+        Completeness::Complete => {}
+        Completeness::Partial => eprintln!(
+            "warning: {} is partial: the data ends {} and outcomes need {}h to mature after the period's end; its values may still move",
+            period.label(),
+            fmt(extent.last),
+            g.spec.maturity.num_hours()
+        ),
+        Completeness::Outside => eprintln!(
+            "warning: {} lies outside the data ({} to {})",
+            period.label(),
+            fmt(extent.first),
+            fmt(extent.last)
+        ),
+    }
+    Ok((period, extent, completeness == Completeness::Complete))
+}
+
+/// Checks `--by`/`--node` style names against the tree, with a suggestion.
+pub fn known_dimension(g: &MetricGraph, dim: &str) -> Result<(), Failure> {
+    if g.spec.dimensions.iter().any(|d| d.id == dim) {
+        return Ok(());
+    }
+    let ids = g.spec.dimensions.iter().map(|d| d.id.as_str());
+    Err(Failure::runtime(format!(
+        "unknown dimension `{dim}`: {}",
+        crate::diag::did_you_mean(dim, ids, "dimensions")
+    )))
+}

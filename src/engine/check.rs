@@ -1,0 +1,76 @@
+//! Checks the tree against the data's schema: time columns, dimension columns, and every
+//! measure's expression and filter (planned by the engine, not run). Each problem points at
+//! the tree file's text, with the closest column name when there is one.
+
+use datafusion::arrow::datatypes::Schema;
+
+use super::{Engine, is_time_type};
+use crate::diag::{Diagnostic, did_you_mean};
+use crate::graph::{Def, MetricGraph};
+use crate::spec::model::{Located, Source};
+
+fn unknown_column(what: &str, col: &Located<String>, s: &Source, schema: &Schema) -> Diagnostic {
+    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    Diagnostic::error("E031", format!("source `{}` has no column `{}` ({what})", s.id, col.value))
+        .at(col.pos)
+        .subject(format!("source `{}`", s.id))
+        .help(did_you_mean(&col.value, names.iter().copied(), "columns"))
+}
+
+pub(super) fn check_columns(s: &Source, schema: &Schema) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    match schema.field_with_name(&s.time.value) {
+        Err(_) => out.push(unknown_column("its time column", &s.time, s, schema)),
+        Ok(f) if !is_time_type(f.data_type()) => out.push(
+            Diagnostic::error(
+                "E031",
+                format!(
+                    "time column `{}` of source `{}` holds {}, not timestamps",
+                    s.time.value,
+                    s.id,
+                    f.data_type()
+                ),
+            )
+            .at(s.time.pos)
+            .help("write times as ISO 8601 (`2026-11-16 09:15:00` or `2026-11-16T09:15:00+01:00`), or cast in a SQL source"),
+        ),
+        Ok(_) => {}
+    }
+    for (dim, col) in &s.dimensions {
+        if schema.field_with_name(&col.value).is_err() {
+            out.push(unknown_column(&format!("mapped to dimension `{}`", dim.value), col, s, schema));
+        }
+    }
+    out
+}
+
+/// Plans `SELECT expr ... WHERE filter` for every measure and reports what does not plan.
+pub fn check_measures(engine: &Engine, graph: &MetricGraph) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for n in &graph.nodes {
+        let Def::Measure(m) = &n.def else { continue };
+        let s = &graph.spec.sources[m.source];
+        let Some(info) = &engine.info[m.source] else { continue };
+        let table = crate::sql::ident(&s.id);
+        for (what, part, sql) in [
+            ("expression", &m.expr, m.expr.as_ref().map(|e| format!("SELECT ({}) FROM {table} LIMIT 0", e.value))),
+            ("filter", &m.filter, m.filter.as_ref().map(|f| format!("SELECT 1 FROM {table} WHERE ({}) LIMIT 0", f.value))),
+        ] {
+            let (Some(part), Some(sql)) = (part, sql) else { continue };
+            if let Err(e) = engine.plan_only(&sql) {
+                let bare = crate::spec::parse::is_id(&part.value) && info.schema.field_with_name(&part.value).is_err();
+                let d = if bare {
+                    unknown_column(&format!("in the {what} of node `{}`", n.id), part, s, &info.schema)
+                } else {
+                    let msg = e.lines().next().unwrap_or(&e).to_string();
+                    let names: Vec<&str> = info.schema.fields().iter().map(|f| f.name().as_str()).collect();
+                    Diagnostic::error("E032", format!("the {what} of node `{}` does not work on source `{}`: {msg}", n.id, s.id))
+                        .at(part.pos)
+                        .help(format!("write a SQL {what} over the columns of `{}`: {}", s.id, names.join(", ")))
+                };
+                out.push(d.subject(format!("node `{}`", n.id)));
+            }
+        }
+    }
+    out
+}

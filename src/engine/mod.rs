@@ -1,0 +1,422 @@
+//! The embedded query engine: the only module that runs SQL (Apache DataFusion over files).
+//!
+//! Input: the graph (its sources) and an optional data directory. It registers every file
+//! source (CSV, Parquet, JSON lines) and every SQL source (as a view, in dependency order),
+//! detects how each time column relates to the tree's zone ([`TimeMode`]), checks that the
+//! columns the tree names exist, and runs the queries that `sql` renders, returning plain rows.
+
+mod check;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::NaiveDateTime;
+use datafusion::arrow::array::{Array, ArrayRef, AsArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Float64Type, Schema, TimeUnit};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::prelude::*;
+
+use crate::diag::Diagnostic;
+use crate::graph::MetricGraph;
+use crate::plan::TimeMode;
+use crate::spec::model::{FileFormat, Source, SourceKind};
+
+pub use check::check_measures;
+
+/// What the engine learned about one source.
+#[derive(Debug, Clone)]
+pub struct SourceInfo {
+    pub schema: Arc<Schema>,
+    pub time_mode: TimeMode,
+    /// The file read, for file sources.
+    pub file: Option<PathBuf>,
+}
+
+/// A query failure, with the SQL for debugging.
+#[derive(Debug, thiserror::Error)]
+#[error("query on source `{source_id}` failed: {message}")]
+pub struct QueryError {
+    pub source_id: String,
+    pub message: String,
+    pub sql: String,
+}
+
+pub struct Engine {
+    ctx: SessionContext,
+    rt: tokio::runtime::Runtime,
+    /// Per source (same order as the spec); `None` when it could not be registered.
+    pub info: Vec<Option<SourceInfo>>,
+}
+
+/// A result table as plain values.
+#[derive(Debug, Clone, Default)]
+pub struct Rows {
+    pub columns: Vec<String>,
+    data: Vec<ArrayRef>,
+    pub len: usize,
+}
+
+impl Rows {
+    fn col(&self, name: &str) -> Option<&ArrayRef> {
+        self.columns.iter().position(|c| c == name).map(|i| &self.data[i])
+    }
+
+    /// A numeric cell (`None` for NULL or a missing column).
+    pub fn f64(&self, name: &str, row: usize) -> Option<f64> {
+        let a = self.col(name)?;
+        if a.is_null(row) {
+            return None;
+        }
+        Some(a.as_primitive::<Float64Type>().value(row))
+    }
+
+    /// A text cell (`None` for NULL).
+    pub fn text(&self, name: &str, row: usize) -> Option<String> {
+        let a = self.col(name)?;
+        if a.is_null(row) {
+            return None;
+        }
+        Some(a.as_string::<i32>().value(row).to_string())
+    }
+
+    fn from_batches(batches: Vec<RecordBatch>) -> Result<Rows, String> {
+        let Some(first) = batches.first() else { return Ok(Rows::default()) };
+        let schema = first.schema();
+        let batch = datafusion::arrow::compute::concat_batches(&schema, &batches)
+            .map_err(|e| e.to_string())?;
+        let mut rows = Rows { len: batch.num_rows(), ..Rows::default() };
+        for (f, a) in schema.fields().iter().zip(batch.columns()) {
+            let target = match f.data_type() {
+                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => DataType::Utf8,
+                DataType::Timestamp(..) | DataType::Date32 | DataType::Date64 => DataType::Utf8,
+                _ => DataType::Float64,
+            };
+            let a = cast(a, &target).map_err(|e| e.to_string())?;
+            rows.columns.push(f.name().clone());
+            rows.data.push(a);
+        }
+        Ok(rows)
+    }
+}
+
+impl Engine {
+    /// Registers every source of the tree. Problems (missing files, bad SQL sources, time
+    /// columns that are not timestamps) come back as diagnostics; the engine is still usable
+    /// for the sources that registered.
+    pub fn open(graph: &MetricGraph, data_dir: Option<&Path>) -> (Engine, Vec<Diagnostic>) {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2))
+            .enable_all()
+            .build()
+            .expect("the tokio runtime starts");
+        let config = SessionConfig::new().with_information_schema(false);
+        let mut engine = Engine {
+            ctx: SessionContext::new_with_config(config),
+            rt,
+            info: vec![None; graph.spec.sources.len()],
+        };
+        let diags = engine.register_all(graph, data_dir);
+        (engine, diags)
+    }
+
+    fn register_all(&mut self, graph: &MetricGraph, data_dir: Option<&Path>) -> Vec<Diagnostic> {
+        let mut diags = Vec::new();
+        let base = match data_dir {
+            Some(d) => d.to_path_buf(),
+            None => graph.spec.path.parent().map(Path::to_path_buf).unwrap_or_default(),
+        };
+        let sources = &graph.spec.sources;
+        for (i, s) in sources.iter().enumerate() {
+            if let SourceKind::File { path, format, delimiter, has_header } = &s.kind {
+                let file = base.join(&path.value);
+                match self.register_file(s, &file, *format, *delimiter, *has_header) {
+                    Ok(info) => self.info[i] = Some(info),
+                    Err(d) => diags.push(d),
+                }
+            }
+        }
+        // SQL sources may refer to each other: register those whose inputs are ready, repeatedly.
+        let mut pending: Vec<usize> = (0..sources.len())
+            .filter(|&i| matches!(sources[i].kind, SourceKind::Sql { .. }))
+            .collect();
+        while !pending.is_empty() {
+            let before = pending.len();
+            let mut last_errors = Vec::new();
+            pending.retain(|&i| {
+                let SourceKind::Sql { query } = &sources[i].kind else { return false };
+                match self.register_sql(&sources[i], &query.value, sources) {
+                    Ok(info) => {
+                        self.info[i] = Some(info);
+                        false
+                    }
+                    Err(e) => {
+                        last_errors.push((i, e));
+                        true
+                    }
+                }
+            });
+            if pending.len() == before {
+                for (i, e) in last_errors {
+                    let s = &sources[i];
+                    let SourceKind::Sql { query } = &s.kind else { continue };
+                    let missing = sources
+                        .iter()
+                        .enumerate()
+                        .filter(|(j, o)| self.info[*j].is_none() && mentions(&query.value, &o.id))
+                        .map(|(_, o)| format!("`{}`", o.id))
+                        .collect::<Vec<_>>();
+                    let help = if missing.is_empty() {
+                        "fix the query; it runs in DataFusion's PostgreSQL-like SQL over the other sources by id".to_string()
+                    } else {
+                        format!(
+                            "it reads {}, which could not be registered (see the other errors, or a cycle between SQL sources)",
+                            missing.join(", ")
+                        )
+                    };
+                    diags.push(
+                        Diagnostic::error("E033", format!("SQL source `{}` does not run: {}", s.id, first_line(&e)))
+                            .at(query.pos)
+                            .subject(format!("source `{}`", s.id))
+                            .help(help),
+                    );
+                }
+                break;
+            }
+        }
+        for (i, s) in sources.iter().enumerate() {
+            if let Some(info) = &self.info[i] {
+                diags.extend(check::check_columns(s, &info.schema));
+            }
+        }
+        diags
+    }
+
+    fn register_file(
+        &mut self,
+        s: &Source,
+        file: &Path,
+        format: FileFormat,
+        delimiter: u8,
+        has_header: bool,
+    ) -> Result<SourceInfo, Diagnostic> {
+        let SourceKind::File { path, .. } = &s.kind else { unreachable!("file source") };
+        if !file.is_file() {
+            return Err(Diagnostic::error(
+                "E030",
+                format!("data file `{}` of source `{}` does not exist", file.display(), s.id),
+            )
+            .at(path.pos)
+            .help("paths are relative to the tree file; pass `--data-dir DIR` to read them from elsewhere"));
+        }
+        let name = file.to_string_lossy().to_string();
+        let ext = file.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
+        let res = self.rt.block_on(async {
+            match format {
+                FileFormat::Csv => {
+                    let opts = CsvReadOptions::new()
+                        .has_header(has_header)
+                        .delimiter(delimiter)
+                        .schema_infer_max_records(100_000)
+                        .file_extension(&ext);
+                    self.ctx.register_csv(&s.id, &name, opts).await
+                }
+                FileFormat::Parquet => {
+                    self.ctx
+                        .register_parquet(&s.id, &name, ParquetReadOptions::default().file_extension(&ext))
+                        .await
+                }
+                FileFormat::Json => {
+                    self.ctx
+                        .register_json(&s.id, &name, JsonReadOptions::default().file_extension(&ext))
+                        .await
+                }
+            }
+        });
+        if let Err(e) = res {
+            return Err(Diagnostic::error(
+                "E030",
+                format!("cannot read data file `{}` of source `{}`: {}", file.display(), s.id, first_line(&e.to_string())),
+            )
+            .at(path.pos)
+            .help("check that the file is valid CSV (with a header row), Parquet or JSON lines, and that `format:` matches"));
+        }
+        let schema = self.schema(&s.id).map_err(|e| {
+            Diagnostic::error("E030", format!("cannot read the schema of `{}`: {e}", file.display())).at(path.pos)
+        })?;
+        let time_mode = match schema.field_with_name(&s.time.value).map(|f| f.data_type().clone()) {
+            Ok(DataType::Timestamp(_, Some(_))) => TimeMode::Utc,
+            _ if matches!(format, FileFormat::Csv | FileFormat::Json) => {
+                if peek_has_offsets(file, &s.time.value, delimiter, format) { TimeMode::Utc } else { TimeMode::Local }
+            }
+            _ => TimeMode::Local,
+        };
+        Ok(SourceInfo { schema, time_mode, file: Some(file.to_path_buf()) })
+    }
+
+    fn register_sql(&mut self, s: &Source, query: &str, all: &[Source]) -> Result<SourceInfo, String> {
+        let view = self
+            .rt
+            .block_on(async { self.ctx.sql(query).await.map(|df| df.into_view()) })
+            .map_err(|e| e.to_string())?;
+        self.ctx.register_table(&s.id, view).map_err(|e| e.to_string())?;
+        let schema = self.schema(&s.id)?;
+        // The time column's frame: a zone-aware type is an instant; otherwise inherit from the
+        // sources the query reads (they agree in practice; the first one wins).
+        let time_mode = match schema.field_with_name(&s.time.value).map(|f| f.data_type().clone()) {
+            Ok(DataType::Timestamp(_, Some(_))) => TimeMode::Utc,
+            _ => all
+                .iter()
+                .enumerate()
+                .filter(|(_, o)| o.id != s.id && mentions(query, &o.id))
+                .find_map(|(j, _)| self.info[j].as_ref().map(|i| i.time_mode))
+                .unwrap_or(TimeMode::Local),
+        };
+        Ok(SourceInfo { schema, time_mode, file: None })
+    }
+
+    fn schema(&self, table: &str) -> Result<Arc<Schema>, String> {
+        self.rt
+            .block_on(async { self.ctx.table(table).await })
+            .map(|df| Arc::new(df.schema().as_arrow().clone()))
+            .map_err(|e| e.to_string())
+    }
+
+    /// Plans a query without running it (used to check filters and expressions).
+    pub fn plan_only(&self, sql: &str) -> Result<(), String> {
+        self.rt.block_on(async { self.ctx.sql(sql).await.map(|_| ()) }).map_err(|e| e.to_string())
+    }
+
+    /// Runs a query and returns its rows.
+    pub fn query(&self, source_id: &str, sql: &str) -> Result<Rows, QueryError> {
+        let err = |m: String| QueryError { source_id: source_id.to_string(), message: m, sql: sql.to_string() };
+        let batches = self
+            .rt
+            .block_on(async { self.ctx.sql(sql).await?.collect().await })
+            .map_err(|e| err(first_line(&e.to_string())))?;
+        Rows::from_batches(batches).map_err(err)
+    }
+
+    /// The first and last time in a source, in the frame of its time column, and its row count.
+    pub fn time_range(
+        &self,
+        source: &Source,
+    ) -> Result<Option<(NaiveDateTime, NaiveDateTime, u64)>, QueryError> {
+        let rows = self.query(&source.id, &crate::sql::time_range(&source.id, &source.time.value))?;
+        let parse = |s: Option<String>| s.and_then(|s| parse_timestamp(&s));
+        let n = rows.f64("n", 0).unwrap_or(0.0) as u64;
+        Ok(match (parse(rows.text("lo", 0)), parse(rows.text("hi", 0))) {
+            (Some(lo), Some(hi)) => Some((lo, hi, n)),
+            _ => None,
+        })
+    }
+}
+
+/// Parses the engine's text form of a timestamp or date (`2026-11-16T09:15:00`, `2026-11-16`).
+pub fn parse_timestamp(s: &str) -> Option<NaiveDateTime> {
+    let s = s.trim_end_matches('Z');
+    let s = s.split('+').next().unwrap_or(s);
+    NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
+        .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f"))
+        .ok()
+        .or_else(|| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)))
+}
+
+/// Whether `sql` mentions `word` as a whole identifier.
+fn mentions(sql: &str, word: &str) -> bool {
+    sql.match_indices(word).any(|(i, _)| {
+        let before = sql[..i].chars().next_back();
+        let after = sql[i + word.len()..].chars().next();
+        let boundary = |c: Option<char>| c.is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+        boundary(before) && boundary(after)
+    })
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or(s).to_string()
+}
+
+/// Looks at the first rows of a CSV or JSON-lines file: do the time column's values carry a
+/// UTC offset (`Z`, `+01:00`)? The engine converts such values to UTC, so they are instants.
+fn peek_has_offsets(file: &Path, column: &str, delimiter: u8, format: FileFormat) -> bool {
+    use std::io::{BufRead, BufReader};
+    let Ok(f) = std::fs::File::open(file) else { return false };
+    let mut lines = BufReader::new(f).lines().map_while(Result::ok);
+    let values: Vec<String> = match format {
+        FileFormat::Json => lines
+            .take(20)
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(&l).ok())
+            .filter_map(|v| v.get(column).and_then(|x| x.as_str()).map(str::to_string))
+            .collect(),
+        _ => {
+            let Some(header) = lines.next() else { return false };
+            let header = header.trim_start_matches('\u{feff}');
+            let Some(idx) = split_csv_line(header, delimiter as char).iter().position(|h| h == column) else {
+                return false;
+            };
+            lines.take(20).filter_map(|l| split_csv_line(&l, delimiter as char).get(idx).cloned()).collect()
+        }
+    };
+    values.iter().any(|v| has_offset(v.trim()))
+}
+
+fn has_offset(v: &str) -> bool {
+    if v.ends_with('Z') || v.ends_with('z') {
+        return true;
+    }
+    // ...T10:00:00+01:00 / +0100 / -05
+    let Some(tpos) = v.find(['T', ' ']) else { return false };
+    v[tpos..].contains('+') || v[tpos + 1..].contains('-')
+}
+
+/// Splits one CSV line, honouring double quotes.
+fn split_csv_line(line: &str, delim: char) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                cur.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            c if c == delim && !quoted => out.push(std::mem::take(&mut cur)),
+            c => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out
+}
+
+/// Whether a type can serve as a time column.
+pub fn is_time_type(t: &DataType) -> bool {
+    matches!(t, DataType::Timestamp(_, _) | DataType::Date32 | DataType::Date64)
+        || matches!(t, DataType::Time64(TimeUnit::Nanosecond))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_are_recognised() {
+        assert!(has_offset("2010-03-31T15:59:42+01:00"));
+        assert!(has_offset("2026-11-16T09:15:00Z"));
+        assert!(has_offset("2026-11-16 09:15:00-05:00"));
+        assert!(!has_offset("2026-11-16 09:15:00"));
+        assert!(!has_offset("2026-11-16T09:15:00"));
+    }
+
+    #[test]
+    fn csv_split_honours_quotes() {
+        assert_eq!(split_csv_line(r#"a,"b,c",d"#, ','), vec!["a", "b,c", "d"]);
+    }
+
+    #[test]
+    fn word_mentions() {
+        assert!(mentions("SELECT * FROM handoffs h", "handoffs"));
+        assert!(!mentions("SELECT * FROM handoffs_raw", "handoffs"));
+    }
+}

@@ -1,0 +1,20 @@
+//! metrictree: metric trees with owners.
+//!
+//! Data flow: [`spec`] (YAML → typed spec) → [`graph`] (resolved, validated DAG) →
+//! [`plan`] (one aggregate query per source) → [`sql`] (SQL text) → [`engine`] (DataFusion
+//! over files) → [`eval`] (node values per period and segment) → [`attribution`] (exact
+//! split of a change) → [`report`] (text and JSON). See `docs/ARCHITECTURE.md`.
+
+pub mod diag;
+pub mod graph;
+pub mod period;
+pub mod spec;
+pub mod engine;
+pub mod plan;
+pub mod sql;
+pub mod eval;
+pub mod attribution;
+pub mod report;
+pub mod cli;
+pub mod cmd;
+pub mod demo;

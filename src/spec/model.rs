@@ -1,0 +1,198 @@
+//! The typed tree spec: what a tree file says, with the position of everything a later
+//! stage may need to point at.
+//!
+//! Built by `spec::parse` from the YAML node tree. Names are not resolved here (a formula's
+//! references are still names); `graph::build` resolves and validates them. Keep this file
+//! in step with `docs/tree-format.md` and `schemas/tree.schema.json`.
+
+use std::path::PathBuf;
+
+use chrono::TimeDelta;
+use chrono_tz::Tz;
+
+use crate::diag::Pos;
+use crate::period::Grain;
+use crate::spec::formula::Expr;
+
+/// A value and where it was written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Located<T> {
+    pub value: T,
+    pub pos: Pos,
+}
+
+impl<T> Located<T> {
+    pub fn new(value: T, pos: Pos) -> Located<T> {
+        Located { value, pos }
+    }
+}
+
+/// A whole tree file.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// The tree file's path, as given.
+    pub path: PathBuf,
+    pub name: String,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub root: Located<String>,
+    pub companions: Vec<Located<String>>,
+    pub grain: Grain,
+    pub timezone: Tz,
+    /// How old a period's end must be before the period counts as complete.
+    pub maturity: TimeDelta,
+    pub owners: Vec<Owner>,
+    pub dimensions: Vec<Dimension>,
+    pub sources: Vec<Source>,
+    pub nodes: Vec<NodeSpec>,
+}
+
+/// A team that owns nodes, and how to reach it (used by reports and delivery).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Owner {
+    pub id: String,
+    #[serde(skip)]
+    pub pos: Pos,
+    pub name: String,
+    pub email: Option<String>,
+    pub slack: Option<String>,
+    pub webhook: Option<String>,
+}
+
+/// A named segment dimension (channel, team, ...), mapped to columns per source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dimension {
+    pub id: String,
+    pub pos: Pos,
+    pub label: String,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileFormat {
+    Csv,
+    Parquet,
+    Json,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SourceKind {
+    /// A data file, relative to the tree file (or to `--data-dir`).
+    File { path: Located<PathBuf>, format: FileFormat, delimiter: u8, has_header: bool },
+    /// A SQL query over other sources of this tree.
+    Sql { query: Located<String> },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Source {
+    pub id: String,
+    pub pos: Pos,
+    pub kind: SourceKind,
+    /// The column that places a row in a period (for cohorts: the conversation's creation).
+    pub time: Located<String>,
+    /// Dimension id → column in this source.
+    pub dimensions: Vec<(Located<String>, Located<String>)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    Count,
+    Number,
+    Percent,
+    Ratio,
+    Seconds,
+    Hours,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    HigherIsBetter,
+    LowerIsBetter,
+    Neutral,
+}
+
+/// How a formula node splits its change among its inputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// Sums: coefficient; products: Shapley closed form; ratios: Aumann–Shapley;
+    /// other formulas: Shapley over distinct inputs.
+    Auto,
+    Shapley,
+    AumannShapley,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Agg {
+    Count,
+    CountDistinct,
+    Sum,
+    Mean,
+    Min,
+    Max,
+}
+
+impl Agg {
+    pub const ALL: [(&'static str, Agg); 6] = [
+        ("count", Agg::Count),
+        ("count_distinct", Agg::CountDistinct),
+        ("sum", Agg::Sum),
+        ("mean", Agg::Mean),
+        ("min", Agg::Min),
+        ("max", Agg::Max),
+    ];
+
+    pub fn name(self) -> &'static str {
+        Agg::ALL.iter().find(|(_, a)| *a == self).map(|(n, _)| *n).unwrap_or("count")
+    }
+}
+
+/// A leaf: an aggregate over one source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measure {
+    pub source: Located<String>,
+    pub agg: Agg,
+    /// SQL value expression (a column name in the simplest case); `count` may omit it.
+    pub expr: Option<Located<String>>,
+    /// SQL boolean filter.
+    pub filter: Option<Located<String>>,
+}
+
+/// A formula node, whichever way it was written (`formula`, `sum`, `ratio`, ...).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Formula {
+    /// Which key it was written with, for messages and output.
+    pub written_as: &'static str,
+    pub expr: Expr,
+    /// Where the formula text starts in the file, to place carets under references.
+    pub pos: Pos,
+    /// For `formula:` text: per reference offset → position in the file.
+    pub ref_positions: Vec<Pos>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum NodeKind {
+    Measure(Measure),
+    Formula(Formula),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeSpec {
+    pub id: String,
+    pub pos: Pos,
+    pub label: String,
+    pub description: Option<String>,
+    pub unit: Unit,
+    pub owner: Option<Located<String>>,
+    pub direction: Direction,
+    pub target: Option<f64>,
+    pub method: Method,
+    /// For ratios: the value to use when the denominator is zero, instead of "undefined".
+    pub on_zero: Option<f64>,
+    /// Dimensions this node is reported by; every leaf under it must map each of them.
+    pub dimensions: Vec<Located<String>>,
+    pub kind: NodeKind,
+}

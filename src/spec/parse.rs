@@ -1,0 +1,767 @@
+//! Builds the typed [`Spec`] from a tree file, collecting every problem on the way.
+//!
+//! Input: the file's path and text. Output: `Some(Spec)` when the file has the right shape
+//! (names are not resolved yet), plus diagnostics: YAML syntax errors, unknown keys (with
+//! suggestions), wrong value kinds, bad formulas (with the caret under the character),
+//! bad time zones or grains. Whatever can still be read after a problem is read, so that one
+//! run of `check` shows everything.
+
+use std::path::{Path, PathBuf};
+
+use chrono::TimeDelta;
+
+use crate::diag::{Diagnostic, Pos, did_you_mean};
+use crate::period::Grain;
+use crate::spec::formula::{self, Expr};
+use crate::spec::model::*;
+use crate::spec::yaml::{self, Key, Node, Value};
+
+const TOP_KEYS: &[&str] = &[
+    "version",
+    "name",
+    "title",
+    "description",
+    "root",
+    "companions",
+    "grain",
+    "timezone",
+    "maturity",
+    "owners",
+    "dimensions",
+    "sources",
+    "nodes",
+];
+const OWNER_KEYS: &[&str] = &["name", "email", "slack", "webhook", "description"];
+const DIMENSION_KEYS: &[&str] = &["label", "description"];
+const SOURCE_KEYS: &[&str] =
+    &["file", "format", "sql", "time", "dimensions", "description", "delimiter", "header"];
+const NODE_KEYS: &[&str] = &[
+    "label",
+    "description",
+    "unit",
+    "owner",
+    "direction",
+    "target",
+    "method",
+    "on_zero",
+    "dimensions",
+    "measure",
+    "formula",
+    "sum",
+    "difference",
+    "product",
+    "ratio",
+];
+const DEFINITION_KEYS: &[&str] = &["measure", "formula", "sum", "difference", "product", "ratio"];
+const MEASURE_KEYS: &[&str] = &["source", "agg", "expr", "filter"];
+const RATIO_KEYS: &[&str] = &["numerator", "denominator"];
+
+/// Reads a tree file. Returns the spec (if its shape allows) and all diagnostics.
+pub fn parse(path: &Path, text: &str) -> (Option<Spec>, Vec<Diagnostic>) {
+    let mut p = SpecParser { text, diags: Vec::new() };
+    let root = match yaml::parse(text) {
+        Ok(n) => n,
+        Err(e) => {
+            let dup = e.message.to_lowercase().contains("duplicate");
+            let d = if dup {
+                Diagnostic::error("E002", format!("duplicate id: {}", e.message)).help(
+                    "each owner, dimension, source and node id must appear once; rename or merge one",
+                )
+            } else {
+                Diagnostic::error("E001", format!("YAML syntax error: {}", e.message))
+                    .help("fix the YAML syntax (indentation, quotes, colons) at this place")
+            };
+            p.diags.push(d.at_opt(e.pos));
+            // For a duplicate key, read the rest (first definition wins) to report other problems.
+            if !dup {
+                return (None, p.diags);
+            }
+            let mut opts = yaml::options();
+            opts.duplicate_keys = serde_saphyr::options::DuplicateKeyPolicy::FirstWins;
+            match yaml::parse_with(text, opts) {
+                Ok(n) => n,
+                Err(_) => return (None, p.diags),
+            }
+        }
+    };
+    let spec = p.spec(path, &root);
+    (spec, p.diags)
+}
+
+struct SpecParser<'a> {
+    text: &'a str,
+    diags: Vec<Diagnostic>,
+}
+
+/// A mapping being read: remembers which keys were used, to report the unknown ones.
+struct MapReader<'n> {
+    entries: &'n [(Key, Node)],
+    pos: Pos,
+    allowed: &'static [&'static str],
+    context: String,
+}
+
+impl<'n> MapReader<'n> {
+    fn get(&self, key: &str) -> Option<&'n Node> {
+        self.entries.iter().find(|(k, _)| k.name == key).map(|(_, v)| v)
+    }
+
+    fn key_pos(&self, key: &str) -> Option<Pos> {
+        self.entries.iter().find(|(k, _)| k.name == key).map(|(k, _)| k.pos)
+    }
+}
+
+impl<'a> SpecParser<'a> {
+    fn map<'n>(
+        &mut self,
+        node: &'n Node,
+        allowed: &'static [&'static str],
+        context: &str,
+    ) -> Option<MapReader<'n>> {
+        match &node.value {
+            Value::Map(entries) => {
+                for (k, _) in entries {
+                    if !allowed.contains(&k.name.as_str()) {
+                        self.diags.push(
+                            Diagnostic::error("E003", format!("unknown key `{}` in {context}", k.name))
+                                .at(Pos::new(k.pos.line, k.pos.col, k.name.chars().count() as u32))
+                                .help(did_you_mean(&k.name, allowed.iter().copied(), "keys")),
+                        );
+                    }
+                }
+                Some(MapReader { entries, pos: node.pos, allowed, context: context.to_string() })
+            }
+            Value::Null => Some(MapReader {
+                entries: &[],
+                pos: node.pos,
+                allowed,
+                context: context.to_string(),
+            }),
+            other => {
+                self.diags.push(
+                    Diagnostic::error(
+                        "E004",
+                        format!("{context} must be a mapping, found {}", other.kind()),
+                    )
+                    .at(node.pos)
+                    .help(format!("write `key: value` lines; allowed keys: {}", allowed.join(", "))),
+                );
+                None
+            }
+        }
+    }
+
+    fn wrong_kind(&mut self, node: &Node, what: &str, expected: &str, help: &str) {
+        self.diags.push(
+            Diagnostic::error(
+                "E004",
+                format!("{what} must be {expected}, found {}", node.value.kind()),
+            )
+            .at(node.pos)
+            .help(help.to_string()),
+        );
+    }
+
+    fn required<'n>(&mut self, m: &MapReader<'n>, key: &str, help: &str) -> Option<&'n Node> {
+        debug_assert!(m.allowed.contains(&key));
+        let n = m.get(key);
+        if n.is_none() {
+            self.diags.push(
+                Diagnostic::error("E005", format!("{} needs `{key}`", m.context))
+                    .at(m.pos)
+                    .help(help.to_string()),
+            );
+        }
+        n
+    }
+
+    fn text(&mut self, node: &Node, what: &str) -> Option<Located<String>> {
+        match &node.value {
+            Value::Str(_) | Value::Int(_) | Value::Float(_) | Value::Bool(_) => {
+                let s = node.as_text().unwrap_or_default();
+                Some(Located::new(s, self.value_pos(node)))
+            }
+            _ => {
+                self.wrong_kind(node, what, "text", "write it on the same line after the colon");
+                None
+            }
+        }
+    }
+
+    fn opt_text(&mut self, m: &MapReader, key: &str) -> Option<Located<String>> {
+        let n = m.get(key)?;
+        if matches!(n.value, Value::Null) {
+            return None;
+        }
+        self.text(n, &format!("`{key}` in {}", m.context))
+    }
+
+    /// The position of a scalar's *content*: skips an opening quote, and underlines its text.
+    fn value_pos(&self, node: &Node) -> Pos {
+        let line = self.text.lines().nth(node.pos.line.saturating_sub(1) as usize).unwrap_or("");
+        let at: Vec<char> = line.chars().skip(node.pos.col.saturating_sub(1) as usize).collect();
+        let quoted = matches!(at.first(), Some('"') | Some('\''));
+        let len = node.as_text().map(|s| s.lines().next().unwrap_or("").chars().count()).unwrap_or(1);
+        if quoted {
+            Pos::new(node.pos.line, node.pos.col + 1, len as u32)
+        } else if matches!(at.first(), Some('|') | Some('>')) {
+            // Block scalar: content starts on the next line; point at the indicator.
+            Pos::new(node.pos.line, node.pos.col, 1)
+        } else {
+            Pos::new(node.pos.line, node.pos.col, len as u32)
+        }
+    }
+
+    fn choice<T: Copy>(
+        &mut self,
+        m: &MapReader,
+        key: &str,
+        options: &[(&str, T)],
+        default: T,
+    ) -> T {
+        let Some(n) = m.get(key) else { return default };
+        let Some(s) = self.text(n, &format!("`{key}` in {}", m.context)) else { return default };
+        match options.iter().find(|(name, _)| *name == s.value) {
+            Some((_, v)) => *v,
+            None => {
+                let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
+                self.diags.push(
+                    Diagnostic::error("E006", format!("`{}` is not a valid {key}", s.value))
+                        .at(s.pos)
+                        .help(format!(
+                            "{} (one of: {})",
+                            did_you_mean(&s.value, names.iter().copied(), "values"),
+                            names.join(", ")
+                        )),
+                );
+                default
+            }
+        }
+    }
+
+    fn number(&mut self, m: &MapReader, key: &str) -> Option<f64> {
+        let n = m.get(key)?;
+        match n.as_f64() {
+            Some(v) => Some(v),
+            None => {
+                self.wrong_kind(n, &format!("`{key}` in {}", m.context), "a number", "write e.g. 0.25");
+                None
+            }
+        }
+    }
+
+    fn id_map<'n>(&mut self, node: Option<&'n Node>, what: &str) -> Vec<(&'n Key, &'n Node)> {
+        let Some(node) = node else { return Vec::new() };
+        match &node.value {
+            Value::Map(entries) => entries
+                .iter()
+                .filter(|(k, _)| {
+                    let ok = is_id(&k.name);
+                    if !ok {
+                        self.diags.push(
+                            Diagnostic::error("E007", format!("`{}` is not a valid {what} id", k.name))
+                                .at(Pos::new(k.pos.line, k.pos.col, k.name.chars().count() as u32))
+                                .help("ids are letters, digits and `_`, starting with a letter, e.g. `routing_rate`"),
+                        );
+                    }
+                    ok
+                })
+                .map(|(k, v)| (k, v))
+                .collect(),
+            Value::Null => Vec::new(),
+            _ => {
+                self.wrong_kind(
+                    node,
+                    &format!("`{what}s`"),
+                    "a mapping of ids",
+                    &format!("write one `{what}_id:` entry per {what}"),
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    fn spec(&mut self, path: &Path, root: &Node) -> Option<Spec> {
+        let top = self.map(root, TOP_KEYS, "the tree file")?;
+        if let Some(v) = top.get("version")
+            && v.as_f64() != Some(1.0)
+        {
+            self.diags.push(
+                Diagnostic::error("E006", "unsupported tree format version")
+                    .at(v.pos)
+                    .help("this metrictree reads `version: 1`"),
+            );
+        }
+        let name = self.opt_text(&top, "name").map(|l| l.value).unwrap_or_else(|| {
+            path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+        });
+        let title = self.opt_text(&top, "title").map(|l| l.value);
+        let description = self.opt_text(&top, "description").map(|l| l.value);
+        let root_id = self
+            .required(&top, "root", "name the node this tree explains, e.g. `root: handoff_rate`")
+            .and_then(|n| self.text(n, "`root`"));
+        let companions = match top.get("companions") {
+            Some(n) => self.id_list(n, "`companions`"),
+            None => Vec::new(),
+        };
+        let grain = self.choice(
+            &top,
+            "grain",
+            &[("day", Grain::Day), ("week", Grain::Week), ("month", Grain::Month)],
+            Grain::Week,
+        );
+        let timezone = match top.get("timezone") {
+            None => chrono_tz::UTC,
+            Some(n) => match self.text(n, "`timezone`") {
+                Some(t) => match t.value.parse::<chrono_tz::Tz>() {
+                    Ok(tz) => tz,
+                    Err(_) => {
+                        let names = chrono_tz::TZ_VARIANTS.iter().map(|z| z.name());
+                        self.diags.push(
+                            Diagnostic::error("E006", format!("unknown time zone `{}`", t.value))
+                                .at(t.pos)
+                                .help(format!(
+                                    "use an IANA zone name such as `Europe/Berlin` or `UTC`; {}",
+                                    did_you_mean(&t.value, names, "zones")
+                                )),
+                        );
+                        chrono_tz::UTC
+                    }
+                },
+                None => chrono_tz::UTC,
+            },
+        };
+        let maturity = match top.get("maturity") {
+            None => TimeDelta::zero(),
+            Some(n) => match self.text(n, "`maturity`") {
+                Some(t) => parse_duration(&t.value).unwrap_or_else(|| {
+                    self.diags.push(
+                        Diagnostic::error("E006", format!("`{}` is not a duration", t.value))
+                            .at(t.pos)
+                            .help("write a number of days or hours, e.g. `3d`, `36h` or `0d`"),
+                    );
+                    TimeDelta::zero()
+                }),
+                None => TimeDelta::zero(),
+            },
+        };
+
+        let owners = self.id_map(top.get("owners"), "owner");
+        let owners = owners.into_iter().filter_map(|(k, v)| self.owner(k, v)).collect();
+        let dims = self.id_map(top.get("dimensions"), "dimension");
+        let dimensions = dims.into_iter().filter_map(|(k, v)| self.dimension(k, v)).collect();
+        let srcs = self.id_map(top.get("sources"), "source");
+        let sources = srcs.into_iter().filter_map(|(k, v)| self.source(k, v)).collect();
+        let nodes_node =
+            self.required(&top, "nodes", "declare the tree's measures and formulas under `nodes:`");
+        let node_entries = self.id_map(nodes_node, "node");
+        let nodes: Vec<NodeSpec> =
+            node_entries.into_iter().filter_map(|(k, v)| self.node(k, v)).collect();
+
+        Some(Spec {
+            path: path.to_path_buf(),
+            name,
+            title,
+            description,
+            root: root_id?,
+            companions,
+            grain,
+            timezone,
+            maturity,
+            owners,
+            dimensions,
+            sources,
+            nodes,
+        })
+    }
+
+    fn id_list(&mut self, node: &Node, what: &str) -> Vec<Located<String>> {
+        match &node.value {
+            Value::Seq(items) => items.iter().filter_map(|i| self.text(i, what)).collect(),
+            Value::Null => Vec::new(),
+            Value::Str(_) => self.text(node, what).into_iter().collect(),
+            _ => {
+                self.wrong_kind(node, what, "a list of node ids", "write `[a, b]` or one `- id` per line");
+                Vec::new()
+            }
+        }
+    }
+
+    fn owner(&mut self, key: &Key, node: &Node) -> Option<Owner> {
+        let m = self.map(node, OWNER_KEYS, &format!("owner `{}`", key.name))?;
+        let get = |p: &mut Self, k: &str| p.opt_text(&m, k).map(|l| l.value);
+        let name = get(self, "name").unwrap_or_else(|| key.name.clone());
+        let email = get(self, "email");
+        let slack = get(self, "slack");
+        let webhook = get(self, "webhook");
+        let _ = get(self, "description");
+        if let Some(e) = &email
+            && !e.contains('@')
+            && let Some(p) = m.get("email")
+        {
+            self.diags.push(
+                Diagnostic::error("E006", format!("`{e}` is not an e-mail address"))
+                    .at(self.value_pos(p))
+                    .subject(format!("owner `{}`", key.name))
+                    .help("write an address such as `support-ops@example.com`"),
+            );
+        }
+        Some(Owner { id: key.name.clone(), pos: key.pos, name, email, slack, webhook })
+    }
+
+    fn dimension(&mut self, key: &Key, node: &Node) -> Option<Dimension> {
+        let m = self.map(node, DIMENSION_KEYS, &format!("dimension `{}`", key.name))?;
+        let label = self.opt_text(&m, "label").map(|l| l.value).unwrap_or_else(|| key.name.clone());
+        let description = self.opt_text(&m, "description").map(|l| l.value);
+        Some(Dimension { id: key.name.clone(), pos: key.pos, label, description })
+    }
+
+    fn source(&mut self, key: &Key, node: &Node) -> Option<Source> {
+        let ctx = format!("source `{}`", key.name);
+        let m = self.map(node, SOURCE_KEYS, &ctx)?;
+        let _ = self.opt_text(&m, "description");
+        let file = self.opt_text(&m, "file");
+        let sql = self.opt_text(&m, "sql");
+        let kind = match (file, sql) {
+            (Some(_), Some(_)) => {
+                self.diags.push(
+                    Diagnostic::error("E008", format!("{ctx} has both `file` and `sql`"))
+                        .at_opt(m.key_pos("sql"))
+                        .help("a source is either a data file or a SQL query over other sources; keep one"),
+                );
+                return None;
+            }
+            (None, None) => {
+                self.diags.push(
+                    Diagnostic::error("E005", format!("{ctx} needs `file` or `sql`"))
+                        .at(key.pos)
+                        .help("add `file: data/conversations.csv` (CSV, Parquet or JSON lines) or `sql: SELECT ... FROM other_source`"),
+                );
+                return None;
+            }
+            (Some(f), None) => {
+                let ext = Path::new(&f.value)
+                    .extension()
+                    .map(|e| e.to_string_lossy().to_lowercase())
+                    .unwrap_or_default();
+                let guessed = match ext.as_str() {
+                    "parquet" | "pq" => FileFormat::Parquet,
+                    "json" | "jsonl" | "ndjson" => FileFormat::Json,
+                    _ => FileFormat::Csv,
+                };
+                let format = self.choice(
+                    &m,
+                    "format",
+                    &[("csv", FileFormat::Csv), ("parquet", FileFormat::Parquet), ("json", FileFormat::Json)],
+                    guessed,
+                );
+                let delimiter = match self.opt_text(&m, "delimiter") {
+                    None => b',',
+                    Some(d) => {
+                        let s = if d.value == "\\t" || d.value == "tab" { "\t".to_string() } else { d.value.clone() };
+                        if s.len() == 1 {
+                            s.as_bytes()[0]
+                        } else {
+                            self.diags.push(
+                                Diagnostic::error("E006", format!("delimiter `{}` is not one character", d.value))
+                                    .at(d.pos)
+                                    .help("write `,`, `;`, `|` or `tab`"),
+                            );
+                            b','
+                        }
+                    }
+                };
+                let has_header = match m.get("header") {
+                    None => true,
+                    Some(n) => match n.value {
+                        Value::Bool(b) => b,
+                        _ => {
+                            self.wrong_kind(n, "`header`", "true or false", "write `header: false` when the file has no header row");
+                            true
+                        }
+                    },
+                };
+                SourceKind::File { path: Located::new(PathBuf::from(f.value), f.pos), format, delimiter, has_header }
+            }
+            (None, Some(q)) => SourceKind::Sql { query: q },
+        };
+        let time = self
+            .required(&m, "time", "name the column that places each row in a period, e.g. `time: created_at`")
+            .and_then(|n| self.text(n, &format!("`time` in {ctx}")));
+        let mut dimensions = Vec::new();
+        if let Some(d) = m.get("dimensions") {
+            match &d.value {
+                Value::Map(entries) => {
+                    for (k, v) in entries {
+                        if let Some(col) = self.text(v, &format!("dimension `{}` in {ctx}", k.name)) {
+                            let kp = Pos::new(k.pos.line, k.pos.col, k.name.chars().count() as u32);
+                            dimensions.push((Located::new(k.name.clone(), kp), col));
+                        }
+                    }
+                }
+                Value::Seq(items) => {
+                    // `[channel, team]`: dimension names equal to column names.
+                    for i in items {
+                        if let Some(t) = self.text(i, &format!("dimensions of {ctx}")) {
+                            dimensions.push((t.clone(), t));
+                        }
+                    }
+                }
+                Value::Null => {}
+                _ => self.wrong_kind(d, &format!("`dimensions` in {ctx}"), "a mapping", "write `dimension_id: column_name` lines"),
+            }
+        }
+        Some(Source { id: key.name.clone(), pos: key.pos, kind, time: time?, dimensions })
+    }
+
+    fn node(&mut self, key: &Key, node: &Node) -> Option<NodeSpec> {
+        let ctx = format!("node `{}`", key.name);
+        let m = self.map(node, NODE_KEYS, &ctx)?;
+        let label = self.opt_text(&m, "label").map(|l| l.value).unwrap_or_else(|| key.name.replace('_', " "));
+        let description = self.opt_text(&m, "description").map(|l| l.value);
+        let unit = self.choice(
+            &m,
+            "unit",
+            &[
+                ("count", Unit::Count),
+                ("number", Unit::Number),
+                ("percent", Unit::Percent),
+                ("ratio", Unit::Ratio),
+                ("seconds", Unit::Seconds),
+                ("hours", Unit::Hours),
+            ],
+            Unit::Number,
+        );
+        let owner = self.opt_text(&m, "owner");
+        let direction = self.choice(
+            &m,
+            "direction",
+            &[
+                ("higher_is_better", Direction::HigherIsBetter),
+                ("lower_is_better", Direction::LowerIsBetter),
+                ("neutral", Direction::Neutral),
+            ],
+            Direction::Neutral,
+        );
+        let target = self.number(&m, "target");
+        let method = self.choice(
+            &m,
+            "method",
+            &[("auto", Method::Auto), ("shapley", Method::Shapley), ("aumann_shapley", Method::AumannShapley)],
+            Method::Auto,
+        );
+        let on_zero = self.number(&m, "on_zero");
+        let dimensions = match m.get("dimensions") {
+            Some(n) => self.id_list(n, &format!("`dimensions` of {ctx}")),
+            None => Vec::new(),
+        };
+        let defs: Vec<&str> = DEFINITION_KEYS.iter().copied().filter(|k| m.get(k).is_some()).collect();
+        let kind = match defs.as_slice() {
+            [] => {
+                self.diags.push(
+                    Diagnostic::error("E005", format!("{ctx} has no definition"))
+                        .at(key.pos)
+                        .help("give it one of `measure`, `formula`, `sum`, `difference`, `product` or `ratio`"),
+                );
+                return None;
+            }
+            [one] => {
+                let def = m.get(one)?;
+                match *one {
+                    "measure" => NodeKind::Measure(self.measure(def, &key.name)?),
+                    other => NodeKind::Formula(self.formula(other, def, &key.name)?),
+                }
+            }
+            many => {
+                self.diags.push(
+                    Diagnostic::error("E008", format!("{ctx} has several definitions: {}", many.join(", ")))
+                        .at_opt(m.key_pos(many[1]))
+                        .help("a node is one measure or one formula; keep one definition"),
+                );
+                return None;
+            }
+        };
+        if on_zero.is_some() && !matches!(&kind, NodeKind::Formula(f) if matches!(f.expr, Expr::Div(..))) {
+            self.diags.push(
+                Diagnostic::error("E008", "`on_zero` only applies to ratios")
+                    .at_opt(m.key_pos("on_zero"))
+                    .subject(ctx.clone())
+                    .help("remove `on_zero`, or define the node as `ratio:` or a formula `a / b`"),
+            );
+        }
+        Some(NodeSpec {
+            id: key.name.clone(),
+            pos: Pos::new(key.pos.line, key.pos.col, key.name.chars().count() as u32),
+            label,
+            description,
+            unit,
+            owner,
+            direction,
+            target,
+            method,
+            on_zero,
+            dimensions,
+            kind,
+        })
+    }
+
+    fn measure(&mut self, def: &Node, id: &str) -> Option<Measure> {
+        let ctx = format!("the measure of node `{id}`");
+        let m = self.map(def, MEASURE_KEYS, &ctx)?;
+        let source = self
+            .required(&m, "source", "name the source to aggregate, e.g. `source: conversations`")
+            .and_then(|n| self.text(n, "`source`"));
+        let agg = self.choice(&m, "agg", &Agg::ALL, Agg::Count);
+        let agg_given = m.get("agg").is_some();
+        let expr = self.opt_text(&m, "expr");
+        let filter = self.opt_text(&m, "filter");
+        if !agg_given {
+            self.diags.push(
+                Diagnostic::error("E005", format!("{ctx} needs `agg`"))
+                    .at(m.pos)
+                    .help("add `agg:` with one of count, count_distinct, sum, mean, min, max"),
+            );
+        }
+        if expr.is_none() && !matches!(agg, Agg::Count) {
+            self.diags.push(
+                Diagnostic::error("E005", format!("`agg: {}` in {ctx} needs `expr`", agg.name()))
+                    .at_opt(m.key_pos("agg"))
+                    .help("add `expr:` with the column (or SQL expression) to aggregate"),
+            );
+            return None;
+        }
+        Some(Measure { source: source?, agg, expr, filter })
+    }
+
+    fn formula(&mut self, written_as: &str, def: &Node, id: &str) -> Option<Formula> {
+        let written_as: &'static str = DEFINITION_KEYS.iter().find(|k| **k == written_as).copied()?;
+        let ctx = format!("`{written_as}` of node `{id}`");
+        let reference = |p: &mut Self, n: &Node| -> Option<(Expr, Pos)> {
+            let t = p.text(n, &ctx)?;
+            if !is_id(&t.value) {
+                p.diags.push(
+                    Diagnostic::error("E007", format!("`{}` is not a node id", t.value))
+                        .at(t.pos)
+                        .help(format!("list node ids here; write arithmetic with `formula:` instead of `{written_as}:`")),
+                );
+                return None;
+            }
+            let len = t.value.chars().count();
+            Some((Expr::Ref { name: t.value, offset: 0, len, input: usize::MAX }, t.pos))
+        };
+        let list = |p: &mut Self, n: &Node, min: usize| -> Option<(Vec<Expr>, Vec<Pos>)> {
+            let Value::Seq(items) = &n.value else {
+                p.wrong_kind(n, &ctx, "a list of node ids", "write `[a, b]`");
+                return None;
+            };
+            if items.len() < min {
+                p.diags.push(
+                    Diagnostic::error("E008", format!("{ctx} needs at least {min} inputs"))
+                        .at(n.pos)
+                        .help("list the node ids it combines"),
+                );
+                return None;
+            }
+            let parts: Vec<(Expr, Pos)> = items.iter().filter_map(|i| reference(p, i)).collect();
+            (parts.len() == items.len()).then(|| parts.into_iter().unzip())
+        };
+        let (expr, ref_positions) = match written_as {
+            "formula" => {
+                let t = self.text(def, &ctx)?;
+                match formula::parse(&t.value) {
+                    Ok(e) => {
+                        let positions = e
+                            .refs()
+                            .iter()
+                            .map(|r| match r {
+                                Expr::Ref { offset, len, .. } => t.pos.shifted(*offset as u32, *len as u32),
+                                _ => t.pos,
+                            })
+                            .collect();
+                        (e, positions)
+                    }
+                    Err(e) => {
+                        let block = t.pos.len == 1 && t.value.chars().count() != 1;
+                        let pos = if block || t.value.contains('\n') {
+                            t.pos
+                        } else {
+                            t.pos.shifted(e.offset as u32, e.len as u32)
+                        };
+                        self.diags.push(
+                            Diagnostic::error("E009", format!("formula of node `{id}`: {}", e.message))
+                                .at(pos)
+                                .subject(format!("node `{id}`"))
+                                .help(e.help),
+                        );
+                        return None;
+                    }
+                }
+            }
+            "sum" => {
+                let (xs, ps) = list(self, def, 1)?;
+                (formula::flatten_add(xs), ps)
+            }
+            "product" => {
+                let (xs, ps) = list(self, def, 1)?;
+                (formula::flatten_mul(xs), ps)
+            }
+            "difference" => {
+                let (mut xs, ps) = list(self, def, 2)?;
+                if xs.len() != 2 {
+                    self.diags.push(
+                        Diagnostic::error("E008", format!("{ctx} takes exactly two inputs: [minuend, subtrahend]"))
+                            .at(def.pos)
+                            .help("for more terms use `formula: a - b - c`"),
+                    );
+                    return None;
+                }
+                let b = xs.pop()?;
+                let a = xs.pop()?;
+                (formula::flatten_add(vec![a, Expr::Neg(Box::new(b))]), ps)
+            }
+            "ratio" => {
+                let (num, den) = match &def.value {
+                    Value::Seq(items) if items.len() == 2 => (reference(self, &items[0])?, reference(self, &items[1])?),
+                    Value::Map(_) => {
+                        let rm = self.map(def, RATIO_KEYS, &ctx)?;
+                        let n = self.required(&rm, "numerator", "name the numerator node");
+                        let d = self.required(&rm, "denominator", "name the denominator node");
+                        let n = n.and_then(|n| reference(self, n));
+                        let d = d.and_then(|d| reference(self, d));
+                        (n?, d?)
+                    }
+                    _ => {
+                        self.wrong_kind(def, &ctx, "`{numerator: a, denominator: b}` or `[a, b]`", "name the numerator and the denominator nodes");
+                        return None;
+                    }
+                };
+                (Expr::Div(Box::new(num.0), Box::new(den.0)), vec![num.1, den.1])
+            }
+            _ => return None,
+        };
+        Some(Formula { written_as, expr, pos: def.pos, ref_positions })
+    }
+}
+
+/// `3d`, `36h`, `90m`, `0`, `2w` → a duration.
+pub fn parse_duration(s: &str) -> Option<TimeDelta> {
+    let s = s.trim();
+    if s == "0" {
+        return Some(TimeDelta::zero());
+    }
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit())?);
+    let n: i64 = num.parse().ok()?;
+    match unit.trim() {
+        "d" | "day" | "days" => TimeDelta::try_days(n),
+        "h" | "hour" | "hours" => TimeDelta::try_hours(n),
+        "m" | "min" | "minutes" => TimeDelta::try_minutes(n),
+        "w" | "week" | "weeks" => TimeDelta::try_weeks(n),
+        _ => None,
+    }
+}
+
+/// Ids: a letter, then letters, digits or `_`.
+pub fn is_id(s: &str) -> bool {
+    let mut cs = s.chars();
+    cs.next().is_some_and(|c| c.is_alphabetic()) && cs.all(|c| c.is_alphanumeric() || c == '_')
+}
