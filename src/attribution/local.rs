@@ -34,13 +34,11 @@ pub fn log_mean(a: f64, b: f64) -> Option<f64> {
     if a <= 0.0 || b <= 0.0 {
         return None;
     }
-    let r = b / a;
-    if (r - 1.0).abs() < 1e-6 {
-        // Series: L = a·(1 + u/2 − u²/12 + u³/24 ...) with u = r − 1; stable near r = 1.
-        let u = r - 1.0;
-        return Some(a * (1.0 + u / 2.0 - u * u / 12.0 + u * u * u / 24.0));
+    if a == b {
+        return Some(a);
     }
-    Some((b - a) / r.ln())
+    // ln(b/a) = ln_1p((b − a)/a), accurate also when b is close to a.
+    Some((b - a) / ((b - a) / a).ln_1p())
 }
 
 /// Average gradients mᵢ, one per distinct input (in the formula's input order).
@@ -158,11 +156,16 @@ mod tests {
     #[test]
     fn log_mean_is_continuous_near_equal_arguments() {
         let a = 1000.0;
-        let exact = |b: f64| (b - a) / (b / a).ln();
+        // Near a = b: the series L = a·(1 + u/2 − u²/12 + u³/24), u = b/a − 1.
         for b in [1000.001, 1000.0001, 999.9999] {
+            let u: f64 = b / a - 1.0;
+            let series = a * (1.0 + u / 2.0 - u * u / 12.0 + u * u * u / 24.0);
             let l = log_mean(a, b).unwrap();
-            assert!((l - exact(b)).abs() < 1e-9, "{b}: {l} vs {}", exact(b));
+            assert!((l - series).abs() < 1e-9, "{b}: {l} vs {series}");
         }
+        // Far apart: the plain formula is accurate.
+        let l = log_mean(1000.0, 1100.0).unwrap();
+        assert!((l - 100.0 / 1.1f64.ln()).abs() < 1e-9);
         assert_eq!(log_mean(5.0, 5.0), Some(5.0));
         assert_eq!(log_mean(-1.0, 2.0), None);
     }

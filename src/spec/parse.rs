@@ -64,7 +64,13 @@ pub fn parse(path: &Path, text: &str) -> (Option<Spec>, Vec<Diagnostic>) {
         Err(e) => {
             let dup = e.message.to_lowercase().contains("duplicate");
             let d = if dup {
-                Diagnostic::error("E002", format!("duplicate id: {}", e.message)).help(
+                let key = e
+                    .message
+                    .split("duplicate mapping key: ")
+                    .nth(1)
+                    .map(|k| k.split(',').next().unwrap_or(k).trim().to_string())
+                    .unwrap_or_default();
+                Diagnostic::error("E002", format!("duplicate id `{key}`: it is defined twice in the same mapping")).help(
                     "each owner, dimension, source and node id must appear once; rename or merge one",
                 )
             } else {

@@ -1,1 +1,11 @@
+//! metrictree's integration tests: one test binary, one module per feature. Tests drive the
+//! real binary (`util::mt`) or the library's public stages, on the bundled example, on
+//! fixtures written to temporary directories, and on `../shared/reference` cases.
 
+mod check;
+mod eval;
+mod property;
+mod reference;
+mod schema;
+mod util;
+mod why;

@@ -1,0 +1,184 @@
+//! `metrictree check`: every kind of malformed tree gets a located diagnostic with a fix.
+
+use crate::util::{TempDir, mt};
+
+const GOOD: &str = r#"version: 1
+root: rate
+owners:
+  ops: {name: Ops}
+dimensions:
+  channel: {label: Channel}
+sources:
+  conv:
+    file: conv.csv
+    time: created_at
+    dimensions: {channel: channel}
+nodes:
+  rate:
+    owner: ops
+    unit: percent
+    ratio: {numerator: moved, denominator: total}
+  moved:
+    measure: {source: conv, agg: count, filter: "moved"}
+  total:
+    measure: {source: conv, agg: count}
+"#;
+
+const CSV: &str = "id,created_at,channel,moved\n1,2026-11-02 10:00:00,chat,true\n2,2026-11-03 11:00:00,email,false\n";
+
+fn check(tree: &str) -> (TempDir, crate::util::Run) {
+    let d = TempDir::new("check");
+    d.write("conv.csv", CSV);
+    let p = d.write("tree.yaml", tree);
+    let r = mt(&["check", p.to_str().unwrap()]);
+    (d, r)
+}
+
+#[test]
+fn the_fixture_is_valid() {
+    let (_d, r) = check(GOOD);
+    r.ok();
+    assert!(r.stdout.contains("is valid"), "{}", r.stdout);
+}
+
+#[test]
+fn shipped_flagship_tree_is_valid_against_its_data() {
+    let r = mt(&["check", "trees/handoff.yaml"]);
+    r.ok();
+    assert!(!r.stderr.contains("warning"), "{}", r.stderr);
+}
+
+#[test]
+fn yaml_syntax_error_has_line_and_column() {
+    let (_d, r) = check("root: rate\nnodes:\n  rate: [a, b\n  x: 1\n");
+    r.fails_with(1).stderr_has("error[E001]: YAML syntax error").stderr_has("tree.yaml:");
+    assert!(r.stderr.contains("help: fix the YAML syntax"), "{}", r.stderr);
+}
+
+#[test]
+fn unknown_key_suggests_the_closest() {
+    let (_d, r) = check(&GOOD.replace("    unit: percent", "    unti: percent"));
+    r.fails_with(1)
+        .stderr_has("error[E003]: unknown key `unti` in node `rate`")
+        .stderr_has("tree.yaml:15:5")
+        .stderr_has("help: did you mean `unit`?");
+}
+
+#[test]
+fn unknown_node_reference_points_at_it_with_caret() {
+    let (_d, r) = check(&GOOD.replace("denominator: total}", "denominator: totl}"));
+    r.fails_with(1)
+        .stderr_has("error[E010]: unknown node `totl`")
+        .stderr_has("tree.yaml:16:44")
+        .stderr_has("help: did you mean `total`?");
+    assert!(r.stderr.contains("^^^^"), "{}", r.stderr);
+}
+
+#[test]
+fn unknown_source_owner_and_dimension() {
+    let tree = GOOD
+        .replace("{source: conv, agg: count}", "{source: convs, agg: count}")
+        .replace("    owner: ops", "    owner: opz")
+        .replace("dimensions: {channel: channel}", "dimensions: {chanel: channel}");
+    let (_d, r) = check(&tree);
+    r.fails_with(1)
+        .stderr_has("error[E011]: unknown source `convs`")
+        .stderr_has("did you mean `conv`?")
+        .stderr_has("error[E012]: unknown owner `opz`")
+        .stderr_has("did you mean `ops`?")
+        .stderr_has("error[E013]: unknown dimension `chanel` in source `conv`")
+        .stderr_has("did you mean `channel`?");
+    // All three reported in one run.
+    assert!(r.stderr.contains("3 error(s)"), "{}", r.stderr);
+}
+
+#[test]
+fn cycle_is_printed() {
+    let tree = GOOD.replace(
+        "  total:\n    measure: {source: conv, agg: count}\n",
+        "  total:\n    formula: rate * 2\n",
+    );
+    let (_d, r) = check(&tree);
+    r.fails_with(1).stderr_has("error[E014]: cycle: rate → total → rate").stderr_has("tree.yaml:13:3");
+}
+
+#[test]
+fn formula_parse_error_has_a_caret_under_the_character() {
+    let tree = GOOD.replace("    ratio: {numerator: moved, denominator: total}", "    formula: moved / * total");
+    let (_d, r) = check(&tree);
+    r.fails_with(1)
+        .stderr_has("error[E009]: formula of node `rate`: expected a node id, a number or `(` here")
+        .stderr_has("tree.yaml:16:22")
+        .stderr_has("16 |     formula: moved / * total\n   |                      ^\n");
+}
+
+#[test]
+fn duplicate_ids_are_reported_with_their_place() {
+    let tree = format!("{GOOD}  moved:\n    measure: {{source: conv, agg: count}}\n");
+    let (_d, r) = check(&tree);
+    r.fails_with(1).stderr_has("error[E002]: duplicate id `moved`").stderr_has("tree.yaml:21:3");
+    assert!(!r.stderr.contains("DuplicateKeyPolicy"), "{}", r.stderr);
+}
+
+#[test]
+fn columns_are_checked_against_the_data() {
+    let tree = GOOD
+        .replace("filter: \"moved\"", "filter: \"moovd\"")
+        .replace("time: created_at", "time: created");
+    let (_d, r) = check(&tree);
+    r.fails_with(1)
+        .stderr_has("error[E031]: source `conv` has no column `created` (its time column)")
+        .stderr_has("did you mean `created_at`?")
+        .stderr_has("error[E031]: source `conv` has no column `moovd`")
+        .stderr_has("did you mean `moved`?");
+}
+
+#[test]
+fn missing_data_file_names_the_path_and_the_flag() {
+    let tree = GOOD.replace("file: conv.csv", "file: nowhere.csv");
+    let (_d, r) = check(&tree);
+    r.fails_with(1).stderr_has("error[E030]").stderr_has("nowhere.csv").stderr_has("--data-dir");
+}
+
+#[test]
+fn unreachable_node_is_reported() {
+    let tree = format!("{GOOD}  orphan:\n    measure: {{source: conv, agg: count}}\n");
+    let (_d, r) = check(&tree);
+    r.fails_with(1)
+        .stderr_has("error[E016]: node `orphan` is not reachable from the root or a companion")
+        .stderr_has("tree.yaml:21:3")
+        .stderr_has("list it under `companions:`");
+}
+
+#[test]
+fn dimension_not_mapped_by_a_leaf() {
+    let tree = GOOD
+        .replace("    unit: percent\n", "    unit: percent\n    dimensions: [channel]\n")
+        .replace(
+            "  total:\n    measure: {source: conv, agg: count}\n",
+            "  total:\n    measure: {source: other, agg: count}\n",
+        )
+        .replace("sources:\n", "sources:\n  other:\n    file: conv.csv\n    time: created_at\n");
+    let (_d, r) = check(&tree);
+    r.fails_with(1)
+        .stderr_has("error[E017]: node `rate` cannot be split by `channel`")
+        .stderr_has("leaves that do not map it: `total` (source `other`)");
+}
+
+#[test]
+fn owner_fallback_is_a_warning_not_an_error() {
+    let tree = GOOD.replace(
+        "  total:\n    measure: {source: conv, agg: count}\n",
+        "  total:\n    measure: {source: conv, agg: count}\n  share2:\n    ratio: [total, total2]\n  total2:\n    measure: {source: conv, agg: count}\n",
+    ).replace("root: rate\n", "root: rate\ncompanions: [share2]\n");
+    let (_d, r) = check(&tree);
+    r.ok().stderr_has("warning[W001]: node `total` falls back to the root's owner").stderr_has("it has 2 parents (rate, share2)");
+}
+
+#[test]
+fn garbage_never_panics() {
+    for text in ["", "---\n- 1\n- 2\n", "root: [1, 2]\nnodes: 3\n", "\u{0}\u{1}", "a: &a [*a]\n", "nodes:\n  x:\n    formula: \"((((\"\n"] {
+        let (_d, r) = check(text);
+        r.fails_with(1);
+    }
+}
