@@ -21,7 +21,8 @@ pub enum Format {
 pub struct TreeArgs {
     /// The tree file (YAML), e.g. trees/handoff.yaml.
     pub tree: PathBuf,
-    /// Read the sources' data files from this directory instead of the tree file's.
+    /// Read each data file by its name from this directory (instead of its path relative to
+    /// the tree file).
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 }

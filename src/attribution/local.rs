@@ -42,6 +42,48 @@ pub fn log_mean(a: f64, b: f64) -> Option<f64> {
 }
 
 /// Average gradients mᵢ, one per distinct input (in the formula's input order).
+///
+/// `on_zero` is the node's value where it divides by zero (a ratio with `on_zero`). When a
+/// period sits on such a point the gradients are not finite; the split is then Shapley over
+/// the formula with that substitution, which stays exact (Shapley is efficient for any
+/// function), and an input that did not change gets gradient 0.
+pub fn multipliers_guarded(
+    expr: &Expr,
+    shape: &Shape,
+    method: Method,
+    on_zero: Option<f64>,
+    x0: &[f64],
+    x1: &[f64],
+) -> Vec<f64> {
+    let m = multipliers(expr, shape, method, x0, x1);
+    if m.iter().all(|v| v.is_finite()) {
+        return m;
+    }
+    let f = |x: &[f64]| {
+        let v = expr.eval(x);
+        if v.is_finite() { v } else { on_zero.unwrap_or(0.0) }
+    };
+    let k = x0.len();
+    let point = |mask: usize| -> Vec<f64> {
+        (0..k).map(|i| if mask & (1 << i) != 0 { x1[i] } else { x0[i] }).collect()
+    };
+    (0..k)
+        .map(|i| {
+            let dx = x1[i] - x0[i];
+            if dx == 0.0 {
+                return 0.0;
+            }
+            let bit = 1 << i;
+            let phi: f64 = (0..1usize << k)
+                .filter(|m| m & bit == 0)
+                .map(|mask| shapley_weight(k, mask.count_ones() as usize) * (f(&point(mask | bit)) - f(&point(mask))))
+                .sum();
+            phi / dx
+        })
+        .collect()
+}
+
+/// Average gradients mᵢ, one per distinct input (in the formula's input order).
 pub fn multipliers(expr: &Expr, shape: &Shape, method: Method, x0: &[f64], x1: &[f64]) -> Vec<f64> {
     let k = x0.len();
     match shape {

@@ -95,7 +95,7 @@ pub fn attribute(
             Def::Formula { expr, inputs, shape, .. } => {
                 let a: Vec<f64> = inputs.iter().map(|&j| v0(j)).collect();
                 let b: Vec<f64> = inputs.iter().map(|&j| v1(j)).collect();
-                let grads = local::multipliers(expr, shape, node.method, &a, &b);
+                let grads = local::multipliers_guarded(expr, shape, node.method, node.on_zero, &a, &b);
                 let shares = inputs
                     .iter()
                     .zip(&grads)

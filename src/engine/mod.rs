@@ -122,14 +122,15 @@ impl Engine {
 
     fn register_all(&mut self, graph: &MetricGraph, data_dir: Option<&Path>) -> Vec<Diagnostic> {
         let mut diags = Vec::new();
-        let base = match data_dir {
-            Some(d) => d.to_path_buf(),
-            None => graph.spec.path.parent().map(Path::to_path_buf).unwrap_or_default(),
-        };
+        let base = graph.spec.path.parent().map(Path::to_path_buf).unwrap_or_default();
         let sources = &graph.spec.sources;
         for (i, s) in sources.iter().enumerate() {
             if let SourceKind::File { path, format, delimiter, has_header } = &s.kind {
-                let file = base.join(&path.value);
+                // With --data-dir, each file is read by its name from that directory.
+                let file = match (data_dir, path.value.file_name()) {
+                    (Some(d), Some(name)) => d.join(name),
+                    _ => base.join(&path.value),
+                };
                 match self.register_file(s, &file, *format, *delimiter, *has_header) {
                     Ok(info) => self.info[i] = Some(info),
                     Err(d) => diags.push(d),

@@ -139,11 +139,19 @@ fn undefined_value_on_the_path_stops_why_naming_node_and_period() {
 #[test]
 fn on_zero_opts_a_ratio_out_of_undefined() {
     let d = TempDir::new("onzero");
-    d.write("c.csv", "id,created_at,moved\n1,2026-11-02 10:00:00,true\n2,2026-11-10 10:00:00,false\n");
+    d.write("c.csv", "id,created_at,moved\n1,2026-11-02 10:00:00,true\n2,2026-11-10 10:00:00,true\n");
     let tree = "root: rate\nowners: {ops: {name: Ops}}\nsources:\n  c: {file: c.csv, time: created_at}\nnodes:\n  rate:\n    owner: ops\n    on_zero: 0\n    ratio: [moved, gone]\n  moved:\n    measure: {source: c, agg: count, filter: moved}\n  gone:\n    measure: {source: c, agg: count, filter: \"id > 5\"}\n";
     let p = d.write("t.yaml", tree);
     let j = mt(&["why", p.to_str().unwrap(), "--period", "2026-W46", "--baseline", "2026-W45", "--format", "json"]).ok().json();
     assert_eq!(j["nodes"][0]["current"], 0.0);
+    // Zero denominator in one period only: still exact and finite.
+    let tree2 = tree.replace("filter: \"id > 5\"", "filter: \"id > 1\"");
+    let p2 = d.write("t2.yaml", &tree2);
+    let j = mt(&["why", p2.to_str().unwrap(), "--period", "2026-W46", "--baseline", "2026-W45", "--format", "json"]).ok().json();
+    let nodes = j["nodes"].as_array().unwrap();
+    let delta = nodes[0]["delta"].as_f64().unwrap();
+    let split: f64 = nodes[0]["inputs"].as_array().unwrap().iter().map(|i| i["contribution"].as_f64().expect("finite")).sum();
+    assert!((split - delta).abs() < 1e-12, "{split} vs {delta}");
 }
 
 #[test]
