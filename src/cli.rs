@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(name = "metrictree", version, about = "Metric trees with owners: why did my metric move, and whose branch moved it?")]
+#[command(
+    name = "metrictree",
+    version,
+    about = "Metric trees with owners: why did my metric move, and whose branch moved it?"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

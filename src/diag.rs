@@ -23,7 +23,11 @@ impl Pos {
 
     /// The same place moved `chars` characters to the right on its line, `len` long.
     pub fn shifted(self, chars: u32, len: u32) -> Pos {
-        Pos { line: self.line, col: self.col + chars, len }
+        Pos {
+            line: self.line,
+            col: self.col + chars,
+            len,
+        }
     }
 }
 
@@ -61,7 +65,10 @@ impl Diagnostic {
     }
 
     pub fn warning(code: &'static str, message: impl Into<String>) -> Diagnostic {
-        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(code, message) }
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, message)
+        }
     }
 
     pub fn at(mut self, pos: Pos) -> Diagnostic {
@@ -104,7 +111,11 @@ pub struct Report {
 
 impl Report {
     pub fn new(path: &Path, text: &str) -> Report {
-        Report { path: path.to_path_buf(), text: text.to_string(), items: Vec::new() }
+        Report {
+            path: path.to_path_buf(),
+            text: text.to_string(),
+            items: Vec::new(),
+        }
     }
 
     pub fn push(&mut self, d: Diagnostic) {
@@ -130,7 +141,8 @@ impl Report {
     /// Orders problems by place in the file (errors without a place last), keeping the
     /// order in which they were found among equals.
     pub fn sort(&mut self) {
-        self.items.sort_by_key(|d| (d.pos.is_none(), d.pos.map(|p| (p.line, p.col))));
+        self.items
+            .sort_by_key(|d| (d.pos.is_none(), d.pos.map(|p| (p.line, p.col))));
     }
 
     /// Renders every diagnostic, rustc-style. `color` adds ANSI styles.
@@ -149,15 +161,24 @@ fn render_one(d: &Diagnostic, path: &Path, text: &str, color: bool) -> String {
         Severity::Error => ("error", "\x1b[1;31m"),
         Severity::Warning => ("warning", "\x1b[1;33m"),
     };
-    let (on, bold, blue, off) =
-        if color { (style, "\x1b[1m", "\x1b[1;34m", "\x1b[0m") } else { ("", "", "", "") };
+    let (on, bold, blue, off) = if color {
+        (style, "\x1b[1m", "\x1b[1;34m", "\x1b[0m")
+    } else {
+        ("", "", "", "")
+    };
     let mut out = String::new();
     let _ = writeln!(out, "{on}{sev}[{}]{off}{bold}: {}{off}", d.code, d.message);
     let gutter_width = d.pos.map(|p| p.line.to_string().len()).unwrap_or(1);
     let pad = " ".repeat(gutter_width);
     match d.pos {
         Some(p) => {
-            let _ = writeln!(out, "{pad}{blue}-->{off} {}:{}:{}", path.display(), p.line, p.col);
+            let _ = writeln!(
+                out,
+                "{pad}{blue}-->{off} {}:{}:{}",
+                path.display(),
+                p.line,
+                p.col
+            );
             if let Some(line) = text.lines().nth(p.line.saturating_sub(1) as usize) {
                 let _ = writeln!(out, "{pad} {blue}|{off}");
                 let _ = writeln!(out, "{blue}{}{off} {blue}|{off} {}", p.line, line);
@@ -166,7 +187,10 @@ fn render_one(d: &Diagnostic, path: &Path, text: &str, color: bool) -> String {
                     .take(p.col.saturating_sub(1) as usize)
                     .map(|c| if c == '\t' { '\t' } else { ' ' })
                     .collect();
-                let avail = line.chars().count().saturating_sub(p.col.saturating_sub(1) as usize);
+                let avail = line
+                    .chars()
+                    .count()
+                    .saturating_sub(p.col.saturating_sub(1) as usize);
                 let carets = "^".repeat((p.len as usize).clamp(1, avail.max(1)));
                 let _ = writeln!(out, "{pad} {blue}|{off} {lead}{on}{carets}{off}");
             }
@@ -215,7 +239,11 @@ pub fn did_you_mean<'a>(
             } else if all.len() <= 12 {
                 format!("known {what}: {}", all.join(", "))
             } else {
-                format!("known {what}: {}, ... ({} in all)", all[..12].join(", "), all.len())
+                format!(
+                    "known {what}: {}, ... ({} in all)",
+                    all[..12].join(", "),
+                    all.len()
+                )
             }
         }
     }
@@ -228,16 +256,26 @@ mod tests {
     #[test]
     fn renders_caret_under_position() {
         let mut r = Report::new(Path::new("t.yaml"), "a: 1\nformula: x + yy\n");
-        r.push(Diagnostic::error("E1", "unknown node `yy`").at(Pos::new(2, 14, 2)).help("fix"));
+        r.push(
+            Diagnostic::error("E1", "unknown node `yy`")
+                .at(Pos::new(2, 14, 2))
+                .help("fix"),
+        );
         let s = r.render(false);
         assert!(s.contains("--> t.yaml:2:14"), "{s}");
-        assert!(s.contains("2 | formula: x + yy\n  |              ^^\n"), "{s}");
+        assert!(
+            s.contains("2 | formula: x + yy\n  |              ^^\n"),
+            "{s}"
+        );
         assert!(s.contains("= help: fix"), "{s}");
     }
 
     #[test]
     fn suggestions() {
-        assert_eq!(suggest("skil_rate", ["skill_rate", "routing_rate"]), Some("skill_rate".into()));
+        assert_eq!(
+            suggest("skil_rate", ["skill_rate", "routing_rate"]),
+            Some("skill_rate".into())
+        );
         assert_eq!(suggest("zzz", ["skill_rate"]), None);
     }
 }

@@ -5,16 +5,16 @@
 //! over files) → [`eval`] (node values per period and segment) → [`attribution`] (exact
 //! split of a change) → [`report`] (text and JSON). See `docs/ARCHITECTURE.md`.
 
-pub mod diag;
-pub mod graph;
-pub mod period;
-pub mod spec;
-pub mod engine;
-pub mod plan;
-pub mod sql;
-pub mod eval;
 pub mod attribution;
-pub mod report;
 pub mod cli;
 pub mod cmd;
 pub mod demo;
+pub mod diag;
+pub mod engine;
+pub mod eval;
+pub mod graph;
+pub mod period;
+pub mod plan;
+pub mod report;
+pub mod spec;
+pub mod sql;

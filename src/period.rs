@@ -92,7 +92,9 @@ impl Period {
                     .ok_or_else(|| err(&format!("ISO year {y} has no week {w}")))
             }
             Grain::Month => {
-                let (y, m) = label_t.split_once('-').ok_or_else(|| err("expected year-month"))?;
+                let (y, m) = label_t
+                    .split_once('-')
+                    .ok_or_else(|| err("expected year-month"))?;
                 let y: i32 = y.parse().map_err(|_| err("the year is not a number"))?;
                 let m: u32 = m.parse().map_err(|_| err("the month is not a number"))?;
                 NaiveDate::from_ymd_opt(y, m, 1)
@@ -123,7 +125,10 @@ impl Period {
     }
 
     pub fn next(&self) -> Period {
-        Period { start: self.end_date(), grain: self.grain }
+        Period {
+            start: self.end_date(),
+            grain: self.grain,
+        }
     }
 
     pub fn prev(&self) -> Period {
@@ -132,7 +137,10 @@ impl Period {
             Grain::Week => self.start - Days::new(7),
             Grain::Month => self.start - Months::new(1),
         };
-        Period { start, grain: self.grain }
+        Period {
+            start,
+            grain: self.grain,
+        }
     }
 
     /// `n` periods back (0 = this one).
@@ -147,7 +155,10 @@ impl Period {
 
     /// UTC bounds `[start, end)` of the period in zone `tz`.
     pub fn utc_bounds(&self, tz: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
-        (local_to_utc(tz, midnight(self.start)), local_to_utc(tz, midnight(self.end_date())))
+        (
+            local_to_utc(tz, midnight(self.start)),
+            local_to_utc(tz, midnight(self.end_date())),
+        )
     }
 }
 
@@ -196,7 +207,10 @@ mod tests {
         ] {
             assert_eq!(Period::parse(l, g).unwrap().label(), l);
         }
-        assert!(Period::parse("2025-W53", Grain::Week).is_err(), "2025 has 52 ISO weeks");
+        assert!(
+            Period::parse("2025-W53", Grain::Week).is_err(),
+            "2025 has 52 ISO weeks"
+        );
     }
 
     #[test]
@@ -205,7 +219,10 @@ mod tests {
         assert_eq!(p.start, NaiveDate::from_ymd_opt(2026, 12, 28).unwrap());
         assert_eq!(p.end_date(), NaiveDate::from_ymd_opt(2027, 1, 4).unwrap());
         assert_eq!(p.next().label(), "2027-W01");
-        assert_eq!(Period::containing(Grain::Week, NaiveDate::from_ymd_opt(2027, 1, 3).unwrap()), p);
+        assert_eq!(
+            Period::containing(Grain::Week, NaiveDate::from_ymd_opt(2027, 1, 3).unwrap()),
+            p
+        );
     }
 
     #[test]

@@ -61,11 +61,17 @@ pub fn multipliers_guarded(
     }
     let f = |x: &[f64]| {
         let v = expr.eval(x);
-        if v.is_finite() { v } else { on_zero.unwrap_or(0.0) }
+        if v.is_finite() {
+            v
+        } else {
+            on_zero.unwrap_or(0.0)
+        }
     };
     let k = x0.len();
     let point = |mask: usize| -> Vec<f64> {
-        (0..k).map(|i| if mask & (1 << i) != 0 { x1[i] } else { x0[i] }).collect()
+        (0..k)
+            .map(|i| if mask & (1 << i) != 0 { x1[i] } else { x0[i] })
+            .collect()
     };
     (0..k)
         .map(|i| {
@@ -76,7 +82,10 @@ pub fn multipliers_guarded(
             let bit = 1 << i;
             let phi: f64 = (0..1usize << k)
                 .filter(|m| m & bit == 0)
-                .map(|mask| shapley_weight(k, mask.count_ones() as usize) * (f(&point(mask | bit)) - f(&point(mask))))
+                .map(|mask| {
+                    shapley_weight(k, mask.count_ones() as usize)
+                        * (f(&point(mask | bit)) - f(&point(mask)))
+                })
                 .sum();
             phi / dx
         })
@@ -103,7 +112,11 @@ pub fn multipliers(expr: &Expr, shape: &Shape, method: Method, x0: &[f64], x1: &
             }
             m
         }
-        Shape::Ratio { constant: c, num, den } => {
+        Shape::Ratio {
+            constant: c,
+            num,
+            den,
+        } => {
             let (n0, n1, d0, d1) = (x0[*num], x1[*num], x0[*den], x1[*den]);
             let mut m = vec![0.0; k];
             if method == Method::Shapley {
@@ -163,9 +176,13 @@ pub fn shapley_weight(n: usize, s: usize) -> f64 {
 fn shapley_general(expr: &Expr, x0: &[f64], x1: &[f64]) -> Vec<f64> {
     let k = x0.len();
     let point = |mask: usize| -> Vec<f64> {
-        (0..k).map(|i| if mask & (1 << i) != 0 { x1[i] } else { x0[i] }).collect()
+        (0..k)
+            .map(|i| if mask & (1 << i) != 0 { x1[i] } else { x0[i] })
+            .collect()
     };
-    let f: Vec<f64> = (0..1usize << k).map(|mask| expr.eval(&point(mask))).collect();
+    let f: Vec<f64> = (0..1usize << k)
+        .map(|mask| expr.eval(&point(mask)))
+        .collect();
     (0..k)
         .map(|i| {
             let bit = 1 << i;
@@ -240,7 +257,13 @@ mod tests {
     #[test]
     fn zero_change_input_still_has_a_gradient() {
         let e = resolved("(a + b) / c", &["a", "b", "c"]);
-        let m = multipliers(&e, &e.shape(), Method::Auto, &[1.0, 2.0, 4.0], &[3.0, 2.0, 4.0]);
+        let m = multipliers(
+            &e,
+            &e.shape(),
+            Method::Auto,
+            &[1.0, 2.0, 4.0],
+            &[3.0, 2.0, 4.0],
+        );
         // ∂/∂b = 1/c everywhere.
         assert!((m[1] - 0.25).abs() < 1e-15);
     }

@@ -76,10 +76,16 @@ pub fn attribute(
     let order = graph.subtree(root);
     for &i in &order {
         if x0[i].is_none() {
-            return Err(Undefined { node: i, side: Side::Baseline });
+            return Err(Undefined {
+                node: i,
+                side: Side::Baseline,
+            });
         }
         if x1[i].is_none() {
-            return Err(Undefined { node: i, side: Side::Current });
+            return Err(Undefined {
+                node: i,
+                side: Side::Current,
+            });
         }
     }
     let v0 = |i: usize| x0[i].unwrap_or(0.0);
@@ -92,17 +98,28 @@ pub fn attribute(
         let m_i = mult[i];
         let (method, inputs) = match &node.def {
             Def::Measure(_) => ("leaf", Vec::new()),
-            Def::Formula { expr, inputs, shape, .. } => {
+            Def::Formula {
+                expr,
+                inputs,
+                shape,
+                ..
+            } => {
                 let a: Vec<f64> = inputs.iter().map(|&j| v0(j)).collect();
                 let b: Vec<f64> = inputs.iter().map(|&j| v1(j)).collect();
-                let grads = local::multipliers_guarded(expr, shape, node.method, node.on_zero, &a, &b);
+                let grads =
+                    local::multipliers_guarded(expr, shape, node.method, node.on_zero, &a, &b);
                 let shares = inputs
                     .iter()
                     .zip(&grads)
                     .map(|(&j, &g)| {
                         let dx = v1(j) - v0(j);
                         mult[j] += m_i * g;
-                        InputShare { node: j, gradient: g, contribution: g * dx, contribution_to_root: m_i * g * dx }
+                        InputShare {
+                            node: j,
+                            gradient: g,
+                            contribution: g * dx,
+                            contribution_to_root: m_i * g * dx,
+                        }
                     })
                     .collect();
                 (local::method_name(shape, node.method), shares)

@@ -8,8 +8,9 @@ use crate::engine::{Engine, check_measures};
 use crate::report::style::Styles;
 
 pub fn run(path: &Path, data_dir: Option<&Path>, no_data: bool) -> Outcome {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Failure::runtime(format!("cannot read tree file `{}`: {e}", path.display())))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Failure::runtime(format!("cannot read tree file `{}`: {e}", path.display()))
+    })?;
     let mut report = Report::new(path, &text);
     let (spec, diags) = crate::spec::parse(path, &text);
     report.extend(diags);

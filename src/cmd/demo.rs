@@ -4,11 +4,24 @@ use std::path::Path;
 
 use super::{Failure, Outcome};
 
-pub fn run(out: &Path, conversations: u64, weeks: u32, seed: u64, end: chrono::NaiveDate) -> Outcome {
+pub fn run(
+    out: &Path,
+    conversations: u64,
+    weeks: u32,
+    seed: u64,
+    end: chrono::NaiveDate,
+) -> Outcome {
     if weeks < 2 {
-        return Err(Failure::runtime("--weeks must be at least 2 (a period and its baseline)"));
+        return Err(Failure::runtime(
+            "--weeks must be at least 2 (a period and its baseline)",
+        ));
     }
-    let o = crate::demo::Options { conversations, weeks, seed, end };
+    let o = crate::demo::Options {
+        conversations,
+        weeks,
+        seed,
+        end,
+    };
     let s = crate::demo::generate(out, &o)
         .map_err(|e| Failure::runtime(format!("cannot write to `{}`: {e}", out.display())))?;
     Ok(format!(

@@ -6,7 +6,13 @@ use super::{Failure, Outcome, known_dimension, load, open_engine, resolve_period
 use crate::cli::Format;
 use crate::report::style::Styles;
 
-pub fn run(path: &Path, data_dir: Option<&Path>, period: Option<&str>, by: Option<&str>, format: Format) -> Outcome {
+pub fn run(
+    path: &Path,
+    data_dir: Option<&Path>,
+    period: Option<&str>,
+    by: Option<&str>,
+    format: Format,
+) -> Outcome {
     let (g, report) = load(path)?;
     if let Some(d) = by {
         known_dimension(&g, d)?;
@@ -20,7 +26,8 @@ pub fn run(path: &Path, data_dir: Option<&Path>, period: Option<&str>, by: Optio
     let engine = open_engine(&g, &report, data_dir)?;
     let (p, _, complete) = resolve_period(&g, &engine, period)?;
     let dims: Vec<String> = by.map(|d| vec![d.to_string()]).unwrap_or_default();
-    let e = crate::eval::evaluate(&g, &engine, &[p], &dims).map_err(|e| Failure::runtime(e.to_string()))?;
+    let e = crate::eval::evaluate(&g, &engine, &[p], &dims)
+        .map_err(|e| Failure::runtime(e.to_string()))?;
     Ok(match format {
         Format::Json => {
             let j = crate::report::eval::json(&g, &e, complete, by);

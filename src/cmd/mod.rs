@@ -27,7 +27,10 @@ impl Failure {
     }
 
     pub fn runtime(message: impl Into<String>) -> Failure {
-        Failure { code: 2, message: format!("error: {}", message.into()) }
+        Failure {
+            code: 2,
+            message: format!("error: {}", message.into()),
+        }
     }
 }
 
@@ -46,11 +49,28 @@ pub const EVAL_SCHEMA: &str = include_str!("../../schemas/eval.schema.json");
 /// Runs a parsed command line; returns stdout text, or a failure.
 pub fn run(cli: Cli) -> Outcome {
     match cli.command {
-        Command::Check { tree, no_data } => check::run(&tree.tree, tree.data_dir.as_deref(), no_data),
-        Command::Eval { tree, period, by, format } => {
-            eval::run(&tree.tree, tree.data_dir.as_deref(), period.as_deref(), by.as_deref(), format)
+        Command::Check { tree, no_data } => {
+            check::run(&tree.tree, tree.data_dir.as_deref(), no_data)
         }
-        Command::Why { tree, period, baseline, node, format } => why::run(
+        Command::Eval {
+            tree,
+            period,
+            by,
+            format,
+        } => eval::run(
+            &tree.tree,
+            tree.data_dir.as_deref(),
+            period.as_deref(),
+            by.as_deref(),
+            format,
+        ),
+        Command::Why {
+            tree,
+            period,
+            baseline,
+            node,
+            format,
+        } => why::run(
             &tree.tree,
             tree.data_dir.as_deref(),
             period.as_deref(),
@@ -64,9 +84,13 @@ pub fn run(cli: Cli) -> Outcome {
             SchemaKind::Eval => EVAL_SCHEMA,
         }
         .to_string()),
-        Command::DemoData { out, conversations, weeks, seed, end } => {
-            demo::run(&out, conversations, weeks, seed, end)
-        }
+        Command::DemoData {
+            out,
+            conversations,
+            weeks,
+            seed,
+            end,
+        } => demo::run(&out, conversations, weeks, seed, end),
     }
 }
 
@@ -94,7 +118,11 @@ pub fn load(path: &Path) -> Result<(MetricGraph, Report), Failure> {
 }
 
 /// Registers the data; any problem with it is an invalid-tree failure with diagnostics.
-pub fn open_engine(g: &MetricGraph, report: &Report, data_dir: Option<&Path>) -> Result<Engine, Failure> {
+pub fn open_engine(
+    g: &MetricGraph,
+    report: &Report,
+    data_dir: Option<&Path>,
+) -> Result<Engine, Failure> {
     let (engine, diags) = Engine::open(g, data_dir);
     let errors: Vec<_> = diags.into_iter().filter(|d| d.is_error()).collect();
     if errors.is_empty() {
@@ -112,7 +140,11 @@ fn render_failure(report: &Report) -> String {
     let mut s = report.render(st.enabled());
     s.push_str(&format!(
         "{}: {} error(s) in {}; run `metrictree check {}` after fixing them",
-        if st.enabled() { "\x1b[1;31merror\x1b[0m" } else { "error" },
+        if st.enabled() {
+            "\x1b[1;31merror\x1b[0m"
+        } else {
+            "error"
+        },
         report.errors(),
         report.path.display(),
         report.path.display()

@@ -24,7 +24,10 @@ pub fn run(
         None => g.root,
         Some(id) => g.index(id).ok_or_else(|| {
             let ids = g.nodes.iter().map(|n| n.id.as_str());
-            Failure::runtime(format!("unknown node `{id}`: {}", crate::diag::did_you_mean(id, ids, "nodes")))
+            Failure::runtime(format!(
+                "unknown node `{id}`: {}",
+                crate::diag::did_you_mean(id, ids, "nodes")
+            ))
         })?,
     };
     let engine = open_engine(&g, &report, data_dir)?;
@@ -34,9 +37,12 @@ pub fn run(
         None => current.prev(),
     };
     if base == current {
-        return Err(Failure::runtime("the baseline is the same period as the current one; pick another --baseline"));
+        return Err(Failure::runtime(
+            "the baseline is the same period as the current one; pick another --baseline",
+        ));
     }
-    let e = crate::eval::evaluate(&g, &engine, &[base, current], &[]).map_err(|e| Failure::runtime(e.to_string()))?;
+    let e = crate::eval::evaluate(&g, &engine, &[base, current], &[])
+        .map_err(|e| Failure::runtime(e.to_string()))?;
     let x0: Vec<Option<f64>> = e.total(0).values.iter().map(|v| v.value).collect();
     let x1: Vec<Option<f64>> = e.total(1).values.iter().map(|v| v.value).collect();
     let a = attribute(&g, target, &x0, &x1).map_err(|u| undefined_error(&g, &e, u.node, u.side))?;
@@ -53,7 +59,10 @@ pub fn run(
                     let c = ra.get(target)?.contribution;
                     let d = ra.get(g.root)?.delta;
                     let root = &g.nodes[g.root];
-                    Some((root.label.clone(), format!("{} ({})", change(c, root.unit), share(c, d))))
+                    Some((
+                        root.label.clone(),
+                        format!("{} ({})", change(c, root.unit), share(c, d)),
+                    ))
                 });
             crate::report::why::text(&g, &a, &current, &base, context, &Styles::for_stdout())
         }
@@ -70,12 +79,21 @@ fn undefined_error(g: &MetricGraph, e: &Evaluation, node: usize, side: Side) -> 
     let origin = v.cause.unwrap_or(node);
     let ov = e.total(p).values[origin];
     let why = match ov.status {
-        Status::NoData => format!("source data has no rows for `{}` in that period", g.nodes[origin].id),
-        Status::ZeroDenominator => format!("`{}` divides by zero in that period", g.nodes[origin].id),
+        Status::NoData => format!(
+            "source data has no rows for `{}` in that period",
+            g.nodes[origin].id
+        ),
+        Status::ZeroDenominator => {
+            format!("`{}` divides by zero in that period", g.nodes[origin].id)
+        }
         Status::Empty => format!("`{}` aggregates no rows in that period", g.nodes[origin].id),
         _ => format!("`{}` is undefined", g.nodes[origin].id),
     };
-    let which = if side == Side::Baseline { "baseline" } else { "current period" };
+    let which = if side == Side::Baseline {
+        "baseline"
+    } else {
+        "current period"
+    };
     Failure::runtime(format!(
         "`{}` is undefined in {} (the {which}): {why}; pick periods with data, or give the ratio `on_zero: 0` if zero is the right value there",
         g.nodes[node].id,

@@ -37,7 +37,12 @@ pub struct Summary {
     pub last_week: String,
 }
 
-const CHANNELS: [(&str, f64); 4] = [("chat", 0.40), ("email", 0.25), ("phone", 0.20), ("bot", 0.15)];
+const CHANNELS: [(&str, f64); 4] = [
+    ("chat", 0.40),
+    ("email", 0.25),
+    ("phone", 0.20),
+    ("bot", 0.15),
+];
 const CATEGORIES: [(&str, f64, &str); 5] = [
     ("billing", 0.25, "billing_team"),
     ("technical", 0.30, "tech_support"),
@@ -76,7 +81,9 @@ fn ts(t: NaiveDateTime) -> String {
 
 /// Base probabilities of each first-transfer cause for a conversation.
 fn cause_probs(channel: &str, category: &str, tier: &str, week: i64, weeks: i64) -> [f64; 5] {
-    let routing = 0.055 + if category == "billing" { 0.015 } else { 0.0 } + if channel == "email" { 0.02 } else { 0.0 };
+    let routing = 0.055
+        + if category == "billing" { 0.015 } else { 0.0 }
+        + if channel == "email" { 0.02 } else { 0.0 };
     let mut skill = match category {
         "technical" => 0.07,
         "integrations" => 0.09,
@@ -122,12 +129,20 @@ pub fn generate(dir: &Path, o: &Options) -> std::io::Result<Summary> {
         let week_start = first.start + Days::new(7 * w as u64);
         let partial = w == weeks;
         let factor = 1.0 + 0.05 * normal(&mut rng);
-        let n_week = (per_week * factor * if partial { 4.0 / 7.0 } else { 1.0 }).round().max(1.0) as u64;
-        let days: Vec<usize> = if partial { vec![0, 1, 2, 3] } else { (0..7).collect() };
+        let n_week = (per_week * factor * if partial { 4.0 / 7.0 } else { 1.0 })
+            .round()
+            .max(1.0) as u64;
+        let days: Vec<usize> = if partial {
+            vec![0, 1, 2, 3]
+        } else {
+            (0..7).collect()
+        };
         for _ in 0..n_week {
             let day = *pick(&mut rng, &days, |d| DAY_WEIGHTS[*d]);
             let secs = 8 * 3600 + (rng.random::<f64>() * 12.0 * 3600.0) as i64;
-            let created = (week_start + Days::new(day as u64)).and_hms_opt(0, 0, 0).unwrap_or_default()
+            let created = (week_start + Days::new(day as u64))
+                .and_hms_opt(0, 0, 0)
+                .unwrap_or_default()
                 + TimeDelta::seconds(secs);
             let channel = pick(&mut rng, &CHANNELS, |c| c.1).0;
             let cat = pick(&mut rng, &CATEGORIES, |c| c.1);
@@ -157,9 +172,12 @@ pub fn generate(dir: &Path, o: &Options) -> std::io::Result<Summary> {
             }
             n_conv += 1;
             let id = n_conv;
-            let agent = |rng: &mut ChaCha8Rng, team: &str| format!("{}_{:02}", &team[..3], rng.random_range(1..=24));
+            let agent = |rng: &mut ChaCha8Rng, team: &str| {
+                format!("{}_{:02}", &team[..3], rng.random_range(1..=24))
+            };
             let first_owner = agent(&mut rng, team);
-            let first_response = created + TimeDelta::seconds((30.0 + 240.0 * rng.random::<f64>().powi(2)) as i64);
+            let first_response =
+                created + TimeDelta::seconds((30.0 + 240.0 * rng.random::<f64>().powi(2)) as i64);
             let mut handling = (420.0 * (0.6 * normal(&mut rng)).exp() + 120.0) as i64;
             let mut resolved_by = first_owner.clone();
             let mut t = first_response;
@@ -169,7 +187,11 @@ pub fn generate(dir: &Path, o: &Options) -> std::io::Result<Summary> {
                 let mut from_agent = first_owner.clone();
                 let mut from_team = if c0 == 0 {
                     // Routing: landed on the wrong team first.
-                    CATEGORIES.iter().map(|c| c.2).find(|t| *t != team).unwrap_or(team)
+                    CATEGORIES
+                        .iter()
+                        .map(|c| c.2)
+                        .find(|t| *t != team)
+                        .unwrap_or(team)
                 } else {
                     team
                 };
@@ -179,7 +201,13 @@ pub fn generate(dir: &Path, o: &Options) -> std::io::Result<Summary> {
                     t += TimeDelta::seconds((60.0 + 600.0 * rng.random::<f64>()) as i64);
                     let to_team = match cause_k {
                         0 => team,
-                        1 => if category == "integrations" { "integrations_team" } else { "tech_support" },
+                        1 => {
+                            if category == "integrations" {
+                                "integrations_team"
+                            } else {
+                                "tech_support"
+                            }
+                        }
                         2 => "tier2_specialists",
                         _ => team,
                     };
@@ -195,21 +223,46 @@ pub fn generate(dir: &Path, o: &Options) -> std::io::Result<Summary> {
                     let completed = accepted && rng.random::<f64>() < 0.93;
                     let to_agent = agent(&mut rng, to_team);
                     let rule = if cause_k == 0 {
-                        if planted && transfers == 1 && c0 == 0 { "billing_chat_v2".to_string() } else { format!("rule_{:02}", rng.random_range(1..=12)) }
+                        if planted && transfers == 1 && c0 == 0 {
+                            "billing_chat_v2".to_string()
+                        } else {
+                            format!("rule_{:02}", rng.random_range(1..=12))
+                        }
                     } else {
                         String::new()
                     };
                     let trigger = if cause_k == 3 && from_channel == "bot" {
-                        *pick(&mut rng, &[("user_asked", 0.5), ("frustration", 0.2), ("bot_could_not_answer", 0.3)], |x| x.1)
+                        *pick(
+                            &mut rng,
+                            &[
+                                ("user_asked", 0.5),
+                                ("frustration", 0.2),
+                                ("bot_could_not_answer", 0.3),
+                            ],
+                            |x| x.1,
+                        )
                     } else {
                         ("", 0.0)
                     };
                     let topic = if cause_k == 1 {
                         let from_end = weeks - 1 - w;
-                        if category == "integrations" && (6..=8).contains(&from_end) && rng.random::<f64>() < 0.7 {
+                        if category == "integrations"
+                            && (6..=8).contains(&from_end)
+                            && rng.random::<f64>() < 0.7
+                        {
                             "webhooks_api"
                         } else {
-                            pick(&mut rng, &[("refunds", 1.0), ("sso_setup", 1.0), ("data_export", 1.0), ("api_limits", 1.0)], |x| x.1).0
+                            pick(
+                                &mut rng,
+                                &[
+                                    ("refunds", 1.0),
+                                    ("sso_setup", 1.0),
+                                    ("data_export", 1.0),
+                                    ("api_limits", 1.0),
+                                ],
+                                |x| x.1,
+                            )
+                            .0
                         }
                     } else {
                         ""
@@ -218,7 +271,11 @@ pub fn generate(dir: &Path, o: &Options) -> std::io::Result<Summary> {
                         hand,
                         "{id},{transfers},{},{},{from_agent},{to_agent},{from_team},{to_team},{}_queue,{from_channel},{to_channel},{},{rule},{},{topic},{accepted},{completed}",
                         ts(t),
-                        if accepted { ts(t + TimeDelta::seconds(wait)) } else { String::new() },
+                        if accepted {
+                            ts(t + TimeDelta::seconds(wait))
+                        } else {
+                            String::new()
+                        },
                         to_team,
                         CAUSES[cause_k],
                         trigger.0,
@@ -234,20 +291,36 @@ pub fn generate(dir: &Path, o: &Options) -> std::io::Result<Summary> {
                     if transfers >= 5 || rng.random::<f64>() > 0.22 {
                         break;
                     }
-                    cause_k = *pick(&mut rng, &[0usize, 1, 2, 4], |k| [0.4, 0.3, 0.2, 0.0, 0.1][*k]);
+                    cause_k = *pick(&mut rng, &[0usize, 1, 2, 4], |k| {
+                        [0.4, 0.3, 0.2, 0.0, 0.1][*k]
+                    });
                 }
             }
             let reopened = rng.random::<f64>() < if transfers > 0 { 0.10 } else { 0.05 };
-            let csat = (4.3 - 0.5 * transfers as f64 + 0.7 * normal(&mut rng)).round().clamp(1.0, 5.0) as i64;
+            let csat = (4.3 - 0.5 * transfers as f64 + 0.7 * normal(&mut rng))
+                .round()
+                .clamp(1.0, 5.0) as i64;
             let resolved = created + TimeDelta::seconds(handling + 600);
-            let status = if partial && rng.random::<f64>() < 0.3 { "open" } else { "resolved" };
+            let status = if partial && rng.random::<f64>() < 0.3 {
+                "open"
+            } else {
+                "resolved"
+            };
             let _ = writeln!(
                 conv,
                 "{id},{},{},{},{channel},{team},{category},{tier},{first_owner},{},{reopened},{csat},{status},{handling}",
                 ts(created),
                 ts(first_response),
-                if status == "resolved" { ts(resolved) } else { String::new() },
-                if status == "resolved" { resolved_by.as_str() } else { "" },
+                if status == "resolved" {
+                    ts(resolved)
+                } else {
+                    String::new()
+                },
+                if status == "resolved" {
+                    resolved_by.as_str()
+                } else {
+                    ""
+                },
             );
         }
     }
@@ -311,5 +384,10 @@ pub fn generate(dir: &Path, o: &Options) -> std::io::Result<Summary> {
     });
     let text = serde_json::to_string_pretty(&planted).unwrap_or_default() + "\n";
     std::fs::write(dir.join("planted.json"), text)?;
-    Ok(Summary { conversations: n_conv, handoffs: n_hand, first_week: first.label(), last_week: lw.label() })
+    Ok(Summary {
+        conversations: n_conv,
+        handoffs: n_hand,
+        first_week: first.label(),
+        last_week: lw.label(),
+    })
 }

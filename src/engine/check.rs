@@ -11,10 +11,13 @@ use crate::spec::model::{Located, Source};
 
 fn unknown_column(what: &str, col: &Located<String>, s: &Source, schema: &Schema) -> Diagnostic {
     let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-    Diagnostic::error("E031", format!("source `{}` has no column `{}` ({what})", s.id, col.value))
-        .at(col.pos)
-        .subject(format!("source `{}`", s.id))
-        .help(did_you_mean(&col.value, names.iter().copied(), "columns"))
+    Diagnostic::error(
+        "E031",
+        format!("source `{}` has no column `{}` ({what})", s.id, col.value),
+    )
+    .at(col.pos)
+    .subject(format!("source `{}`", s.id))
+    .help(did_you_mean(&col.value, names.iter().copied(), "columns"))
 }
 
 pub(super) fn check_columns(s: &Source, schema: &Schema) -> Vec<Diagnostic> {
@@ -38,7 +41,12 @@ pub(super) fn check_columns(s: &Source, schema: &Schema) -> Vec<Diagnostic> {
     }
     for (dim, col) in &s.dimensions {
         if schema.field_with_name(&col.value).is_err() {
-            out.push(unknown_column(&format!("mapped to dimension `{}`", dim.value), col, s, schema));
+            out.push(unknown_column(
+                &format!("mapped to dimension `{}`", dim.value),
+                col,
+                s,
+                schema,
+            ));
         }
     }
     out
@@ -50,23 +58,60 @@ pub fn check_measures(engine: &Engine, graph: &MetricGraph) -> Vec<Diagnostic> {
     for n in &graph.nodes {
         let Def::Measure(m) = &n.def else { continue };
         let s = &graph.spec.sources[m.source];
-        let Some(info) = &engine.info[m.source] else { continue };
+        let Some(info) = &engine.info[m.source] else {
+            continue;
+        };
         let table = crate::sql::ident(&s.id);
         for (what, part, sql) in [
-            ("expression", &m.expr, m.expr.as_ref().map(|e| format!("SELECT ({}) FROM {table} LIMIT 0", e.value))),
-            ("filter", &m.filter, m.filter.as_ref().map(|f| format!("SELECT 1 FROM {table} WHERE ({}) LIMIT 0", f.value))),
+            (
+                "expression",
+                &m.expr,
+                m.expr
+                    .as_ref()
+                    .map(|e| format!("SELECT ({}) FROM {table} LIMIT 0", e.value)),
+            ),
+            (
+                "filter",
+                &m.filter,
+                m.filter
+                    .as_ref()
+                    .map(|f| format!("SELECT 1 FROM {table} WHERE ({}) LIMIT 0", f.value)),
+            ),
         ] {
-            let (Some(part), Some(sql)) = (part, sql) else { continue };
+            let (Some(part), Some(sql)) = (part, sql) else {
+                continue;
+            };
             if let Err(e) = engine.plan_only(&sql) {
-                let bare = crate::spec::parse::is_id(&part.value) && info.schema.field_with_name(&part.value).is_err();
+                let bare = crate::spec::parse::is_id(&part.value)
+                    && info.schema.field_with_name(&part.value).is_err();
                 let d = if bare {
-                    unknown_column(&format!("in the {what} of node `{}`", n.id), part, s, &info.schema)
+                    unknown_column(
+                        &format!("in the {what} of node `{}`", n.id),
+                        part,
+                        s,
+                        &info.schema,
+                    )
                 } else {
                     let msg = e.lines().next().unwrap_or(&e).to_string();
-                    let names: Vec<&str> = info.schema.fields().iter().map(|f| f.name().as_str()).collect();
-                    Diagnostic::error("E032", format!("the {what} of node `{}` does not work on source `{}`: {msg}", n.id, s.id))
-                        .at(part.pos)
-                        .help(format!("write a SQL {what} over the columns of `{}`: {}", s.id, names.join(", ")))
+                    let names: Vec<&str> = info
+                        .schema
+                        .fields()
+                        .iter()
+                        .map(|f| f.name().as_str())
+                        .collect();
+                    Diagnostic::error(
+                        "E032",
+                        format!(
+                            "the {what} of node `{}` does not work on source `{}`: {msg}",
+                            n.id, s.id
+                        ),
+                    )
+                    .at(part.pos)
+                    .help(format!(
+                        "write a SQL {what} over the columns of `{}`: {}",
+                        s.id,
+                        names.join(", ")
+                    ))
                 };
                 out.push(d.subject(format!("node `{}`", n.id)));
             }

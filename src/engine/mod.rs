@@ -59,7 +59,10 @@ pub struct Rows {
 
 impl Rows {
     fn col(&self, name: &str) -> Option<&ArrayRef> {
-        self.columns.iter().position(|c| c == name).map(|i| &self.data[i])
+        self.columns
+            .iter()
+            .position(|c| c == name)
+            .map(|i| &self.data[i])
     }
 
     /// A numeric cell (`None` for NULL or a missing column).
@@ -81,11 +84,16 @@ impl Rows {
     }
 
     fn from_batches(batches: Vec<RecordBatch>) -> Result<Rows, String> {
-        let Some(first) = batches.first() else { return Ok(Rows::default()) };
+        let Some(first) = batches.first() else {
+            return Ok(Rows::default());
+        };
         let schema = first.schema();
         let batch = datafusion::arrow::compute::concat_batches(&schema, &batches)
             .map_err(|e| e.to_string())?;
-        let mut rows = Rows { len: batch.num_rows(), ..Rows::default() };
+        let mut rows = Rows {
+            len: batch.num_rows(),
+            ..Rows::default()
+        };
         for (f, a) in schema.fields().iter().zip(batch.columns()) {
             let target = match f.data_type() {
                 DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => DataType::Utf8,
@@ -106,7 +114,11 @@ impl Engine {
     /// for the sources that registered.
     pub fn open(graph: &MetricGraph, data_dir: Option<&Path>) -> (Engine, Vec<Diagnostic>) {
         let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2))
+            .worker_threads(
+                std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(2),
+            )
             .enable_all()
             .build()
             .expect("the tokio runtime starts");
@@ -122,10 +134,21 @@ impl Engine {
 
     fn register_all(&mut self, graph: &MetricGraph, data_dir: Option<&Path>) -> Vec<Diagnostic> {
         let mut diags = Vec::new();
-        let base = graph.spec.path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let base = graph
+            .spec
+            .path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
         let sources = &graph.spec.sources;
         for (i, s) in sources.iter().enumerate() {
-            if let SourceKind::File { path, format, delimiter, has_header } = &s.kind {
+            if let SourceKind::File {
+                path,
+                format,
+                delimiter,
+                has_header,
+            } = &s.kind
+            {
                 // With --data-dir, each file is read by its name from that directory.
                 let file = match (data_dir, path.value.file_name()) {
                     (Some(d), Some(name)) => d.join(name),
@@ -133,7 +156,7 @@ impl Engine {
                 };
                 match self.register_file(s, &file, *format, *delimiter, *has_header) {
                     Ok(info) => self.info[i] = Some(info),
-                    Err(d) => diags.push(d),
+                    Err(d) => diags.push(*d),
                 }
             }
         }
@@ -145,7 +168,9 @@ impl Engine {
             let before = pending.len();
             let mut last_errors = Vec::new();
             pending.retain(|&i| {
-                let SourceKind::Sql { query } = &sources[i].kind else { return false };
+                let SourceKind::Sql { query } = &sources[i].kind else {
+                    return false;
+                };
                 match self.register_sql(&sources[i], &query.value, sources) {
                     Ok(info) => {
                         self.info[i] = Some(info);
@@ -160,7 +185,9 @@ impl Engine {
             if pending.len() == before {
                 for (i, e) in last_errors {
                     let s = &sources[i];
-                    let SourceKind::Sql { query } = &s.kind else { continue };
+                    let SourceKind::Sql { query } = &s.kind else {
+                        continue;
+                    };
                     let missing = sources
                         .iter()
                         .enumerate()
@@ -176,10 +203,13 @@ impl Engine {
                         )
                     };
                     diags.push(
-                        Diagnostic::error("E033", format!("SQL source `{}` does not run: {}", s.id, first_line(&e)))
-                            .at(query.pos)
-                            .subject(format!("source `{}`", s.id))
-                            .help(help),
+                        Diagnostic::error(
+                            "E033",
+                            format!("SQL source `{}` does not run: {}", s.id, first_line(&e)),
+                        )
+                        .at(query.pos)
+                        .subject(format!("source `{}`", s.id))
+                        .help(help),
                     );
                 }
                 break;
@@ -200,18 +230,23 @@ impl Engine {
         format: FileFormat,
         delimiter: u8,
         has_header: bool,
-    ) -> Result<SourceInfo, Diagnostic> {
-        let SourceKind::File { path, .. } = &s.kind else { unreachable!("file source") };
+    ) -> Result<SourceInfo, Box<Diagnostic>> {
+        let SourceKind::File { path, .. } = &s.kind else {
+            unreachable!("file source")
+        };
         if !file.is_file() {
-            return Err(Diagnostic::error(
+            return Err(Box::new(Diagnostic::error(
                 "E030",
                 format!("data file `{}` of source `{}` does not exist", file.display(), s.id),
             )
             .at(path.pos)
-            .help("paths are relative to the tree file; pass `--data-dir DIR` to read them from elsewhere"));
+            .help("paths are relative to the tree file; pass `--data-dir DIR` to read them from elsewhere")));
         }
         let name = file.to_string_lossy().to_string();
-        let ext = file.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
+        let ext = file
+            .extension()
+            .map(|e| format!(".{}", e.to_string_lossy()))
+            .unwrap_or_default();
         let res = self.rt.block_on(async {
             match format {
                 FileFormat::Csv => {
@@ -224,47 +259,80 @@ impl Engine {
                 }
                 FileFormat::Parquet => {
                     self.ctx
-                        .register_parquet(&s.id, &name, ParquetReadOptions::default().file_extension(&ext))
+                        .register_parquet(
+                            &s.id,
+                            &name,
+                            ParquetReadOptions::default().file_extension(&ext),
+                        )
                         .await
                 }
                 FileFormat::Json => {
                     self.ctx
-                        .register_json(&s.id, &name, JsonReadOptions::default().file_extension(&ext))
+                        .register_json(
+                            &s.id,
+                            &name,
+                            JsonReadOptions::default().file_extension(&ext),
+                        )
                         .await
                 }
             }
         });
         if let Err(e) = res {
-            return Err(Diagnostic::error(
+            return Err(Box::new(Diagnostic::error(
                 "E030",
                 format!("cannot read data file `{}` of source `{}`: {}", file.display(), s.id, first_line(&e.to_string())),
             )
             .at(path.pos)
-            .help("check that the file is valid CSV (with a header row), Parquet or JSON lines, and that `format:` matches"));
+            .help("check that the file is valid CSV (with a header row), Parquet or JSON lines, and that `format:` matches")));
         }
         let schema = self.schema(&s.id).map_err(|e| {
-            Diagnostic::error("E030", format!("cannot read the schema of `{}`: {e}", file.display())).at(path.pos)
+            Diagnostic::error(
+                "E030",
+                format!("cannot read the schema of `{}`: {e}", file.display()),
+            )
+            .at(path.pos)
         })?;
-        let time_mode = match schema.field_with_name(&s.time.value).map(|f| f.data_type().clone()) {
+        let time_mode = match schema
+            .field_with_name(&s.time.value)
+            .map(|f| f.data_type().clone())
+        {
             Ok(DataType::Timestamp(_, Some(_))) => TimeMode::Utc,
             _ if matches!(format, FileFormat::Csv | FileFormat::Json) => {
-                if peek_has_offsets(file, &s.time.value, delimiter, format) { TimeMode::Utc } else { TimeMode::Local }
+                if peek_has_offsets(file, &s.time.value, delimiter, format) {
+                    TimeMode::Utc
+                } else {
+                    TimeMode::Local
+                }
             }
             _ => TimeMode::Local,
         };
-        Ok(SourceInfo { schema, time_mode, file: Some(file.to_path_buf()) })
+        Ok(SourceInfo {
+            schema,
+            time_mode,
+            file: Some(file.to_path_buf()),
+        })
     }
 
-    fn register_sql(&mut self, s: &Source, query: &str, all: &[Source]) -> Result<SourceInfo, String> {
+    fn register_sql(
+        &mut self,
+        s: &Source,
+        query: &str,
+        all: &[Source],
+    ) -> Result<SourceInfo, String> {
         let view = self
             .rt
             .block_on(async { self.ctx.sql(query).await.map(|df| df.into_view()) })
             .map_err(|e| e.to_string())?;
-        self.ctx.register_table(&s.id, view).map_err(|e| e.to_string())?;
+        self.ctx
+            .register_table(&s.id, view)
+            .map_err(|e| e.to_string())?;
         let schema = self.schema(&s.id)?;
         // The time column's frame: a zone-aware type is an instant; otherwise inherit from the
         // sources the query reads (they agree in practice; the first one wins).
-        let time_mode = match schema.field_with_name(&s.time.value).map(|f| f.data_type().clone()) {
+        let time_mode = match schema
+            .field_with_name(&s.time.value)
+            .map(|f| f.data_type().clone())
+        {
             Ok(DataType::Timestamp(_, Some(_))) => TimeMode::Utc,
             _ => all
                 .iter()
@@ -273,7 +341,11 @@ impl Engine {
                 .find_map(|(j, _)| self.info[j].as_ref().map(|i| i.time_mode))
                 .unwrap_or(TimeMode::Local),
         };
-        Ok(SourceInfo { schema, time_mode, file: None })
+        Ok(SourceInfo {
+            schema,
+            time_mode,
+            file: None,
+        })
     }
 
     fn schema(&self, table: &str) -> Result<Arc<Schema>, String> {
@@ -285,12 +357,18 @@ impl Engine {
 
     /// Plans a query without running it (used to check filters and expressions).
     pub fn plan_only(&self, sql: &str) -> Result<(), String> {
-        self.rt.block_on(async { self.ctx.sql(sql).await.map(|_| ()) }).map_err(|e| e.to_string())
+        self.rt
+            .block_on(async { self.ctx.sql(sql).await.map(|_| ()) })
+            .map_err(|e| e.to_string())
     }
 
     /// Runs a query and returns its rows.
     pub fn query(&self, source_id: &str, sql: &str) -> Result<Rows, QueryError> {
-        let err = |m: String| QueryError { source_id: source_id.to_string(), message: m, sql: sql.to_string() };
+        let err = |m: String| QueryError {
+            source_id: source_id.to_string(),
+            message: m,
+            sql: sql.to_string(),
+        };
         let batches = self
             .rt
             .block_on(async { self.ctx.sql(sql).await?.collect().await })
@@ -303,13 +381,18 @@ impl Engine {
         &self,
         source: &Source,
     ) -> Result<Option<(NaiveDateTime, NaiveDateTime, u64)>, QueryError> {
-        let rows = self.query(&source.id, &crate::sql::time_range(&source.id, &source.time.value))?;
+        let rows = self.query(
+            &source.id,
+            &crate::sql::time_range(&source.id, &source.time.value),
+        )?;
         let parse = |s: Option<String>| s.and_then(|s| parse_timestamp(&s));
         let n = rows.f64("n", 0).unwrap_or(0.0) as u64;
-        Ok(match (parse(rows.text("lo", 0)), parse(rows.text("hi", 0))) {
-            (Some(lo), Some(hi)) => Some((lo, hi, n)),
-            _ => None,
-        })
+        Ok(
+            match (parse(rows.text("lo", 0)), parse(rows.text("hi", 0))) {
+                (Some(lo), Some(hi)) => Some((lo, hi, n)),
+                _ => None,
+            },
+        )
     }
 }
 
@@ -320,7 +403,11 @@ pub fn parse_timestamp(s: &str) -> Option<NaiveDateTime> {
     NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
         .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f"))
         .ok()
-        .or_else(|| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)))
+        .or_else(|| {
+            chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+        })
 }
 
 /// Whether `sql` mentions `word` as a whole identifier.
@@ -341,7 +428,9 @@ fn first_line(s: &str) -> String {
 /// UTC offset (`Z`, `+01:00`)? The engine converts such values to UTC, so they are instants.
 fn peek_has_offsets(file: &Path, column: &str, delimiter: u8, format: FileFormat) -> bool {
     use std::io::{BufRead, BufReader};
-    let Ok(f) = std::fs::File::open(file) else { return false };
+    let Ok(f) = std::fs::File::open(file) else {
+        return false;
+    };
     let mut lines = BufReader::new(f).lines().map_while(Result::ok);
     let values: Vec<String> = match format {
         FileFormat::Json => lines
@@ -350,12 +439,20 @@ fn peek_has_offsets(file: &Path, column: &str, delimiter: u8, format: FileFormat
             .filter_map(|v| v.get(column).and_then(|x| x.as_str()).map(str::to_string))
             .collect(),
         _ => {
-            let Some(header) = lines.next() else { return false };
-            let header = header.trim_start_matches('\u{feff}');
-            let Some(idx) = split_csv_line(header, delimiter as char).iter().position(|h| h == column) else {
+            let Some(header) = lines.next() else {
                 return false;
             };
-            lines.take(20).filter_map(|l| split_csv_line(&l, delimiter as char).get(idx).cloned()).collect()
+            let header = header.trim_start_matches('\u{feff}');
+            let Some(idx) = split_csv_line(header, delimiter as char)
+                .iter()
+                .position(|h| h == column)
+            else {
+                return false;
+            };
+            lines
+                .take(20)
+                .filter_map(|l| split_csv_line(&l, delimiter as char).get(idx).cloned())
+                .collect()
         }
     };
     values.iter().any(|v| has_offset(v.trim()))
@@ -366,7 +463,9 @@ fn has_offset(v: &str) -> bool {
         return true;
     }
     // ...T10:00:00+01:00 / +0100 / -05
-    let Some(tpos) = v.find(['T', ' ']) else { return false };
+    let Some(tpos) = v.find(['T', ' ']) else {
+        return false;
+    };
     v[tpos..].contains('+') || v[tpos + 1..].contains('-')
 }
 
@@ -393,8 +492,10 @@ fn split_csv_line(line: &str, delim: char) -> Vec<String> {
 
 /// Whether a type can serve as a time column.
 pub fn is_time_type(t: &DataType) -> bool {
-    matches!(t, DataType::Timestamp(_, _) | DataType::Date32 | DataType::Date64)
-        || matches!(t, DataType::Time64(TimeUnit::Nanosecond))
+    matches!(
+        t,
+        DataType::Timestamp(_, _) | DataType::Date32 | DataType::Date64
+    ) || matches!(t, DataType::Time64(TimeUnit::Nanosecond))
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use crate::period::Period;
 use crate::plan::{self, TimeMode};
 use crate::spec::model::Agg;
 
-pub use periods::{DataExtent, Completeness, data_extent, default_period};
+pub use periods::{Completeness, DataExtent, data_extent, default_period};
 
 /// Why a value is what it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -43,11 +43,19 @@ pub struct NodeValue {
 
 impl NodeValue {
     fn ok(v: f64) -> NodeValue {
-        NodeValue { value: Some(v), status: Status::Ok, cause: None }
+        NodeValue {
+            value: Some(v),
+            status: Status::Ok,
+            cause: None,
+        }
     }
 
     fn undefined(status: Status, cause: Option<usize>) -> NodeValue {
-        NodeValue { value: None, status, cause }
+        NodeValue {
+            value: None,
+            status,
+            cause,
+        }
     }
 }
 
@@ -85,7 +93,9 @@ impl Evaluation {
 
     pub fn total(&self, period: usize) -> &Cell {
         static EMPTY: std::sync::OnceLock<Cell> = std::sync::OnceLock::new();
-        self.cells.get(&(period, None)).unwrap_or_else(|| EMPTY.get_or_init(Cell::default))
+        self.cells
+            .get(&(period, None))
+            .unwrap_or_else(|| EMPTY.get_or_init(Cell::default))
     }
 
     /// The segments of one dimension seen in any period, in order.
@@ -117,14 +127,20 @@ pub fn evaluate(
     dims: &[String],
 ) -> Result<Evaluation, EvalError> {
     let n = graph.nodes.len();
-    let modes: Vec<TimeMode> =
-        engine.info.iter().map(|i| i.as_ref().map(|i| i.time_mode).unwrap_or(TimeMode::Local)).collect();
+    let modes: Vec<TimeMode> = engine
+        .info
+        .iter()
+        .map(|i| i.as_ref().map(|i| i.time_mode).unwrap_or(TimeMode::Local))
+        .collect();
     let plans = plan::plan(graph, periods, dims, &modes);
 
     // Per source: which periods have any rows, and per cell the leaf stats.
     let mut cells: BTreeMap<(usize, Segment), Cell> = BTreeMap::new();
     let mut has_rows: Vec<Vec<bool>> = vec![vec![false; periods.len()]; graph.spec.sources.len()];
-    let blank = || Cell { values: vec![NodeValue::undefined(Status::NoData, None); n], stats: vec![None; n] };
+    let blank = || Cell {
+        values: vec![NodeValue::undefined(Status::NoData, None); n],
+        stats: vec![None; n],
+    };
     for p in 0..periods.len() {
         cells.insert((p, None), blank());
     }
@@ -135,7 +151,9 @@ pub fn evaluate(
         }
         let rows = engine.query(&sp.table, &crate::sql::render(sp))?;
         for r in 0..rows.len {
-            let Some(p) = rows.f64("__p", r).map(|p| p as usize) else { continue };
+            let Some(p) = rows.f64("__p", r).map(|p| p as usize) else {
+                continue;
+            };
             let mut segment: Segment = None;
             for (k, (dim, _)) in sp.dims.iter().enumerate() {
                 if rows.f64(&format!("g{k}"), r) == Some(0.0) {
@@ -151,7 +169,13 @@ pub fn evaluate(
                     sum: rows.f64(&format!("m{j}_s"), r).unwrap_or(0.0),
                     sumsq: rows.f64(&format!("m{j}_ss"), r).unwrap_or(0.0),
                 };
-                raw.push((p, segment.clone(), m.node, stats, rows.f64(&format!("m{j}_v"), r)));
+                raw.push((
+                    p,
+                    segment.clone(),
+                    m.node,
+                    stats,
+                    rows.f64(&format!("m{j}_v"), r),
+                ));
             }
         }
     }
@@ -178,7 +202,9 @@ pub fn evaluate(
         }
     }
     for (p, seg, node, stats, v) in raw {
-        let Some((s, agg)) = leaf_source[node] else { continue };
+        let Some((s, agg)) = leaf_source[node] else {
+            continue;
+        };
         if !has_rows[s][p] {
             continue;
         }
@@ -190,7 +216,11 @@ pub fn evaluate(
     for cell in cells.values_mut() {
         eval_formulas(graph, &mut cell.values);
     }
-    Ok(Evaluation { periods: periods.to_vec(), dims: dims.to_vec(), cells })
+    Ok(Evaluation {
+        periods: periods.to_vec(),
+        dims: dims.to_vec(),
+        cells,
+    })
 }
 
 fn leaf_value(agg: Agg, s: &LeafStats, v: Option<f64>) -> NodeValue {
@@ -210,7 +240,9 @@ fn leaf_value(agg: Agg, s: &LeafStats, v: Option<f64>) -> NodeValue {
 /// Evaluates formula nodes from their inputs, inputs first.
 pub fn eval_formulas(graph: &MetricGraph, values: &mut [NodeValue]) {
     for &i in graph.order.iter().rev() {
-        let Def::Formula { expr, inputs, .. } = &graph.nodes[i].def else { continue };
+        let Def::Formula { expr, inputs, .. } = &graph.nodes[i].def else {
+            continue;
+        };
         let mut x = Vec::with_capacity(inputs.len());
         let mut undefined = None;
         for &j in inputs {

@@ -33,16 +33,26 @@ pub fn data_extent(graph: &MetricGraph, engine: &Engine) -> Result<Option<DataEx
     let mut extent: Option<DataExtent> = None;
     for (s, _) in graph.leaves_by_source() {
         let src = &graph.spec.sources[s];
-        let Some(info) = &engine.info[s] else { continue };
-        let Some((lo, hi, _)) = engine.time_range(src)? else { continue };
+        let Some(info) = &engine.info[s] else {
+            continue;
+        };
+        let Some((lo, hi, _)) = engine.time_range(src)? else {
+            continue;
+        };
         let local = |t: NaiveDateTime| match info.time_mode {
             TimeMode::Local => t,
             TimeMode::Utc => graph.spec.timezone.from_utc_datetime(&t).naive_local(),
         };
         let (lo, hi) = (local(lo), local(hi));
         extent = Some(match extent {
-            None => DataExtent { first: lo, last: hi },
-            Some(e) => DataExtent { first: e.first.min(lo), last: e.last.min(hi) },
+            None => DataExtent {
+                first: lo,
+                last: hi,
+            },
+            Some(e) => DataExtent {
+                first: e.first.min(lo),
+                last: e.last.min(hi),
+            },
         });
     }
     Ok(extent)

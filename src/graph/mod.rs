@@ -41,7 +41,12 @@ pub enum Def {
     Measure(LeafMeasure),
     /// A formula over `inputs` (distinct node indices, in order of first mention);
     /// `expr` refers to them by position in `inputs`.
-    Formula { expr: Expr, inputs: Vec<usize>, shape: Shape, written_as: &'static str },
+    Formula {
+        expr: Expr,
+        inputs: Vec<usize>,
+        shape: Shape,
+        written_as: &'static str,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -136,7 +141,11 @@ impl MetricGraph {
 pub fn build(spec: Spec) -> (Option<MetricGraph>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let node_ids: Vec<&str> = spec.nodes.iter().map(|n| n.id.as_str()).collect();
-    let index: HashMap<&str, usize> = node_ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    let index: HashMap<&str, usize> = node_ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (*id, i))
+        .collect();
     let source_ids: Vec<&str> = spec.sources.iter().map(|s| s.id.as_str()).collect();
     let owner_ids: Vec<&str> = spec.owners.iter().map(|o| o.id.as_str()).collect();
     let dim_ids: Vec<&str> = spec.dimensions.iter().map(|d| d.id.as_str()).collect();
@@ -150,7 +159,11 @@ pub fn build(spec: Spec) -> (Option<MetricGraph>, Vec<Diagnostic>) {
     // Root and companions.
     let root = index.get(spec.root.value.as_str()).copied();
     if root.is_none() {
-        diags.push(unknown_node(&spec.root.value, spec.root.pos, "named as `root`"));
+        diags.push(unknown_node(
+            &spec.root.value,
+            spec.root.pos,
+            "named as `root`",
+        ));
     }
     let mut companions = Vec::new();
     for c in &spec.companions {
@@ -165,12 +178,15 @@ pub fn build(spec: Spec) -> (Option<MetricGraph>, Vec<Diagnostic>) {
         for (dim, _) in &s.dimensions {
             if !dim_ids.contains(&dim.value.as_str()) {
                 diags.push(
-                    Diagnostic::error("E013", format!("unknown dimension `{}` in source `{}`", dim.value, s.id))
-                        .at(dim.pos)
-                        .help(format!(
-                            "{}; or declare it under `dimensions:` at the top of the file",
-                            did_you_mean(&dim.value, dim_ids.iter().copied(), "dimensions")
-                        )),
+                    Diagnostic::error(
+                        "E013",
+                        format!("unknown dimension `{}` in source `{}`", dim.value, s.id),
+                    )
+                    .at(dim.pos)
+                    .help(format!(
+                        "{}; or declare it under `dimensions:` at the top of the file",
+                        did_you_mean(&dim.value, dim_ids.iter().copied(), "dimensions")
+                    )),
                 );
             }
         }
@@ -202,7 +218,11 @@ pub fn build(spec: Spec) -> (Option<MetricGraph>, Vec<Diagnostic>) {
                             .subject(format!("node `{}`", n.id))
                             .help(format!(
                                 "{}; or declare it under `sources:`",
-                                did_you_mean(&m.source.value, source_ids.iter().copied(), "sources")
+                                did_you_mean(
+                                    &m.source.value,
+                                    source_ids.iter().copied(),
+                                    "sources"
+                                )
                             )),
                     );
                 }
@@ -230,8 +250,12 @@ pub fn build(spec: Spec) -> (Option<MetricGraph>, Vec<Diagnostic>) {
                         },
                         None => {
                             diags.push(
-                                unknown_node(name, pos, &format!("in `{}` of node `{}`", f.written_as, n.id))
-                                    .subject(format!("node `{}`", n.id)),
+                                unknown_node(
+                                    name,
+                                    pos,
+                                    &format!("in `{}` of node `{}`", f.written_as, n.id),
+                                )
+                                .subject(format!("node `{}`", n.id)),
                             );
                             usize::MAX
                         }
@@ -246,7 +270,10 @@ pub fn build(spec: Spec) -> (Option<MetricGraph>, Vec<Diagnostic>) {
                     );
                 }
                 if n.method == Method::AumannShapley
-                    && !matches!(shape, Shape::Ratio { .. } | Shape::Linear { .. } | Shape::Product { .. })
+                    && !matches!(
+                        shape,
+                        Shape::Ratio { .. } | Shape::Linear { .. } | Shape::Product { .. }
+                    )
                 {
                     diags.push(
                         Diagnostic::error("E008", format!("`method: aumann_shapley` is not available for the formula of `{}`", n.id))
@@ -254,7 +281,12 @@ pub fn build(spec: Spec) -> (Option<MetricGraph>, Vec<Diagnostic>) {
                             .help("Aumann–Shapley is computed in closed form for sums, products and ratios; use `method: shapley` or split the formula"),
                     );
                 }
-                Def::Formula { expr, inputs, shape, written_as: f.written_as }
+                Def::Formula {
+                    expr,
+                    inputs,
+                    shape,
+                    written_as: f.written_as,
+                }
             }
         };
         nodes.push(GNode {
@@ -267,7 +299,11 @@ pub fn build(spec: Spec) -> (Option<MetricGraph>, Vec<Diagnostic>) {
             target: n.target,
             method: n.method,
             on_zero: n.on_zero,
-            owner: n.owner.as_ref().map(|o| o.value.clone()).unwrap_or_default(),
+            owner: n
+                .owner
+                .as_ref()
+                .map(|o| o.value.clone())
+                .unwrap_or_default(),
             owner_inherited: n.owner.is_none(),
             def,
         });
@@ -290,7 +326,9 @@ pub fn build(spec: Spec) -> (Option<MetricGraph>, Vec<Diagnostic>) {
     // Reachability from root and companions.
     if let Some(r) = root {
         let mut seen = vec![false; nodes.len()];
-        let mut stack: Vec<usize> = std::iter::once(r).chain(companions.iter().copied()).collect();
+        let mut stack: Vec<usize> = std::iter::once(r)
+            .chain(companions.iter().copied())
+            .collect();
         while let Some(n) = stack.pop() {
             if !std::mem::replace(&mut seen[n], true) {
                 stack.extend(nodes[n].inputs());
@@ -299,12 +337,18 @@ pub fn build(spec: Spec) -> (Option<MetricGraph>, Vec<Diagnostic>) {
         for (i, n) in nodes.iter().enumerate() {
             if !seen[i] {
                 diags.push(
-                    Diagnostic::error("E016", format!("node `{}` is not reachable from the root or a companion", n.id))
-                        .at(n.pos)
-                        .help(format!(
-                            "use it in a formula under `{}`, list it under `companions:`, or remove it",
-                            spec.root.value
-                        )),
+                    Diagnostic::error(
+                        "E016",
+                        format!(
+                            "node `{}` is not reachable from the root or a companion",
+                            n.id
+                        ),
+                    )
+                    .at(n.pos)
+                    .help(format!(
+                        "use it in a formula under `{}`, list it under `companions:`, or remove it",
+                        spec.root.value
+                    )),
                 );
             }
         }
@@ -356,7 +400,11 @@ fn splittable(g: &mut MetricGraph) -> Vec<Diagnostic> {
     let mut sets: Vec<Option<BTreeSet<String>>> = vec![None; n];
     for &i in g.order.iter().rev() {
         let set = match &g.nodes[i].def {
-            Def::Measure(m) => g.spec.sources[m.source].dimensions.iter().map(|(d, _)| d.value.clone()).collect(),
+            Def::Measure(m) => g.spec.sources[m.source]
+                .dimensions
+                .iter()
+                .map(|(d, _)| d.value.clone())
+                .collect(),
             Def::Formula { inputs, .. } => {
                 let mut it = inputs.iter().filter_map(|&j| sets[j].clone());
                 let first = it.next().unwrap_or_default();
@@ -368,7 +416,9 @@ fn splittable(g: &mut MetricGraph) -> Vec<Diagnostic> {
     g.splittable = sets.into_iter().map(Option::unwrap_or_default).collect();
     let mut diags = Vec::new();
     for spec_node in &g.spec.nodes {
-        let Some(i) = g.nodes.iter().position(|x| x.id == spec_node.id) else { continue };
+        let Some(i) = g.nodes.iter().position(|x| x.id == spec_node.id) else {
+            continue;
+        };
         for d in &spec_node.dimensions {
             if !g.spec.dimensions.iter().any(|x| x.id == d.value) {
                 let ids = g.spec.dimensions.iter().map(|x| x.id.as_str());

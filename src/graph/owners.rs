@@ -10,9 +10,12 @@ pub(super) fn resolve(g: &mut MetricGraph) -> Vec<Diagnostic> {
     let root = g.root;
     if g.nodes[root].owner.is_empty() {
         diags.push(
-            Diagnostic::error("E020", format!("the root `{}` has no owner", g.nodes[root].id))
-                .at(g.nodes[root].pos)
-                .help("add `owner:` with a team from `owners:`; nodes without an owner inherit it"),
+            Diagnostic::error(
+                "E020",
+                format!("the root `{}` has no owner", g.nodes[root].id),
+            )
+            .at(g.nodes[root].pos)
+            .help("add `owner:` with a team from `owners:`; nodes without an owner inherit it"),
         );
         return diags;
     }
@@ -33,10 +36,16 @@ pub(super) fn resolve(g: &mut MetricGraph) -> Vec<Diagnostic> {
                 format!("it has {} parents ({})", parents.len(), names.join(", "))
             };
             diags.push(
-                Diagnostic::warning("W001", format!("node `{}` falls back to the root's owner", g.nodes[i].id))
-                    .at(g.nodes[i].pos)
-                    .note(format!("{why}, so it cannot inherit one parent's owner"))
-                    .help(format!("add `owner:` to `{}` to say who acts on it", g.nodes[i].id)),
+                Diagnostic::warning(
+                    "W001",
+                    format!("node `{}` falls back to the root's owner", g.nodes[i].id),
+                )
+                .at(g.nodes[i].pos)
+                .note(format!("{why}, so it cannot inherit one parent's owner"))
+                .help(format!(
+                    "add `owner:` to `{}` to say who acts on it",
+                    g.nodes[i].id
+                )),
             );
         }
     }

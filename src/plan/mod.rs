@@ -83,7 +83,10 @@ pub fn plan(
                 source: s,
                 table: src.id.clone(),
                 time_column: src.time.value.clone(),
-                periods: periods.iter().map(|p| Bounds::of(p, mode, graph.spec.timezone)).collect(),
+                periods: periods
+                    .iter()
+                    .map(|p| Bounds::of(p, mode, graph.spec.timezone))
+                    .collect(),
                 dims: dims
                     .iter()
                     .filter_map(|d| {

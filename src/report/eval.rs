@@ -43,7 +43,13 @@ pub struct EvalSegment {
 fn display_order(g: &MetricGraph) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut seen = vec![false; g.nodes.len()];
-    fn walk(g: &MetricGraph, n: usize, depth: usize, seen: &mut [bool], out: &mut Vec<(usize, usize)>) {
+    fn walk(
+        g: &MetricGraph,
+        n: usize,
+        depth: usize,
+        seen: &mut [bool],
+        out: &mut Vec<(usize, usize)>,
+    ) {
         out.push((n, depth));
         if std::mem::replace(&mut seen[n], true) {
             return;
@@ -70,7 +76,11 @@ pub fn json(g: &MetricGraph, e: &Evaluation, complete: bool, dim: Option<&str>) 
         })
         .map(|(n, _)| {
             let node = &g.nodes[n];
-            let v = e.total(0).values.get(n).copied().unwrap_or(NodeValue { value: None, status: Status::NoData, cause: None });
+            let v = e.total(0).values.get(n).copied().unwrap_or(NodeValue {
+                value: None,
+                status: Status::NoData,
+                cause: None,
+            });
             let segments = match dim {
                 Some(d) if g.splittable[n].contains(d) => e
                     .segments(d)
@@ -113,7 +123,10 @@ pub fn text(g: &MetricGraph, e: &Evaluation, dim: Option<&str>, st: &Styles) -> 
     let period = &e.periods[0];
     let segs: Vec<Option<String>> = dim.map(|d| e.segments(d)).unwrap_or_default();
     let mut header = vec!["Node".to_string(), "Owner".to_string(), period.label()];
-    header.extend(segs.iter().map(|s| s.clone().unwrap_or_else(|| "(null)".into())));
+    header.extend(
+        segs.iter()
+            .map(|s| s.clone().unwrap_or_else(|| "(null)".into())),
+    );
     header.push("Target".into());
     let mut rows: Vec<Vec<String>> = Vec::new();
     let mut companions_started = false;
@@ -127,7 +140,9 @@ pub fn text(g: &MetricGraph, e: &Evaluation, dim: Option<&str>, st: &Styles) -> 
         let v = e.total(0).values[n];
         let mut row = vec![
             format!("{}{}", "  ".repeat(depth), node.label),
-            g.owner(&node.owner).map(|o| o.name.clone()).unwrap_or_else(|| node.owner.clone()),
+            g.owner(&node.owner)
+                .map(|o| o.name.clone())
+                .unwrap_or_else(|| node.owner.clone()),
             value(v.value, node.unit),
         ];
         for s in &segs {
@@ -139,7 +154,11 @@ pub fn text(g: &MetricGraph, e: &Evaluation, dim: Option<&str>, st: &Styles) -> 
             };
             row.push(cell);
         }
-        row.push(node.target.map(|t| value(Some(t), node.unit)).unwrap_or_default());
+        row.push(
+            node.target
+                .map(|t| value(Some(t), node.unit))
+                .unwrap_or_default(),
+        );
         rows.push(row);
     }
     let cols = header.len();

@@ -17,7 +17,13 @@ pub fn value(v: Option<f64>, unit: Unit) -> String {
 
 /// A signed change in the unit (percent changes in percentage points).
 pub fn change(v: f64, unit: Unit) -> String {
-    let sign = if v > 0.0 { "+" } else if v < 0.0 { "−" } else { "±" };
+    let sign = if v > 0.0 {
+        "+"
+    } else if v < 0.0 {
+        "−"
+    } else {
+        "±"
+    };
     let a = v.abs();
     match unit {
         Unit::Percent => format!("{sign}{:.2} pp", a * 100.0),

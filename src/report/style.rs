@@ -14,7 +14,14 @@ pub struct Styles {
 }
 
 impl Styles {
-    pub const PLAIN: Styles = Styles { bold: "", dim: "", good: "", bad: "", warn: "", reset: "" };
+    pub const PLAIN: Styles = Styles {
+        bold: "",
+        dim: "",
+        good: "",
+        bad: "",
+        warn: "",
+        reset: "",
+    };
     pub const ANSI: Styles = Styles {
         bold: "\x1b[1m",
         dim: "\x1b[2m",
@@ -35,7 +42,11 @@ impl Styles {
 
     fn detect(terminal: bool) -> Styles {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        if terminal && !no_color { Styles::ANSI } else { Styles::PLAIN }
+        if terminal && !no_color {
+            Styles::ANSI
+        } else {
+            Styles::PLAIN
+        }
     }
 
     pub fn enabled(&self) -> bool {

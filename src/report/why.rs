@@ -88,7 +88,10 @@ pub fn json(g: &MetricGraph, a: &Attribution, current: &Period, baseline: &Perio
                     id: node.id.clone(),
                     label: node.label.clone(),
                     owner: node.owner.clone(),
-                    owner_name: g.owner(&node.owner).map(|o| o.name.clone()).unwrap_or_default(),
+                    owner_name: g
+                        .owner(&node.owner)
+                        .map(|o| o.name.clone())
+                        .unwrap_or_default(),
                     unit: node.unit,
                     direction: node.direction,
                     method: n.method,
@@ -126,7 +129,10 @@ pub fn text(
 ) -> String {
     let root = &g.nodes[a.root];
     let r = a.get(a.root).expect("the root is attributed");
-    let owner = g.owner(&root.owner).map(|o| o.name.as_str()).unwrap_or(&root.owner);
+    let owner = g
+        .owner(&root.owner)
+        .map(|o| o.name.as_str())
+        .unwrap_or(&root.owner);
     let mut out = String::new();
     out.push_str(&format!(
         "{}Why did {} change?{}  {} vs {} ({}ly, {})\n\n",
@@ -189,15 +195,26 @@ pub fn text(
         let root = &g.nodes[a.root];
         let d_root = a.get(a.root).map(|r| r.delta).unwrap_or(0.0);
         let mut inputs: Vec<_> = n.inputs.iter().collect();
-        inputs.sort_by(|x, y| y.contribution_to_root.abs().total_cmp(&x.contribution_to_root.abs()));
+        inputs.sort_by(|x, y| {
+            y.contribution_to_root
+                .abs()
+                .total_cmp(&x.contribution_to_root.abs())
+        });
         let count = inputs.len();
         for (k, inp) in inputs.into_iter().enumerate() {
             let last = k + 1 == count;
             let child = &g.nodes[inp.node];
             let ca = a.get(inp.node).expect("inputs are attributed");
-            let owner = g.owner(&child.owner).map(|o| o.name.clone()).unwrap_or_else(|| child.owner.clone());
+            let owner = g
+                .owner(&child.owner)
+                .map(|o| o.name.clone())
+                .unwrap_or_else(|| child.owner.clone());
             rows.push(Row {
-                label: format!("{prefix}{}{}", if last { "└─ " } else { "├─ " }, child.label),
+                label: format!(
+                    "{prefix}{}{}",
+                    if last { "└─ " } else { "├─ " },
+                    child.label
+                ),
                 owner,
                 then: value(Some(ca.baseline), child.unit),
                 now: value(Some(ca.current), child.unit),
@@ -214,7 +231,15 @@ pub fn text(
             }
         }
     }
-    walk(g, a, a.root, "  ", &mut rows, &mut vec![a.root], &sign_style);
+    walk(
+        g,
+        a,
+        a.root,
+        "  ",
+        &mut rows,
+        &mut vec![a.root],
+        &sign_style,
+    );
     let header = Row {
         label: "  Branch".into(),
         owner: "Owner".into(),
@@ -226,7 +251,11 @@ pub fn text(
         style: "",
     };
     let w = |f: &dyn Fn(&Row) -> &String| {
-        rows.iter().chain(std::iter::once(&header)).map(|r| f(r).chars().count()).max().unwrap_or(0)
+        rows.iter()
+            .chain(std::iter::once(&header))
+            .map(|r| f(r).chars().count())
+            .max()
+            .unwrap_or(0)
     };
     let widths = [
         w(&|r| &r.label),
@@ -258,16 +287,24 @@ pub fn text(
     };
     out.push_str(&format!("{}{}{}", st.dim, line(&header, "", ""), st.reset));
     for r in &rows {
-        out.push_str(&line(r, r.style, if r.style.is_empty() { "" } else { st.reset }));
+        out.push_str(&line(
+            r,
+            r.style,
+            if r.style.is_empty() { "" } else { st.reset },
+        ));
     }
-    if let Some(top) = a
-        .nodes
-        .iter()
-        .find(|n| n.node == a.root)
-        .and_then(|n| n.inputs.iter().max_by(|x, y| x.contribution_to_root.abs().total_cmp(&y.contribution_to_root.abs())))
-    {
+    if let Some(top) = a.nodes.iter().find(|n| n.node == a.root).and_then(|n| {
+        n.inputs.iter().max_by(|x, y| {
+            x.contribution_to_root
+                .abs()
+                .total_cmp(&y.contribution_to_root.abs())
+        })
+    }) {
         let child = &g.nodes[top.node];
-        let owner = g.owner(&child.owner).map(|o| o.name.as_str()).unwrap_or(&child.owner);
+        let owner = g
+            .owner(&child.owner)
+            .map(|o| o.name.as_str())
+            .unwrap_or(&child.owner);
         out.push_str(&format!(
             "\nLargest mover: {} ({}), {} of the {} change.\n",
             child.label,
@@ -281,5 +318,9 @@ pub fn text(
 
 fn short(label: &str) -> String {
     let s: String = label.chars().take(18).collect();
-    if label.chars().count() > 18 { format!("{s}…") } else { s }
+    if label.chars().count() > 18 {
+        format!("{s}…")
+    } else {
+        s
+    }
 }

@@ -10,7 +10,12 @@
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
     Const(f64),
-    Ref { name: String, offset: usize, len: usize, input: usize },
+    Ref {
+        name: String,
+        offset: usize,
+        len: usize,
+        input: usize,
+    },
     Add(Vec<Expr>),
     Mul(Vec<Expr>),
     Neg(Box<Expr>),
@@ -85,7 +90,11 @@ fn lex(text: &str) -> Result<Vec<(Tok, usize, usize)>, FormulaError> {
                 while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_') {
                     i += 1;
                 }
-                out.push((Tok::Ident(chars[start..i].iter().collect()), start, i - start));
+                out.push((
+                    Tok::Ident(chars[start..i].iter().collect()),
+                    start,
+                    i - start,
+                ));
                 continue;
             }
             other => {
@@ -116,7 +125,10 @@ impl Parser {
     }
 
     fn here(&self) -> (usize, usize) {
-        self.toks.get(self.i).map(|t| (t.1, t.2)).unwrap_or((self.end, 1))
+        self.toks
+            .get(self.i)
+            .map(|t| (t.1, t.2))
+            .unwrap_or((self.end, 1))
     }
 
     fn expr(&mut self) -> Result<Expr, FormulaError> {
@@ -177,7 +189,12 @@ impl Parser {
             }
             Some(Tok::Ident(name)) => {
                 self.i += 1;
-                Ok(Expr::Ref { name, offset, len, input: usize::MAX })
+                Ok(Expr::Ref {
+                    name,
+                    offset,
+                    len,
+                    input: usize::MAX,
+                })
             }
             Some(Tok::LParen) => {
                 self.i += 1;
@@ -233,7 +250,11 @@ pub fn flatten_add(terms: Vec<Expr>) -> Expr {
             other => out.push(other),
         }
     }
-    if out.len() == 1 { out.pop().unwrap_or(Expr::Const(0.0)) } else { Expr::Add(out) }
+    if out.len() == 1 {
+        out.pop().unwrap_or(Expr::Const(0.0))
+    } else {
+        Expr::Add(out)
+    }
 }
 
 /// Builds an n-ary product, splicing nested products in.
@@ -245,7 +266,11 @@ pub fn flatten_mul(factors: Vec<Expr>) -> Expr {
             other => out.push(other),
         }
     }
-    if out.len() == 1 { out.pop().unwrap_or(Expr::Const(1.0)) } else { Expr::Mul(out) }
+    if out.len() == 1 {
+        out.pop().unwrap_or(Expr::Const(1.0))
+    } else {
+        Expr::Mul(out)
+    }
 }
 
 /// Parses a formula.
@@ -337,14 +362,23 @@ impl Expr {
     pub fn eval_dual(&self, x: &[f64], wrt: usize) -> Dual {
         match self {
             Expr::Const(v) => Dual { v: *v, d: 0.0 },
-            Expr::Ref { input, .. } => Dual { v: x[*input], d: if *input == wrt { 1.0 } else { 0.0 } },
+            Expr::Ref { input, .. } => Dual {
+                v: x[*input],
+                d: if *input == wrt { 1.0 } else { 0.0 },
+            },
             Expr::Add(xs) => xs.iter().fold(Dual { v: 0.0, d: 0.0 }, |acc, e| {
                 let t = e.eval_dual(x, wrt);
-                Dual { v: acc.v + t.v, d: acc.d + t.d }
+                Dual {
+                    v: acc.v + t.v,
+                    d: acc.d + t.d,
+                }
             }),
             Expr::Mul(xs) => xs.iter().fold(Dual { v: 1.0, d: 0.0 }, |acc, e| {
                 let t = e.eval_dual(x, wrt);
-                Dual { v: acc.v * t.v, d: acc.d * t.v + acc.v * t.d }
+                Dual {
+                    v: acc.v * t.v,
+                    d: acc.d * t.v + acc.v * t.d,
+                }
             }),
             Expr::Neg(e) => {
                 let t = e.eval_dual(x, wrt);
@@ -352,7 +386,10 @@ impl Expr {
             }
             Expr::Div(a, b) => {
                 let (a, b) = (a.eval_dual(x, wrt), b.eval_dual(x, wrt));
-                Dual { v: a.v / b.v, d: (a.d * b.v - a.v * b.d) / (b.v * b.v) }
+                Dual {
+                    v: a.v / b.v,
+                    d: (a.d * b.v - a.v * b.d) / (b.v * b.v),
+                }
             }
         }
     }
@@ -368,13 +405,19 @@ impl Expr {
                     match (i, x) {
                         (0, Expr::Neg(inner)) => s.push_str(&format!("−{}", inner.display_atom())),
                         (0, x) => s.push_str(&x.display()),
-                        (_, Expr::Neg(inner)) => s.push_str(&format!(" − {}", inner.display_atom())),
+                        (_, Expr::Neg(inner)) => {
+                            s.push_str(&format!(" − {}", inner.display_atom()))
+                        }
                         (_, x) => s.push_str(&format!(" + {}", x.display())),
                     }
                 }
                 s
             }
-            Expr::Mul(xs) => xs.iter().map(Expr::display_atom).collect::<Vec<_>>().join(" × "),
+            Expr::Mul(xs) => xs
+                .iter()
+                .map(Expr::display_atom)
+                .collect::<Vec<_>>()
+                .join(" × "),
             Expr::Neg(x) => format!("−{}", x.display_atom()),
             Expr::Div(a, b) => format!("{} ÷ {}", a.display_atom(), b.display_atom()),
         }
@@ -396,7 +439,11 @@ pub enum Shape {
     /// c·Π xᵢ over distinct inputs.
     Product { constant: f64, inputs: Vec<usize> },
     /// xₙ / x_d (times a constant), distinct inputs.
-    Ratio { constant: f64, num: usize, den: usize },
+    Ratio {
+        constant: f64,
+        num: usize,
+        den: usize,
+    },
     /// Anything else.
     General,
 }
@@ -409,7 +456,9 @@ impl Expr {
             for (i, c) in coef {
                 *seen.entry(i).or_default() += c;
             }
-            return Shape::Linear { coef: seen.into_iter().collect() };
+            return Shape::Linear {
+                coef: seen.into_iter().collect(),
+            };
         }
         if let Some((constant, inputs)) = self.product() {
             let mut sorted = inputs.clone();
@@ -424,7 +473,11 @@ impl Expr {
             && na.len() == 1
             && na[0] != *den
         {
-            return Shape::Ratio { constant: ca, num: na[0], den: *den };
+            return Shape::Ratio {
+                constant: ca,
+                num: na[0],
+                den: *den,
+            };
         }
         Shape::General
     }
@@ -453,7 +506,12 @@ impl Expr {
                         _ => return None,
                     }
                 }
-                Some(lin.unwrap_or_default().into_iter().map(|(i, c)| (i, c * k)).collect())
+                Some(
+                    lin.unwrap_or_default()
+                        .into_iter()
+                        .map(|(i, c)| (i, c * k))
+                        .collect(),
+                )
             }
             Expr::Div(a, b) => match b.as_ref() {
                 Expr::Const(v) if *v != 0.0 => {
@@ -505,7 +563,9 @@ mod tests {
         let Expr::Add(xs) = &e else { panic!("{e:?}") };
         assert_eq!(xs.len(), 4);
         let e = parse("a × (b * c) ÷ d").unwrap();
-        let Expr::Div(num, _) = &e else { panic!("{e:?}") };
+        let Expr::Div(num, _) = &e else {
+            panic!("{e:?}")
+        };
         assert!(matches!(num.as_ref(), Expr::Mul(xs) if xs.len() == 3));
     }
 
@@ -526,14 +586,33 @@ mod tests {
         let n = ["a", "b", "c"];
         assert_eq!(
             resolved("a + b - 2*c", &n).shape(),
-            Shape::Linear { coef: vec![(0, 1.0), (1, 1.0), (2, -2.0)] }
+            Shape::Linear {
+                coef: vec![(0, 1.0), (1, 1.0), (2, -2.0)]
+            }
         );
         assert_eq!(
             resolved("a * b * c", &n).shape(),
-            Shape::Product { constant: 1.0, inputs: vec![0, 1, 2] }
+            Shape::Product {
+                constant: 1.0,
+                inputs: vec![0, 1, 2]
+            }
         );
-        assert_eq!(resolved("a / b", &n).shape(), Shape::Ratio { constant: 1.0, num: 0, den: 1 });
-        assert_eq!(resolved("100 * a / b", &n).shape(), Shape::Ratio { constant: 100.0, num: 0, den: 1 });
+        assert_eq!(
+            resolved("a / b", &n).shape(),
+            Shape::Ratio {
+                constant: 1.0,
+                num: 0,
+                den: 1
+            }
+        );
+        assert_eq!(
+            resolved("100 * a / b", &n).shape(),
+            Shape::Ratio {
+                constant: 100.0,
+                num: 0,
+                den: 1
+            }
+        );
         assert_eq!(resolved("(a + b) / c", &n).shape(), Shape::General);
         assert_eq!(resolved("a * a", &n).shape(), Shape::General);
     }

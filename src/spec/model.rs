@@ -78,7 +78,12 @@ pub enum FileFormat {
 #[derive(Debug, Clone, PartialEq)]
 pub enum SourceKind {
     /// A data file, relative to the tree file (or to `--data-dir`).
-    File { path: Located<PathBuf>, format: FileFormat, delimiter: u8, has_header: bool },
+    File {
+        path: Located<PathBuf>,
+        format: FileFormat,
+        delimiter: u8,
+        has_header: bool,
+    },
     /// A SQL query over other sources of this tree.
     Sql { query: Located<String> },
 }
@@ -146,7 +151,11 @@ impl Agg {
     ];
 
     pub fn name(self) -> &'static str {
-        Agg::ALL.iter().find(|(_, a)| *a == self).map(|(n, _)| *n).unwrap_or("count")
+        Agg::ALL
+            .iter()
+            .find(|(_, a)| *a == self)
+            .map(|(n, _)| *n)
+            .unwrap_or("count")
     }
 }
 

@@ -33,8 +33,16 @@ const TOP_KEYS: &[&str] = &[
 ];
 const OWNER_KEYS: &[&str] = &["name", "email", "slack", "webhook", "description"];
 const DIMENSION_KEYS: &[&str] = &["label", "description"];
-const SOURCE_KEYS: &[&str] =
-    &["file", "format", "sql", "time", "dimensions", "description", "delimiter", "header"];
+const SOURCE_KEYS: &[&str] = &[
+    "file",
+    "format",
+    "sql",
+    "time",
+    "dimensions",
+    "description",
+    "delimiter",
+    "header",
+];
 const NODE_KEYS: &[&str] = &[
     "label",
     "description",
@@ -52,13 +60,23 @@ const NODE_KEYS: &[&str] = &[
     "product",
     "ratio",
 ];
-const DEFINITION_KEYS: &[&str] = &["measure", "formula", "sum", "difference", "product", "ratio"];
+const DEFINITION_KEYS: &[&str] = &[
+    "measure",
+    "formula",
+    "sum",
+    "difference",
+    "product",
+    "ratio",
+];
 const MEASURE_KEYS: &[&str] = &["source", "agg", "expr", "filter"];
 const RATIO_KEYS: &[&str] = &["numerator", "denominator"];
 
 /// Reads a tree file. Returns the spec (if its shape allows) and all diagnostics.
 pub fn parse(path: &Path, text: &str) -> (Option<Spec>, Vec<Diagnostic>) {
-    let mut p = SpecParser { text, diags: Vec::new() };
+    let mut p = SpecParser {
+        text,
+        diags: Vec::new(),
+    };
     let root = match yaml::parse(text) {
         Ok(n) => n,
         Err(e) => {
@@ -109,11 +127,17 @@ struct MapReader<'n> {
 
 impl<'n> MapReader<'n> {
     fn get(&self, key: &str) -> Option<&'n Node> {
-        self.entries.iter().find(|(k, _)| k.name == key).map(|(_, v)| v)
+        self.entries
+            .iter()
+            .find(|(k, _)| k.name == key)
+            .map(|(_, v)| v)
     }
 
     fn key_pos(&self, key: &str) -> Option<Pos> {
-        self.entries.iter().find(|(k, _)| k.name == key).map(|(k, _)| k.pos)
+        self.entries
+            .iter()
+            .find(|(k, _)| k.name == key)
+            .map(|(k, _)| k.pos)
     }
 }
 
@@ -129,13 +153,29 @@ impl<'a> SpecParser<'a> {
                 for (k, _) in entries {
                     if !allowed.contains(&k.name.as_str()) {
                         self.diags.push(
-                            Diagnostic::error("E003", format!("unknown key `{}` in {context}", k.name))
-                                .at(Pos::new(k.pos.line, k.pos.col, k.name.chars().count() as u32))
-                                .help(did_you_mean(&k.name, allowed.iter().copied(), "keys")),
+                            Diagnostic::error(
+                                "E003",
+                                format!("unknown key `{}` in {context}", k.name),
+                            )
+                            .at(Pos::new(
+                                k.pos.line,
+                                k.pos.col,
+                                k.name.chars().count() as u32,
+                            ))
+                            .help(did_you_mean(
+                                &k.name,
+                                allowed.iter().copied(),
+                                "keys",
+                            )),
                         );
                     }
                 }
-                Some(MapReader { entries, pos: node.pos, allowed, context: context.to_string() })
+                Some(MapReader {
+                    entries,
+                    pos: node.pos,
+                    allowed,
+                    context: context.to_string(),
+                })
             }
             Value::Null => Some(MapReader {
                 entries: &[],
@@ -150,7 +190,10 @@ impl<'a> SpecParser<'a> {
                         format!("{context} must be a mapping, found {}", other.kind()),
                     )
                     .at(node.pos)
-                    .help(format!("write `key: value` lines; allowed keys: {}", allowed.join(", "))),
+                    .help(format!(
+                        "write `key: value` lines; allowed keys: {}",
+                        allowed.join(", ")
+                    )),
                 );
                 None
             }
@@ -188,7 +231,12 @@ impl<'a> SpecParser<'a> {
                 Some(Located::new(s, self.value_pos(node)))
             }
             _ => {
-                self.wrong_kind(node, what, "text", "write it on the same line after the colon");
+                self.wrong_kind(
+                    node,
+                    what,
+                    "text",
+                    "write it on the same line after the colon",
+                );
                 None
             }
         }
@@ -204,10 +252,20 @@ impl<'a> SpecParser<'a> {
 
     /// The position of a scalar's *content*: skips an opening quote, and underlines its text.
     fn value_pos(&self, node: &Node) -> Pos {
-        let line = self.text.lines().nth(node.pos.line.saturating_sub(1) as usize).unwrap_or("");
-        let at: Vec<char> = line.chars().skip(node.pos.col.saturating_sub(1) as usize).collect();
+        let line = self
+            .text
+            .lines()
+            .nth(node.pos.line.saturating_sub(1) as usize)
+            .unwrap_or("");
+        let at: Vec<char> = line
+            .chars()
+            .skip(node.pos.col.saturating_sub(1) as usize)
+            .collect();
         let quoted = matches!(at.first(), Some('"') | Some('\''));
-        let len = node.as_text().map(|s| s.lines().next().unwrap_or("").chars().count()).unwrap_or(1);
+        let len = node
+            .as_text()
+            .map(|s| s.lines().next().unwrap_or("").chars().count())
+            .unwrap_or(1);
         if quoted {
             Pos::new(node.pos.line, node.pos.col + 1, len as u32)
         } else if matches!(at.first(), Some('|') | Some('>')) {
@@ -226,7 +284,9 @@ impl<'a> SpecParser<'a> {
         default: T,
     ) -> T {
         let Some(n) = m.get(key) else { return default };
-        let Some(s) = self.text(n, &format!("`{key}` in {}", m.context)) else { return default };
+        let Some(s) = self.text(n, &format!("`{key}` in {}", m.context)) else {
+            return default;
+        };
         match options.iter().find(|(name, _)| *name == s.value) {
             Some((_, v)) => *v,
             None => {
@@ -250,7 +310,12 @@ impl<'a> SpecParser<'a> {
         match n.as_f64() {
             Some(v) => Some(v),
             None => {
-                self.wrong_kind(n, &format!("`{key}` in {}", m.context), "a number", "write e.g. 0.25");
+                self.wrong_kind(
+                    n,
+                    &format!("`{key}` in {}", m.context),
+                    "a number",
+                    "write e.g. 0.25",
+                );
                 None
             }
         }
@@ -298,13 +363,22 @@ impl<'a> SpecParser<'a> {
                     .help("this metrictree reads `version: 1`"),
             );
         }
-        let name = self.opt_text(&top, "name").map(|l| l.value).unwrap_or_else(|| {
-            path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
-        });
+        let name = self
+            .opt_text(&top, "name")
+            .map(|l| l.value)
+            .unwrap_or_else(|| {
+                path.file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            });
         let title = self.opt_text(&top, "title").map(|l| l.value);
         let description = self.opt_text(&top, "description").map(|l| l.value);
         let root_id = self
-            .required(&top, "root", "name the node this tree explains, e.g. `root: handoff_rate`")
+            .required(
+                &top,
+                "root",
+                "name the node this tree explains, e.g. `root: handoff_rate`",
+            )
             .and_then(|n| self.text(n, "`root`"));
         let companions = match top.get("companions") {
             Some(n) => self.id_list(n, "`companions`"),
@@ -313,7 +387,11 @@ impl<'a> SpecParser<'a> {
         let grain = self.choice(
             &top,
             "grain",
-            &[("day", Grain::Day), ("week", Grain::Week), ("month", Grain::Month)],
+            &[
+                ("day", Grain::Day),
+                ("week", Grain::Week),
+                ("month", Grain::Month),
+            ],
             Grain::Week,
         );
         let timezone = match top.get("timezone") {
@@ -353,16 +431,30 @@ impl<'a> SpecParser<'a> {
         };
 
         let owners = self.id_map(top.get("owners"), "owner");
-        let owners = owners.into_iter().filter_map(|(k, v)| self.owner(k, v)).collect();
+        let owners = owners
+            .into_iter()
+            .filter_map(|(k, v)| self.owner(k, v))
+            .collect();
         let dims = self.id_map(top.get("dimensions"), "dimension");
-        let dimensions = dims.into_iter().filter_map(|(k, v)| self.dimension(k, v)).collect();
+        let dimensions = dims
+            .into_iter()
+            .filter_map(|(k, v)| self.dimension(k, v))
+            .collect();
         let srcs = self.id_map(top.get("sources"), "source");
-        let sources = srcs.into_iter().filter_map(|(k, v)| self.source(k, v)).collect();
-        let nodes_node =
-            self.required(&top, "nodes", "declare the tree's measures and formulas under `nodes:`");
+        let sources = srcs
+            .into_iter()
+            .filter_map(|(k, v)| self.source(k, v))
+            .collect();
+        let nodes_node = self.required(
+            &top,
+            "nodes",
+            "declare the tree's measures and formulas under `nodes:`",
+        );
         let node_entries = self.id_map(nodes_node, "node");
-        let nodes: Vec<NodeSpec> =
-            node_entries.into_iter().filter_map(|(k, v)| self.node(k, v)).collect();
+        let nodes: Vec<NodeSpec> = node_entries
+            .into_iter()
+            .filter_map(|(k, v)| self.node(k, v))
+            .collect();
 
         Some(Spec {
             path: path.to_path_buf(),
@@ -387,7 +479,12 @@ impl<'a> SpecParser<'a> {
             Value::Null => Vec::new(),
             Value::Str(_) => self.text(node, what).into_iter().collect(),
             _ => {
-                self.wrong_kind(node, what, "a list of node ids", "write `[a, b]` or one `- id` per line");
+                self.wrong_kind(
+                    node,
+                    what,
+                    "a list of node ids",
+                    "write `[a, b]` or one `- id` per line",
+                );
                 Vec::new()
             }
         }
@@ -412,14 +509,29 @@ impl<'a> SpecParser<'a> {
                     .help("write an address such as `support-ops@example.com`"),
             );
         }
-        Some(Owner { id: key.name.clone(), pos: key.pos, name, email, slack, webhook })
+        Some(Owner {
+            id: key.name.clone(),
+            pos: key.pos,
+            name,
+            email,
+            slack,
+            webhook,
+        })
     }
 
     fn dimension(&mut self, key: &Key, node: &Node) -> Option<Dimension> {
         let m = self.map(node, DIMENSION_KEYS, &format!("dimension `{}`", key.name))?;
-        let label = self.opt_text(&m, "label").map(|l| l.value).unwrap_or_else(|| key.name.clone());
+        let label = self
+            .opt_text(&m, "label")
+            .map(|l| l.value)
+            .unwrap_or_else(|| key.name.clone());
         let description = self.opt_text(&m, "description").map(|l| l.value);
-        Some(Dimension { id: key.name.clone(), pos: key.pos, label, description })
+        Some(Dimension {
+            id: key.name.clone(),
+            pos: key.pos,
+            label,
+            description,
+        })
     }
 
     fn source(&mut self, key: &Key, node: &Node) -> Option<Source> {
@@ -458,20 +570,31 @@ impl<'a> SpecParser<'a> {
                 let format = self.choice(
                     &m,
                     "format",
-                    &[("csv", FileFormat::Csv), ("parquet", FileFormat::Parquet), ("json", FileFormat::Json)],
+                    &[
+                        ("csv", FileFormat::Csv),
+                        ("parquet", FileFormat::Parquet),
+                        ("json", FileFormat::Json),
+                    ],
                     guessed,
                 );
                 let delimiter = match self.opt_text(&m, "delimiter") {
                     None => b',',
                     Some(d) => {
-                        let s = if d.value == "\\t" || d.value == "tab" { "\t".to_string() } else { d.value.clone() };
+                        let s = if d.value == "\\t" || d.value == "tab" {
+                            "\t".to_string()
+                        } else {
+                            d.value.clone()
+                        };
                         if s.len() == 1 {
                             s.as_bytes()[0]
                         } else {
                             self.diags.push(
-                                Diagnostic::error("E006", format!("delimiter `{}` is not one character", d.value))
-                                    .at(d.pos)
-                                    .help("write `,`, `;`, `|` or `tab`"),
+                                Diagnostic::error(
+                                    "E006",
+                                    format!("delimiter `{}` is not one character", d.value),
+                                )
+                                .at(d.pos)
+                                .help("write `,`, `;`, `|` or `tab`"),
                             );
                             b','
                         }
@@ -482,24 +605,39 @@ impl<'a> SpecParser<'a> {
                     Some(n) => match n.value {
                         Value::Bool(b) => b,
                         _ => {
-                            self.wrong_kind(n, "`header`", "true or false", "write `header: false` when the file has no header row");
+                            self.wrong_kind(
+                                n,
+                                "`header`",
+                                "true or false",
+                                "write `header: false` when the file has no header row",
+                            );
                             true
                         }
                     },
                 };
-                SourceKind::File { path: Located::new(PathBuf::from(f.value), f.pos), format, delimiter, has_header }
+                SourceKind::File {
+                    path: Located::new(PathBuf::from(f.value), f.pos),
+                    format,
+                    delimiter,
+                    has_header,
+                }
             }
             (None, Some(q)) => SourceKind::Sql { query: q },
         };
         let time = self
-            .required(&m, "time", "name the column that places each row in a period, e.g. `time: created_at`")
+            .required(
+                &m,
+                "time",
+                "name the column that places each row in a period, e.g. `time: created_at`",
+            )
             .and_then(|n| self.text(n, &format!("`time` in {ctx}")));
         let mut dimensions = Vec::new();
         if let Some(d) = m.get("dimensions") {
             match &d.value {
                 Value::Map(entries) => {
                     for (k, v) in entries {
-                        if let Some(col) = self.text(v, &format!("dimension `{}` in {ctx}", k.name)) {
+                        if let Some(col) = self.text(v, &format!("dimension `{}` in {ctx}", k.name))
+                        {
                             let kp = Pos::new(k.pos.line, k.pos.col, k.name.chars().count() as u32);
                             dimensions.push((Located::new(k.name.clone(), kp), col));
                         }
@@ -514,16 +652,30 @@ impl<'a> SpecParser<'a> {
                     }
                 }
                 Value::Null => {}
-                _ => self.wrong_kind(d, &format!("`dimensions` in {ctx}"), "a mapping", "write `dimension_id: column_name` lines"),
+                _ => self.wrong_kind(
+                    d,
+                    &format!("`dimensions` in {ctx}"),
+                    "a mapping",
+                    "write `dimension_id: column_name` lines",
+                ),
             }
         }
-        Some(Source { id: key.name.clone(), pos: key.pos, kind, time: time?, dimensions })
+        Some(Source {
+            id: key.name.clone(),
+            pos: key.pos,
+            kind,
+            time: time?,
+            dimensions,
+        })
     }
 
     fn node(&mut self, key: &Key, node: &Node) -> Option<NodeSpec> {
         let ctx = format!("node `{}`", key.name);
         let m = self.map(node, NODE_KEYS, &ctx)?;
-        let label = self.opt_text(&m, "label").map(|l| l.value).unwrap_or_else(|| key.name.replace('_', " "));
+        let label = self
+            .opt_text(&m, "label")
+            .map(|l| l.value)
+            .unwrap_or_else(|| key.name.replace('_', " "));
         let description = self.opt_text(&m, "description").map(|l| l.value);
         let unit = self.choice(
             &m,
@@ -553,7 +705,11 @@ impl<'a> SpecParser<'a> {
         let method = self.choice(
             &m,
             "method",
-            &[("auto", Method::Auto), ("shapley", Method::Shapley), ("aumann_shapley", Method::AumannShapley)],
+            &[
+                ("auto", Method::Auto),
+                ("shapley", Method::Shapley),
+                ("aumann_shapley", Method::AumannShapley),
+            ],
             Method::Auto,
         );
         let on_zero = self.number(&m, "on_zero");
@@ -561,7 +717,11 @@ impl<'a> SpecParser<'a> {
             Some(n) => self.id_list(n, &format!("`dimensions` of {ctx}")),
             None => Vec::new(),
         };
-        let defs: Vec<&str> = DEFINITION_KEYS.iter().copied().filter(|k| m.get(k).is_some()).collect();
+        let defs: Vec<&str> = DEFINITION_KEYS
+            .iter()
+            .copied()
+            .filter(|k| m.get(k).is_some())
+            .collect();
         let kind = match defs.as_slice() {
             [] => {
                 self.diags.push(
@@ -580,14 +740,19 @@ impl<'a> SpecParser<'a> {
             }
             many => {
                 self.diags.push(
-                    Diagnostic::error("E008", format!("{ctx} has several definitions: {}", many.join(", ")))
-                        .at_opt(m.key_pos(many[1]))
-                        .help("a node is one measure or one formula; keep one definition"),
+                    Diagnostic::error(
+                        "E008",
+                        format!("{ctx} has several definitions: {}", many.join(", ")),
+                    )
+                    .at_opt(m.key_pos(many[1]))
+                    .help("a node is one measure or one formula; keep one definition"),
                 );
                 return None;
             }
         };
-        if on_zero.is_some() && !matches!(&kind, NodeKind::Formula(f) if matches!(f.expr, Expr::Div(..))) {
+        if on_zero.is_some()
+            && !matches!(&kind, NodeKind::Formula(f) if matches!(f.expr, Expr::Div(..)))
+        {
             self.diags.push(
                 Diagnostic::error("E008", "`on_zero` only applies to ratios")
                     .at_opt(m.key_pos("on_zero"))
@@ -615,7 +780,11 @@ impl<'a> SpecParser<'a> {
         let ctx = format!("the measure of node `{id}`");
         let m = self.map(def, MEASURE_KEYS, &ctx)?;
         let source = self
-            .required(&m, "source", "name the source to aggregate, e.g. `source: conversations`")
+            .required(
+                &m,
+                "source",
+                "name the source to aggregate, e.g. `source: conversations`",
+            )
             .and_then(|n| self.text(n, "`source`"));
         let agg = self.choice(&m, "agg", &Agg::ALL, Agg::Count);
         let agg_given = m.get("agg").is_some();
@@ -630,17 +799,28 @@ impl<'a> SpecParser<'a> {
         }
         if expr.is_none() && !matches!(agg, Agg::Count) {
             self.diags.push(
-                Diagnostic::error("E005", format!("`agg: {}` in {ctx} needs `expr`", agg.name()))
-                    .at_opt(m.key_pos("agg"))
-                    .help("add `expr:` with the column (or SQL expression) to aggregate"),
+                Diagnostic::error(
+                    "E005",
+                    format!("`agg: {}` in {ctx} needs `expr`", agg.name()),
+                )
+                .at_opt(m.key_pos("agg"))
+                .help("add `expr:` with the column (or SQL expression) to aggregate"),
             );
             return None;
         }
-        Some(Measure { source: source?, agg, expr, filter })
+        Some(Measure {
+            source: source?,
+            agg,
+            expr,
+            filter,
+        })
     }
 
     fn formula(&mut self, written_as: &str, def: &Node, id: &str) -> Option<Formula> {
-        let written_as: &'static str = DEFINITION_KEYS.iter().find(|k| **k == written_as).copied()?;
+        let written_as: &'static str = DEFINITION_KEYS
+            .iter()
+            .find(|k| **k == written_as)
+            .copied()?;
         let ctx = format!("`{written_as}` of node `{id}`");
         let reference = |p: &mut Self, n: &Node| -> Option<(Expr, Pos)> {
             let t = p.text(n, &ctx)?;
@@ -653,7 +833,15 @@ impl<'a> SpecParser<'a> {
                 return None;
             }
             let len = t.value.chars().count();
-            Some((Expr::Ref { name: t.value, offset: 0, len, input: usize::MAX }, t.pos))
+            Some((
+                Expr::Ref {
+                    name: t.value,
+                    offset: 0,
+                    len,
+                    input: usize::MAX,
+                },
+                t.pos,
+            ))
         };
         let list = |p: &mut Self, n: &Node, min: usize| -> Option<(Vec<Expr>, Vec<Pos>)> {
             let Value::Seq(items) = &n.value else {
@@ -680,7 +868,9 @@ impl<'a> SpecParser<'a> {
                             .refs()
                             .iter()
                             .map(|r| match r {
-                                Expr::Ref { offset, len, .. } => t.pos.shifted(*offset as u32, *len as u32),
+                                Expr::Ref { offset, len, .. } => {
+                                    t.pos.shifted(*offset as u32, *len as u32)
+                                }
                                 _ => t.pos,
                             })
                             .collect();
@@ -694,10 +884,13 @@ impl<'a> SpecParser<'a> {
                             t.pos.shifted(e.offset as u32, e.len as u32)
                         };
                         self.diags.push(
-                            Diagnostic::error("E009", format!("formula of node `{id}`: {}", e.message))
-                                .at(pos)
-                                .subject(format!("node `{id}`"))
-                                .help(e.help),
+                            Diagnostic::error(
+                                "E009",
+                                format!("formula of node `{id}`: {}", e.message),
+                            )
+                            .at(pos)
+                            .subject(format!("node `{id}`"))
+                            .help(e.help),
                         );
                         return None;
                     }
@@ -715,9 +908,12 @@ impl<'a> SpecParser<'a> {
                 let (mut xs, ps) = list(self, def, 2)?;
                 if xs.len() != 2 {
                     self.diags.push(
-                        Diagnostic::error("E008", format!("{ctx} takes exactly two inputs: [minuend, subtrahend]"))
-                            .at(def.pos)
-                            .help("for more terms use `formula: a - b - c`"),
+                        Diagnostic::error(
+                            "E008",
+                            format!("{ctx} takes exactly two inputs: [minuend, subtrahend]"),
+                        )
+                        .at(def.pos)
+                        .help("for more terms use `formula: a - b - c`"),
                     );
                     return None;
                 }
@@ -727,7 +923,9 @@ impl<'a> SpecParser<'a> {
             }
             "ratio" => {
                 let (num, den) = match &def.value {
-                    Value::Seq(items) if items.len() == 2 => (reference(self, &items[0])?, reference(self, &items[1])?),
+                    Value::Seq(items) if items.len() == 2 => {
+                        (reference(self, &items[0])?, reference(self, &items[1])?)
+                    }
                     Value::Map(_) => {
                         let rm = self.map(def, RATIO_KEYS, &ctx)?;
                         let n = self.required(&rm, "numerator", "name the numerator node");
@@ -737,15 +935,28 @@ impl<'a> SpecParser<'a> {
                         (n?, d?)
                     }
                     _ => {
-                        self.wrong_kind(def, &ctx, "`{numerator: a, denominator: b}` or `[a, b]`", "name the numerator and the denominator nodes");
+                        self.wrong_kind(
+                            def,
+                            &ctx,
+                            "`{numerator: a, denominator: b}` or `[a, b]`",
+                            "name the numerator and the denominator nodes",
+                        );
                         return None;
                     }
                 };
-                (Expr::Div(Box::new(num.0), Box::new(den.0)), vec![num.1, den.1])
+                (
+                    Expr::Div(Box::new(num.0), Box::new(den.0)),
+                    vec![num.1, den.1],
+                )
             }
             _ => return None,
         };
-        Some(Formula { written_as, expr, pos: def.pos, ref_positions })
+        Some(Formula {
+            written_as,
+            expr,
+            pos: def.pos,
+            ref_positions,
+        })
     }
 }
 

@@ -124,24 +124,40 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
 /// Parses with explicit parser options.
 pub fn parse_with(text: &str, options: serde_saphyr::Options) -> Result<Node, SyntaxError> {
     if text.trim().is_empty() {
-        return Ok(Node { pos: Pos::new(1, 1, 0), value: Value::Null });
+        return Ok(Node {
+            pos: Pos::new(1, 1, 0),
+            value: Value::Null,
+        });
     }
     match serde_saphyr::from_str_with_options::<Spanned<Raw>>(text, options) {
         Ok(s) => Ok(to_node(s)),
         Err(e) => {
             let pos = e.location().filter(|l| l.line() > 0).map(|l| {
-                Pos::new(l.line() as u32, l.column() as u32, l.span().len().max(1) as u32)
+                Pos::new(
+                    l.line() as u32,
+                    l.column() as u32,
+                    l.span().len().max(1) as u32,
+                )
             });
             // The crate's Display renders its own snippet; keep only the first line as message.
             let full = e.to_string();
-            let message = full.lines().next().unwrap_or("invalid YAML").trim().to_string();
+            let message = full
+                .lines()
+                .next()
+                .unwrap_or("invalid YAML")
+                .trim()
+                .to_string();
             Err(SyntaxError { pos, message })
         }
     }
 }
 
 fn pos_of(loc: &serde_saphyr::Location) -> Pos {
-    Pos::new(loc.line() as u32, loc.column() as u32, loc.span().len() as u32)
+    Pos::new(
+        loc.line() as u32,
+        loc.column() as u32,
+        loc.span().len() as u32,
+    )
 }
 
 fn to_node(s: Spanned<Raw>) -> Node {
@@ -156,7 +172,15 @@ fn to_node(s: Spanned<Raw>) -> Node {
         Raw::Map(entries) => Value::Map(
             entries
                 .into_iter()
-                .map(|(k, v)| (Key { pos: pos_of(&k.referenced), name: k.value }, to_node(v)))
+                .map(|(k, v)| {
+                    (
+                        Key {
+                            pos: pos_of(&k.referenced),
+                            name: k.value,
+                        },
+                        to_node(v),
+                    )
+                })
                 .collect(),
         ),
     };
@@ -205,7 +229,9 @@ impl<'de> Visitor<'de> for RawVisitor {
         Ok(Raw::Int(v))
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Raw, E> {
-        Ok(i64::try_from(v).map(Raw::Int).unwrap_or(Raw::Float(v as f64)))
+        Ok(i64::try_from(v)
+            .map(Raw::Int)
+            .unwrap_or(Raw::Float(v as f64)))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Raw, E> {
         Ok(Raw::Float(v))
@@ -240,11 +266,15 @@ mod tests {
     #[test]
     fn positions_of_keys_and_values() {
         let n = parse("a: 1\nb:\n  - x\n  - 'y z'\n").unwrap();
-        let Value::Map(entries) = &n.value else { panic!("map expected") };
+        let Value::Map(entries) = &n.value else {
+            panic!("map expected")
+        };
         assert_eq!(entries[0].0.name, "a");
         assert_eq!((entries[0].0.pos.line, entries[0].0.pos.col), (1, 1));
         assert_eq!((entries[0].1.pos.line, entries[0].1.pos.col), (1, 4));
-        let Value::Seq(items) = &entries[1].1.value else { panic!("seq expected") };
+        let Value::Seq(items) = &entries[1].1.value else {
+            panic!("seq expected")
+        };
         assert_eq!((items[1].pos.line, items[1].pos.col), (4, 5));
         assert_eq!(items[1].value, Value::Str("y z".into()));
     }
@@ -259,7 +289,11 @@ mod tests {
     fn alias_bomb_is_refused() {
         let mut y = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
         for i in 0..8 {
-            let prev = if i == 0 { "a".to_string() } else { format!("l{}", i - 1) };
+            let prev = if i == 0 {
+                "a".to_string()
+            } else {
+                format!("l{}", i - 1)
+            };
             y.push_str(&format!(
                 "l{i}: &l{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
             ));

@@ -40,7 +40,13 @@ pub fn render(plan: &SourcePlan) -> String {
     let range = plan
         .periods
         .iter()
-        .map(|b| format!("({t} >= {} AND {t} < {})", timestamp(&b.start), timestamp(&b.end)))
+        .map(|b| {
+            format!(
+                "({t} >= {} AND {t} < {})",
+                timestamp(&b.start),
+                timestamp(&b.end)
+            )
+        })
         .collect::<Vec<_>>()
         .join(" OR ");
 
@@ -66,7 +72,10 @@ pub fn render(plan: &SourcePlan) -> String {
                 cols.push(format!("CAST(SUM({one}) AS DOUBLE) AS m{j}_n"));
             }
             (Agg::Count, Some(e)) => {
-                cols.push(format!("CAST(COUNT({}) AS DOUBLE) AS m{j}_n", when(&format!("({e})"))));
+                cols.push(format!(
+                    "CAST(COUNT({}) AS DOUBLE) AS m{j}_n",
+                    when(&format!("({e})"))
+                ));
             }
             (Agg::Sum | Agg::Mean, Some(e)) => {
                 let x = when(&format!("CAST(({e}) AS DOUBLE)"));
@@ -104,5 +113,8 @@ pub fn render(plan: &SourcePlan) -> String {
 /// The query for a source's time range.
 pub fn time_range(table: &str, time_column: &str) -> String {
     let t = ident(time_column);
-    format!("SELECT MIN({t}) AS lo, MAX({t}) AS hi, COUNT(*) AS n FROM {}", ident(table))
+    format!(
+        "SELECT MIN({t}) AS lo, MAX({t}) AS hi, COUNT(*) AS n FROM {}",
+        ident(table)
+    )
 }

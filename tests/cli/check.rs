@@ -51,8 +51,14 @@ fn shipped_flagship_tree_is_valid_against_its_data() {
 #[test]
 fn yaml_syntax_error_has_line_and_column() {
     let (_d, r) = check("root: rate\nnodes:\n  rate: [a, b\n  x: 1\n");
-    r.fails_with(1).stderr_has("error[E001]: YAML syntax error").stderr_has("tree.yaml:");
-    assert!(r.stderr.contains("help: fix the YAML syntax"), "{}", r.stderr);
+    r.fails_with(1)
+        .stderr_has("error[E001]: YAML syntax error")
+        .stderr_has("tree.yaml:");
+    assert!(
+        r.stderr.contains("help: fix the YAML syntax"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -79,7 +85,10 @@ fn unknown_source_owner_and_dimension() {
     let tree = GOOD
         .replace("{source: conv, agg: count}", "{source: convs, agg: count}")
         .replace("    owner: ops", "    owner: opz")
-        .replace("dimensions: {channel: channel}", "dimensions: {chanel: channel}");
+        .replace(
+            "dimensions: {channel: channel}",
+            "dimensions: {chanel: channel}",
+        );
     let (_d, r) = check(&tree);
     r.fails_with(1)
         .stderr_has("error[E011]: unknown source `convs`")
@@ -99,12 +108,17 @@ fn cycle_is_printed() {
         "  total:\n    formula: rate * 2\n",
     );
     let (_d, r) = check(&tree);
-    r.fails_with(1).stderr_has("error[E014]: cycle: rate → total → rate").stderr_has("tree.yaml:13:3");
+    r.fails_with(1)
+        .stderr_has("error[E014]: cycle: rate → total → rate")
+        .stderr_has("tree.yaml:13:3");
 }
 
 #[test]
 fn formula_parse_error_has_a_caret_under_the_character() {
-    let tree = GOOD.replace("    ratio: {numerator: moved, denominator: total}", "    formula: moved / * total");
+    let tree = GOOD.replace(
+        "    ratio: {numerator: moved, denominator: total}",
+        "    formula: moved / * total",
+    );
     let (_d, r) = check(&tree);
     r.fails_with(1)
         .stderr_has("error[E009]: formula of node `rate`: expected a node id, a number or `(` here")
@@ -116,7 +130,9 @@ fn formula_parse_error_has_a_caret_under_the_character() {
 fn duplicate_ids_are_reported_with_their_place() {
     let tree = format!("{GOOD}  moved:\n    measure: {{source: conv, agg: count}}\n");
     let (_d, r) = check(&tree);
-    r.fails_with(1).stderr_has("error[E002]: duplicate id `moved`").stderr_has("tree.yaml:21:3");
+    r.fails_with(1)
+        .stderr_has("error[E002]: duplicate id `moved`")
+        .stderr_has("tree.yaml:21:3");
     assert!(!r.stderr.contains("DuplicateKeyPolicy"), "{}", r.stderr);
 }
 
@@ -137,7 +153,10 @@ fn columns_are_checked_against_the_data() {
 fn missing_data_file_names_the_path_and_the_flag() {
     let tree = GOOD.replace("file: conv.csv", "file: nowhere.csv");
     let (_d, r) = check(&tree);
-    r.fails_with(1).stderr_has("error[E030]").stderr_has("nowhere.csv").stderr_has("--data-dir");
+    r.fails_with(1)
+        .stderr_has("error[E030]")
+        .stderr_has("nowhere.csv")
+        .stderr_has("--data-dir");
 }
 
 #[test]
@@ -153,12 +172,18 @@ fn unreachable_node_is_reported() {
 #[test]
 fn dimension_not_mapped_by_a_leaf() {
     let tree = GOOD
-        .replace("    unit: percent\n", "    unit: percent\n    dimensions: [channel]\n")
+        .replace(
+            "    unit: percent\n",
+            "    unit: percent\n    dimensions: [channel]\n",
+        )
         .replace(
             "  total:\n    measure: {source: conv, agg: count}\n",
             "  total:\n    measure: {source: other, agg: count}\n",
         )
-        .replace("sources:\n", "sources:\n  other:\n    file: conv.csv\n    time: created_at\n");
+        .replace(
+            "sources:\n",
+            "sources:\n  other:\n    file: conv.csv\n    time: created_at\n",
+        );
     let (_d, r) = check(&tree);
     r.fails_with(1)
         .stderr_has("error[E017]: node `rate` cannot be split by `channel`")
@@ -172,12 +197,21 @@ fn owner_fallback_is_a_warning_not_an_error() {
         "  total:\n    measure: {source: conv, agg: count}\n  share2:\n    ratio: [total, total2]\n  total2:\n    measure: {source: conv, agg: count}\n",
     ).replace("root: rate\n", "root: rate\ncompanions: [share2]\n");
     let (_d, r) = check(&tree);
-    r.ok().stderr_has("warning[W001]: node `total` falls back to the root's owner").stderr_has("it has 2 parents (rate, share2)");
+    r.ok()
+        .stderr_has("warning[W001]: node `total` falls back to the root's owner")
+        .stderr_has("it has 2 parents (rate, share2)");
 }
 
 #[test]
 fn garbage_never_panics() {
-    for text in ["", "---\n- 1\n- 2\n", "root: [1, 2]\nnodes: 3\n", "\u{0}\u{1}", "a: &a [*a]\n", "nodes:\n  x:\n    formula: \"((((\"\n"] {
+    for text in [
+        "",
+        "---\n- 1\n- 2\n",
+        "root: [1, 2]\nnodes: 3\n",
+        "\u{0}\u{1}",
+        "a: &a [*a]\n",
+        "nodes:\n  x:\n    formula: \"((((\"\n",
+    ] {
         let (_d, r) = check(text);
         r.fails_with(1);
     }

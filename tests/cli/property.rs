@@ -37,7 +37,11 @@ fn random_case(rng: &mut ChaCha8Rng) -> Case {
     let leaves: Vec<(String, f64, f64)> = (0..nl)
         .map(|i| {
             let a = rng.random_range(1.0..100.0);
-            let b = if rng.random::<f64>() < 0.25 { a } else { rng.random_range(1.0..100.0) };
+            let b = if rng.random::<f64>() < 0.25 {
+                a
+            } else {
+                rng.random_range(1.0..100.0)
+            };
             (format!("l{i}"), a, b)
         })
         .collect();
@@ -82,7 +86,11 @@ fn random_case(rng: &mut ChaCha8Rng) -> Case {
         for t in &terms {
             used.insert(t.clone(), true);
         }
-        let method = if matches!(kind, Kind::Ratio) && rng.random::<f64>() < 0.5 { "shapley" } else { "auto" };
+        let method = if matches!(kind, Kind::Ratio) && rng.random::<f64>() < 0.5 {
+            "shapley"
+        } else {
+            "auto"
+        };
         formulas.push((format!("f{i}"), kind, terms, method));
     }
     Case { leaves, formulas }
@@ -120,7 +128,10 @@ fn yaml(c: &Case, shuffle: Option<&mut ChaCha8Rng>) -> String {
             }
         }
         let owner = if id == root { "    owner: o\n" } else { "" };
-        entries.push(format!("  {id}:\n{owner}    method: {method}\n    formula: \"{}\"\n", render_formula(kind, &t)));
+        entries.push(format!(
+            "  {id}:\n{owner}    method: {method}\n    formula: \"{}\"\n",
+            render_formula(kind, &t)
+        ));
     }
     for (id, _, _) in &c.leaves {
         entries.push(format!("  {id}:\n    measure: {{source: s, agg: count}}\n"));
@@ -138,7 +149,11 @@ fn attribute_case(g: &MetricGraph, c: &Case, swap: bool) -> Attribution {
     let l0: Vec<(&str, f64)> = c.leaves.iter().map(|l| (l.0.as_str(), l.1)).collect();
     let l1: Vec<(&str, f64)> = c.leaves.iter().map(|l| (l.0.as_str(), l.2)).collect();
     let (a, b) = (values(g, &l0), values(g, &l1));
-    if swap { attribute(g, g.root, &b, &a).unwrap() } else { attribute(g, g.root, &a, &b).unwrap() }
+    if swap {
+        attribute(g, g.root, &b, &a).unwrap()
+    } else {
+        attribute(g, g.root, &a, &b).unwrap()
+    }
 }
 
 fn tol(x: f64) -> f64 {
@@ -213,26 +228,49 @@ fn exact_antisymmetric_and_zero_for_unchanged_inputs() {
         let g = graph(&yaml(&c, None));
         let a = attribute_case(&g, &c, false);
         let root = a.get(g.root).unwrap();
-        let leaves: f64 = a.nodes.iter().filter(|n| g.nodes[n.node].is_leaf()).map(|n| n.contribution).sum();
-        assert!((leaves - root.delta).abs() <= tol(root.delta), "case {case_no}: leaves {leaves} vs Δroot {}", root.delta);
+        let leaves: f64 = a
+            .nodes
+            .iter()
+            .filter(|n| g.nodes[n.node].is_leaf())
+            .map(|n| n.contribution)
+            .sum();
+        assert!(
+            (leaves - root.delta).abs() <= tol(root.delta),
+            "case {case_no}: leaves {leaves} vs Δroot {}",
+            root.delta
+        );
         for n in &a.nodes {
             if n.inputs.is_empty() {
                 continue;
             }
             let local: f64 = n.inputs.iter().map(|i| i.contribution).sum();
-            assert!((local - n.delta).abs() <= tol(n.delta), "case {case_no}: local split of {}", g.nodes[n.node].id);
+            assert!(
+                (local - n.delta).abs() <= tol(n.delta),
+                "case {case_no}: local split of {}",
+                g.nodes[n.node].id
+            );
             let flows: f64 = n.inputs.iter().map(|i| i.contribution_to_root).sum();
-            assert!((flows - n.contribution).abs() <= tol(n.contribution), "case {case_no}: flows of {}", g.nodes[n.node].id);
+            assert!(
+                (flows - n.contribution).abs() <= tol(n.contribution),
+                "case {case_no}: flows of {}",
+                g.nodes[n.node].id
+            );
             for i in &n.inputs {
                 let ia = a.get(i.node).unwrap();
                 if ia.delta == 0.0 {
-                    assert_eq!(i.contribution, 0.0, "case {case_no}: unchanged input has no share");
+                    assert_eq!(
+                        i.contribution, 0.0,
+                        "case {case_no}: unchanged input has no share"
+                    );
                 }
             }
         }
         let b = attribute_case(&g, &c, true);
         for (x, y) in a.nodes.iter().zip(&b.nodes) {
-            assert!((x.contribution + y.contribution).abs() <= tol(x.contribution), "case {case_no}: antisymmetry");
+            assert!(
+                (x.contribution + y.contribution).abs() <= tol(x.contribution),
+                "case {case_no}: antisymmetry"
+            );
         }
     }
 }
@@ -245,7 +283,9 @@ fn local_splits_match_brute_force_shapley_and_path_integration() {
         let g = graph(&yaml(&c, None));
         let a = attribute_case(&g, &c, false);
         for n in &a.nodes {
-            let Def::Formula { expr, inputs, .. } = &g.nodes[n.node].def else { continue };
+            let Def::Formula { expr, inputs, .. } = &g.nodes[n.node].def else {
+                continue;
+            };
             let x0: Vec<f64> = inputs.iter().map(|&j| a.get(j).unwrap().baseline).collect();
             let x1: Vec<f64> = inputs.iter().map(|&j| a.get(j).unwrap().current).collect();
             let f = |x: &[f64]| expr.eval(x);
@@ -258,7 +298,10 @@ fn local_splits_match_brute_force_shapley_and_path_integration() {
                     let s = shapley_permutations(&f, &x0, &x1);
                     let p = path_integral(&f, &x0, &x1);
                     for (x, y) in s.iter().zip(&p) {
-                        assert!((x - y).abs() <= 1e-6 * scale, "case {case_no}: Shapley {x} vs path {y}");
+                        assert!(
+                            (x - y).abs() <= 1e-6 * scale,
+                            "case {case_no}: Shapley {x} vs path {y}"
+                        );
                     }
                     s
                 }
@@ -290,7 +333,10 @@ fn input_order_and_yaml_order_do_not_matter() {
         for n in &a1.nodes {
             let id = &g1.nodes[n.node].id;
             let m = a2.get(g2.index(id).unwrap()).unwrap();
-            assert!((n.contribution - m.contribution).abs() <= tol(n.contribution), "case {case_no}: {id}");
+            assert!(
+                (n.contribution - m.contribution).abs() <= tol(n.contribution),
+                "case {case_no}: {id}"
+            );
         }
     }
 }

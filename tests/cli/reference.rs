@@ -10,8 +10,12 @@ use crate::util::{close, graph, reference};
 
 /// A tree over leaves `names` (dummy source; values injected) with root `formula`.
 pub fn tree(formula: &str, names: &[&str], method: &str) -> MetricGraph {
-    let mut y = String::from("root: f\nowners: {o: {name: O}}\nsources:\n  s: {file: s.csv, time: t}\nnodes:\n");
-    y.push_str(&format!("  f:\n    owner: o\n    method: {method}\n    formula: \"{formula}\"\n"));
+    let mut y = String::from(
+        "root: f\nowners: {o: {name: O}}\nsources:\n  s: {file: s.csv, time: t}\nnodes:\n",
+    );
+    y.push_str(&format!(
+        "  f:\n    owner: o\n    method: {method}\n    formula: \"{formula}\"\n"
+    ));
     for n in names {
         y.push_str(&format!("  {n}:\n    measure: {{source: s, agg: count}}\n"));
     }
@@ -20,15 +24,32 @@ pub fn tree(formula: &str, names: &[&str], method: &str) -> MetricGraph {
 
 /// Evaluates a graph from leaf values by id.
 pub fn values(g: &MetricGraph, leaves: &[(&str, f64)]) -> Vec<Option<f64>> {
-    let mut v = vec![NodeValue { value: None, status: Status::NoData, cause: None }; g.nodes.len()];
+    let mut v = vec![
+        NodeValue {
+            value: None,
+            status: Status::NoData,
+            cause: None
+        };
+        g.nodes.len()
+    ];
     for (id, x) in leaves {
-        v[g.index(id).unwrap()] = NodeValue { value: Some(*x), status: Status::Ok, cause: None };
+        v[g.index(id).unwrap()] = NodeValue {
+            value: Some(*x),
+            status: Status::Ok,
+            cause: None,
+        };
     }
     eval_formulas(g, &mut v);
     v.into_iter().map(|n| n.value).collect()
 }
 
-fn run(formula: &str, names: &[&str], a: &[f64], b: &[f64], method: &str) -> (MetricGraph, Attribution) {
+fn run(
+    formula: &str,
+    names: &[&str],
+    a: &[f64],
+    b: &[f64],
+    method: &str,
+) -> (MetricGraph, Attribution) {
     let g = tree(formula, names, method);
     let l0: Vec<(&str, f64)> = names.iter().copied().zip(a.iter().copied()).collect();
     let l1: Vec<(&str, f64)> = names.iter().copied().zip(b.iter().copied()).collect();
@@ -41,20 +62,52 @@ fn contribution(g: &MetricGraph, a: &Attribution, id: &str) -> f64 {
 }
 
 fn nums(v: &Value) -> Vec<f64> {
-    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
 }
 
 #[test]
 fn tc1_product_of_two() {
     let c = &reference()["TC1_dasgupta_eg2.1_product2"];
-    let a = [c["pop0"]["avg_earnings"].as_f64().unwrap(), c["pop0"]["earner_prop"].as_f64().unwrap()];
-    let b = [c["pop1"]["avg_earnings"].as_f64().unwrap(), c["pop1"]["earner_prop"].as_f64().unwrap()];
-    let (g, at) = run("avg_earnings * earner_prop", &["avg_earnings", "earner_prop"], &a, &b, "auto");
+    let a = [
+        c["pop0"]["avg_earnings"].as_f64().unwrap(),
+        c["pop0"]["earner_prop"].as_f64().unwrap(),
+    ];
+    let b = [
+        c["pop1"]["avg_earnings"].as_f64().unwrap(),
+        c["pop1"]["earner_prop"].as_f64().unwrap(),
+    ];
+    let (g, at) = run(
+        "avg_earnings * earner_prop",
+        &["avg_earnings", "earner_prop"],
+        &a,
+        &b,
+        "auto",
+    );
     let tol = c["tol"].as_f64().unwrap();
-    close(at.nodes[0].baseline, c["expected"]["crude0"].as_f64().unwrap(), tol);
-    close(at.nodes[0].current, c["expected"]["crude1"].as_f64().unwrap(), tol);
-    close(contribution(&g, &at, "avg_earnings"), c["expected"]["effects"]["avg_earnings"].as_f64().unwrap(), tol);
-    close(contribution(&g, &at, "earner_prop"), c["expected"]["effects"]["earner_prop"].as_f64().unwrap(), tol);
+    close(
+        at.nodes[0].baseline,
+        c["expected"]["crude0"].as_f64().unwrap(),
+        tol,
+    );
+    close(
+        at.nodes[0].current,
+        c["expected"]["crude1"].as_f64().unwrap(),
+        tol,
+    );
+    close(
+        contribution(&g, &at, "avg_earnings"),
+        c["expected"]["effects"]["avg_earnings"].as_f64().unwrap(),
+        tol,
+    );
+    close(
+        contribution(&g, &at, "earner_prop"),
+        c["expected"]["effects"]["earner_prop"].as_f64().unwrap(),
+        tol,
+    );
 }
 
 #[test]
@@ -65,15 +118,35 @@ fn tc2_tc3_products_of_three_and_four() {
     ] {
         let c = &reference()[key];
         let formula = names.join(" × ");
-        let (g, at) = run(&formula, &names, &nums(&c["pop0"]), &nums(&c["pop1"]), "auto");
+        let (g, at) = run(
+            &formula,
+            &names,
+            &nums(&c["pop0"]),
+            &nums(&c["pop1"]),
+            "auto",
+        );
         let tol = c["tol"].as_f64().unwrap();
-        close(at.nodes[0].baseline, c["expected"]["crude0"].as_f64().unwrap(), tol);
-        close(at.nodes[0].current, c["expected"]["crude1"].as_f64().unwrap(), tol);
+        close(
+            at.nodes[0].baseline,
+            c["expected"]["crude0"].as_f64().unwrap(),
+            tol,
+        );
+        close(
+            at.nodes[0].current,
+            c["expected"]["crude1"].as_f64().unwrap(),
+            tol,
+        );
         for (n, want) in names.iter().zip(nums(&c["expected"]["effects"])) {
             close(contribution(&g, &at, n), want, tol);
         }
         // Same numbers with method: shapley (products: Shapley = Aumann–Shapley).
-        let (g2, at2) = run(&formula, &names, &nums(&c["pop0"]), &nums(&c["pop1"]), "shapley");
+        let (g2, at2) = run(
+            &formula,
+            &names,
+            &nums(&c["pop0"]),
+            &nums(&c["pop1"]),
+            "shapley",
+        );
         for n in &names {
             close(contribution(&g2, &at2, n), contribution(&g, &at, n), 1e-12);
         }
@@ -83,7 +156,13 @@ fn tc2_tc3_products_of_three_and_four() {
 #[test]
 fn tc5_difference() {
     let c = &reference()["TC5_dasgupta_eg3.1_difference"];
-    let (g, at) = run("b - d", &["b", "d"], &nums(&c["pop0"]), &nums(&c["pop1"]), "auto");
+    let (g, at) = run(
+        "b - d",
+        &["b", "d"],
+        &nums(&c["pop0"]),
+        &nums(&c["pop1"]),
+        "auto",
+    );
     let eff = nums(&c["expected"]["effects"]);
     let tol = c["tol"].as_f64().unwrap();
     // Das Gupta reports the effect of each factor as its change in the rate's terms:
@@ -95,16 +174,42 @@ fn tc5_difference() {
 #[test]
 fn ratio_shapley_and_aumann_shapley() {
     let c = &reference()["TC_ratio_hypothetical"];
-    let a = [c["pop0"]["N"].as_f64().unwrap(), c["pop0"]["D"].as_f64().unwrap()];
-    let b = [c["pop1"]["N"].as_f64().unwrap(), c["pop1"]["D"].as_f64().unwrap()];
+    let a = [
+        c["pop0"]["N"].as_f64().unwrap(),
+        c["pop0"]["D"].as_f64().unwrap(),
+    ];
+    let b = [
+        c["pop1"]["N"].as_f64().unwrap(),
+        c["pop1"]["D"].as_f64().unwrap(),
+    ];
     let tol = c["tol"].as_f64().unwrap();
     let (g, at) = run("n / d", &["n", "d"], &a, &b, "shapley");
-    close(at.nodes[0].delta, c["expected"]["delta"].as_f64().unwrap(), tol);
-    close(contribution(&g, &at, "n"), c["expected"]["shapley"]["N"].as_f64().unwrap(), tol);
-    close(contribution(&g, &at, "d"), c["expected"]["shapley"]["D"].as_f64().unwrap(), tol);
+    close(
+        at.nodes[0].delta,
+        c["expected"]["delta"].as_f64().unwrap(),
+        tol,
+    );
+    close(
+        contribution(&g, &at, "n"),
+        c["expected"]["shapley"]["N"].as_f64().unwrap(),
+        tol,
+    );
+    close(
+        contribution(&g, &at, "d"),
+        c["expected"]["shapley"]["D"].as_f64().unwrap(),
+        tol,
+    );
     let (g, at) = run("n / d", &["n", "d"], &a, &b, "auto");
-    close(contribution(&g, &at, "n"), c["expected"]["aumann_shapley"]["N"].as_f64().unwrap(), tol);
-    close(contribution(&g, &at, "d"), c["expected"]["aumann_shapley"]["D"].as_f64().unwrap(), tol);
+    close(
+        contribution(&g, &at, "n"),
+        c["expected"]["aumann_shapley"]["N"].as_f64().unwrap(),
+        tol,
+    );
+    close(
+        contribution(&g, &at, "d"),
+        c["expected"]["aumann_shapley"]["D"].as_f64().unwrap(),
+        tol,
+    );
     let (g, at) = run("n / d", &["n", "d"], &a, &b, "aumann_shapley");
     close(contribution(&g, &at, "n"), 0.0571861, 1e-6);
     assert_eq!(at.nodes[0].method, "ratio_aumann_shapley");
@@ -118,8 +223,14 @@ fn shared_denominator_by_hand() {
     let g = graph(
         "root: rate\nowners: {o: {name: O}}\nsources:\n  s: {file: s.csv, time: t}\nnodes:\n  rate:\n    owner: o\n    sum: [r, k]\n  r:\n    ratio: [routed, conv]\n  k:\n    ratio: [skilled, conv]\n  routed: {measure: {source: s, agg: count}}\n  skilled: {measure: {source: s, agg: count}}\n  conv: {measure: {source: s, agg: count}}\n",
     );
-    let x0 = values(&g, &[("routed", 120.0), ("skilled", 80.0), ("conv", 1000.0)]);
-    let x1 = values(&g, &[("routed", 180.0), ("skilled", 70.0), ("conv", 1100.0)]);
+    let x0 = values(
+        &g,
+        &[("routed", 120.0), ("skilled", 80.0), ("conv", 1000.0)],
+    );
+    let x1 = values(
+        &g,
+        &[("routed", 180.0), ("skilled", 70.0), ("conv", 1100.0)],
+    );
     let a = attribute(&g, g.root, &x0, &x1).unwrap();
     let l = 100.0 / 1.1f64.ln();
     let c = |id: &str| contribution(&g, &a, id);
@@ -130,7 +241,13 @@ fn shared_denominator_by_hand() {
     // By path: the flow into conv from r is Δr − 60/L, from k is Δk + 10/L.
     let conv = g.index("conv").unwrap();
     let flow = |parent: &str| {
-        a.get(g.index(parent).unwrap()).unwrap().inputs.iter().find(|i| i.node == conv).unwrap().contribution_to_root
+        a.get(g.index(parent).unwrap())
+            .unwrap()
+            .inputs
+            .iter()
+            .find(|i| i.node == conv)
+            .unwrap()
+            .contribution_to_root
     };
     close(flow("r"), (180.0 / 1100.0 - 0.12) - 60.0 / l, 1e-12);
     close(flow("k"), (70.0 / 1100.0 - 0.08) + 10.0 / l, 1e-12);

@@ -6,14 +6,22 @@ use serde_json::Value;
 use crate::util::{mt, root};
 
 fn schema(name: &str) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(root().join("schemas").join(name)).unwrap()).unwrap()
+    serde_json::from_str(&std::fs::read_to_string(root().join("schemas").join(name)).unwrap())
+        .unwrap()
 }
 
 #[track_caller]
 fn assert_valid(schema: &Value, instance: &Value, what: &str) {
     let v = jsonschema::validator_for(schema).expect("the schema compiles");
-    let errors: Vec<String> = v.iter_errors(instance).map(|e| format!("{} at {}", e, e.instance_path())).collect();
-    assert!(errors.is_empty(), "{what} does not match its schema:\n{}", errors.join("\n"));
+    let errors: Vec<String> = v
+        .iter_errors(instance)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{what} does not match its schema:\n{}",
+        errors.join("\n")
+    );
 }
 
 #[test]
@@ -43,17 +51,41 @@ fn tree_schema_rejects_what_check_rejects() {
 
 #[test]
 fn why_and_eval_json_match_their_schemas() {
-    let j = mt(&["why", "trees/handoff.yaml", "--format", "json"]).ok().json();
+    let j = mt(&["why", "trees/handoff.yaml", "--format", "json"])
+        .ok()
+        .json();
     assert_valid(&schema("why.schema.json"), &j, "why output");
-    let j = mt(&["why", "trees/handoff.yaml", "--node", "skill_rate", "--format", "json"]).ok().json();
+    let j = mt(&[
+        "why",
+        "trees/handoff.yaml",
+        "--node",
+        "skill_rate",
+        "--format",
+        "json",
+    ])
+    .ok()
+    .json();
     assert_valid(&schema("why.schema.json"), &j, "why --node output");
-    let j = mt(&["eval", "trees/handoff.yaml", "--by", "channel", "--format", "json"]).ok().json();
+    let j = mt(&[
+        "eval",
+        "trees/handoff.yaml",
+        "--by",
+        "channel",
+        "--format",
+        "json",
+    ])
+    .ok()
+    .json();
     assert_valid(&schema("eval.schema.json"), &j, "eval output");
 }
 
 #[test]
 fn schema_command_prints_the_shipped_schemas() {
-    for (arg, file) in [("tree", "tree.schema.json"), ("why", "why.schema.json"), ("eval", "eval.schema.json")] {
+    for (arg, file) in [
+        ("tree", "tree.schema.json"),
+        ("why", "why.schema.json"),
+        ("eval", "eval.schema.json"),
+    ] {
         let out: Value = serde_json::from_str(&mt(&["schema", arg]).ok().stdout).unwrap();
         assert_eq!(out, schema(file));
     }

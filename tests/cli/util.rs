@@ -13,25 +13,38 @@ pub struct Run {
 impl Run {
     #[track_caller]
     pub fn ok(&self) -> &Run {
-        assert_eq!(self.code, 0, "expected success\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
 
     #[track_caller]
     pub fn fails_with(&self, code: i32) -> &Run {
-        assert_eq!(self.code, code, "expected exit {code}\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, code,
+            "expected exit {code}\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         assert!(!self.stderr.contains("panicked"), "panic: {}", self.stderr);
         self
     }
 
     #[track_caller]
     pub fn stderr_has(&self, needle: &str) -> &Run {
-        assert!(self.stderr.contains(needle), "stderr lacks {needle:?}:\n{}", self.stderr);
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}:\n{}",
+            self.stderr
+        );
         self
     }
 
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", self.stdout))
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", self.stdout))
     }
 }
 
@@ -76,7 +89,6 @@ impl TempDir {
         std::fs::write(&p, text).expect("write fixture");
         p
     }
-
 }
 
 impl Drop for TempDir {
@@ -97,7 +109,10 @@ pub fn graph(yaml: &str) -> metrictree::graph::MetricGraph {
 pub fn reference() -> serde_json::Value {
     let p = root().join("../shared/reference/attribution-cases.json");
     let text = std::fs::read_to_string(&p).unwrap_or_else(|e| {
-        panic!("the reference cases are needed at {} ({e}); CI places ../shared beside the repository", p.display())
+        panic!(
+            "the reference cases are needed at {} ({e}); CI places ../shared beside the repository",
+            p.display()
+        )
     });
     serde_json::from_str(&text).expect("reference JSON")
 }
@@ -105,5 +120,8 @@ pub fn reference() -> serde_json::Value {
 /// |got − want| ≤ tol·max(1, |want|)
 #[track_caller]
 pub fn close(got: f64, want: f64, tol: f64) {
-    assert!((got - want).abs() <= tol * want.abs().max(1.0), "got {got}, want {want} (tol {tol})");
+    assert!(
+        (got - want).abs() <= tol * want.abs().max(1.0),
+        "got {got}, want {want} (tol {tol})"
+    );
 }

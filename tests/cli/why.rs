@@ -14,7 +14,12 @@ fn why_json(extra: &[&str]) -> Value {
 }
 
 fn by_id(j: &Value) -> HashMap<String, Value> {
-    j["nodes"].as_array().unwrap().iter().map(|n| (n["id"].as_str().unwrap().to_string(), n.clone())).collect()
+    j["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| (n["id"].as_str().unwrap().to_string(), n.clone()))
+        .collect()
 }
 
 fn f(v: &Value) -> f64 {
@@ -48,30 +53,53 @@ fn contributions_are_exact_everywhere() {
         .filter(|i| i["id"] == "conversations")
         .map(|i| f(&i["contribution_to_root"]))
         .sum();
-    close(into_conversations, f(&nodes["conversations"]["contribution"]), 1e-12);
+    close(
+        into_conversations,
+        f(&nodes["conversations"]["contribution"]),
+        1e-12,
+    );
 }
 
 #[test]
 fn planted_routing_change_is_found_first_and_sized() {
     let planted: Value = serde_json::from_str(
-        &std::fs::read_to_string(crate::util::root().join("examples/support/planted.json")).unwrap(),
+        &std::fs::read_to_string(crate::util::root().join("examples/support/planted.json"))
+            .unwrap(),
     )
     .unwrap();
-    let ev = planted["events"].as_array().unwrap().iter().find(|e| e["name"] == "routing_rule_change").unwrap();
-    let j = why_json(&["--period", ev["period"].as_str().unwrap(), "--baseline", ev["baseline"].as_str().unwrap()]);
+    let ev = planted["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "routing_rule_change")
+        .unwrap();
+    let j = why_json(&[
+        "--period",
+        ev["period"].as_str().unwrap(),
+        "--baseline",
+        ev["baseline"].as_str().unwrap(),
+    ]);
     let nodes = by_id(&j);
     let root = &nodes["handoff_rate"];
     let top = root["inputs"]
         .as_array()
         .unwrap()
         .iter()
-        .max_by(|a, b| f(&a["contribution_to_root"]).abs().total_cmp(&f(&b["contribution_to_root"]).abs()))
+        .max_by(|a, b| {
+            f(&a["contribution_to_root"])
+                .abs()
+                .total_cmp(&f(&b["contribution_to_root"]).abs())
+        })
         .unwrap();
     assert_eq!(top["id"], "routing_rate", "the routing branch ranks first");
     // Stated tolerance: the planted effect plus the routing base rate's own week-over-week
     // noise, three binomial standard errors of a difference of two proportions.
     let routing = &nodes["routing_rate"];
-    let (p, n0, n1) = (f(&routing["baseline"]), f(&nodes["conversations"]["baseline"]), f(&nodes["conversations"]["current"]));
+    let (p, n0, n1) = (
+        f(&routing["baseline"]),
+        f(&nodes["conversations"]["baseline"]),
+        f(&nodes["conversations"]["current"]),
+    );
     let se = (p * (1.0 - p) * (1.0 / n0 + 1.0 / n1)).sqrt();
     let realized = f(&ev["effect"]["realized_root_points"]);
     let got = f(&routing["contribution"]);
@@ -84,12 +112,31 @@ fn planted_routing_change_is_found_first_and_sized() {
 
 #[test]
 fn swapping_the_periods_negates_every_contribution() {
-    let a = by_id(&why_json(&["--period", "2026-W46", "--baseline", "2026-W44"]));
-    let b = by_id(&why_json(&["--period", "2026-W44", "--baseline", "2026-W46"]));
+    let a = by_id(&why_json(&[
+        "--period",
+        "2026-W46",
+        "--baseline",
+        "2026-W44",
+    ]));
+    let b = by_id(&why_json(&[
+        "--period",
+        "2026-W44",
+        "--baseline",
+        "2026-W46",
+    ]));
     for (id, n) in &a {
         close(f(&n["contribution"]), -f(&b[id]["contribution"]), 1e-12);
-        for (x, y) in n["inputs"].as_array().unwrap().iter().zip(b[id]["inputs"].as_array().unwrap()) {
-            close(f(&x["contribution_to_root"]), -f(&y["contribution_to_root"]), 1e-12);
+        for (x, y) in n["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(b[id]["inputs"].as_array().unwrap())
+        {
+            close(
+                f(&x["contribution_to_root"]),
+                -f(&y["contribution_to_root"]),
+                1e-12,
+            );
         }
     }
 }
@@ -98,59 +145,146 @@ fn swapping_the_periods_negates_every_contribution() {
 fn text_output_names_branches_owners_and_the_largest_mover() {
     let r = mt(&["why", "trees/handoff.yaml"]);
     r.ok();
-    for s in ["Why did Handoff rate change?", "2026-W46 vs 2026-W45", "Routing handoffs", "Support Operations", "Largest mover: Routing handoffs"] {
+    for s in [
+        "Why did Handoff rate change?",
+        "2026-W46 vs 2026-W45",
+        "Routing handoffs",
+        "Support Operations",
+        "Largest mover: Routing handoffs",
+    ] {
         assert!(r.stdout.contains(s), "missing {s:?}:\n{}", r.stdout);
     }
-    assert!(!r.stdout.contains('\x1b'), "no colour when not on a terminal");
+    assert!(
+        !r.stdout.contains('\x1b'),
+        "no colour when not on a terminal"
+    );
 }
 
 #[test]
 fn node_option_explains_one_branch_for_its_owner() {
     let r = mt(&["why", "trees/handoff.yaml", "--node", "channel_rate"]);
     r.ok();
-    assert!(r.stdout.contains("Why did Channel moves change?"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("Why did Channel moves change?"),
+        "{}",
+        r.stdout
+    );
     assert!(r.stdout.contains("contributes"), "{}", r.stdout);
-    assert!(r.stdout.contains("Bot → human: frustration"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("Bot → human: frustration"),
+        "{}",
+        r.stdout
+    );
     let j = why_json(&["--node", "channel_rate"]);
     assert_eq!(j["root"], "channel_rate");
     assert_eq!(j["tree_root"], "handoff_rate");
-    mt(&["why", "trees/handoff.yaml", "--node", "chanel_rate"]).fails_with(2).stderr_has("did you mean `channel_rate`?");
+    mt(&["why", "trees/handoff.yaml", "--node", "chanel_rate"])
+        .fails_with(2)
+        .stderr_has("did you mean `channel_rate`?");
 }
 
 #[test]
 fn undefined_value_on_the_path_stops_why_naming_node_and_period() {
     let d = TempDir::new("undef");
-    d.write("c.csv", "id,created_at,moved\n1,2026-11-02 10:00:00,true\n2,2026-11-17 10:00:00,false\n");
+    d.write(
+        "c.csv",
+        "id,created_at,moved\n1,2026-11-02 10:00:00,true\n2,2026-11-17 10:00:00,false\n",
+    );
     let tree = "root: rate\nowners: {ops: {name: Ops}}\nsources:\n  c: {file: c.csv, time: created_at}\nnodes:\n  rate:\n    owner: ops\n    ratio: [moved, total]\n  moved:\n    measure: {source: c, agg: count, filter: moved}\n  total:\n    measure: {source: c, agg: count}\n";
     let p = d.write("t.yaml", tree);
-    let r = mt(&["why", p.to_str().unwrap(), "--period", "2026-W47", "--baseline", "2026-W46"]);
-    r.fails_with(2).stderr_has("2026-W46").stderr_has("undefined").stderr_has("on_zero");
+    let r = mt(&[
+        "why",
+        p.to_str().unwrap(),
+        "--period",
+        "2026-W47",
+        "--baseline",
+        "2026-W46",
+    ]);
+    r.fails_with(2)
+        .stderr_has("2026-W46")
+        .stderr_has("undefined")
+        .stderr_has("on_zero");
     // eval shows undefined as "—", and null with a status in JSON.
     let r = mt(&["eval", p.to_str().unwrap(), "--period", "2026-W46"]);
     r.ok();
     assert!(r.stdout.contains('—'), "{}", r.stdout);
-    let j = mt(&["eval", p.to_str().unwrap(), "--period", "2026-W46", "--format", "json"]).ok().json();
-    let rate = j["nodes"].as_array().unwrap().iter().find(|n| n["id"] == "rate").unwrap();
+    let j = mt(&[
+        "eval",
+        p.to_str().unwrap(),
+        "--period",
+        "2026-W46",
+        "--format",
+        "json",
+    ])
+    .ok()
+    .json();
+    let rate = j["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["id"] == "rate")
+        .unwrap();
     assert!(rate["value"].is_null());
     assert_eq!(rate["status"], "input_undefined");
-    assert!(!mt(&["eval", p.to_str().unwrap(), "--period", "2026-W46", "--format", "json"]).stdout.contains("NaN"));
+    assert!(
+        !mt(&[
+            "eval",
+            p.to_str().unwrap(),
+            "--period",
+            "2026-W46",
+            "--format",
+            "json"
+        ])
+        .stdout
+        .contains("NaN")
+    );
 }
 
 #[test]
 fn on_zero_opts_a_ratio_out_of_undefined() {
     let d = TempDir::new("onzero");
-    d.write("c.csv", "id,created_at,moved\n1,2026-11-02 10:00:00,true\n2,2026-11-10 10:00:00,true\n");
+    d.write(
+        "c.csv",
+        "id,created_at,moved\n1,2026-11-02 10:00:00,true\n2,2026-11-10 10:00:00,true\n",
+    );
     let tree = "root: rate\nowners: {ops: {name: Ops}}\nsources:\n  c: {file: c.csv, time: created_at}\nnodes:\n  rate:\n    owner: ops\n    on_zero: 0\n    ratio: [moved, gone]\n  moved:\n    measure: {source: c, agg: count, filter: moved}\n  gone:\n    measure: {source: c, agg: count, filter: \"id > 5\"}\n";
     let p = d.write("t.yaml", tree);
-    let j = mt(&["why", p.to_str().unwrap(), "--period", "2026-W46", "--baseline", "2026-W45", "--format", "json"]).ok().json();
+    let j = mt(&[
+        "why",
+        p.to_str().unwrap(),
+        "--period",
+        "2026-W46",
+        "--baseline",
+        "2026-W45",
+        "--format",
+        "json",
+    ])
+    .ok()
+    .json();
     assert_eq!(j["nodes"][0]["current"], 0.0);
     // Zero denominator in one period only: still exact and finite.
     let tree2 = tree.replace("filter: \"id > 5\"", "filter: \"id > 1\"");
     let p2 = d.write("t2.yaml", &tree2);
-    let j = mt(&["why", p2.to_str().unwrap(), "--period", "2026-W46", "--baseline", "2026-W45", "--format", "json"]).ok().json();
+    let j = mt(&[
+        "why",
+        p2.to_str().unwrap(),
+        "--period",
+        "2026-W46",
+        "--baseline",
+        "2026-W45",
+        "--format",
+        "json",
+    ])
+    .ok()
+    .json();
     let nodes = j["nodes"].as_array().unwrap();
     let delta = nodes[0]["delta"].as_f64().unwrap();
-    let split: f64 = nodes[0]["inputs"].as_array().unwrap().iter().map(|i| i["contribution"].as_f64().expect("finite")).sum();
+    let split: f64 = nodes[0]["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["contribution"].as_f64().expect("finite"))
+        .sum();
     assert!((split - delta).abs() < 1e-12, "{split} vs {delta}");
 }
 
@@ -162,5 +296,7 @@ fn partial_period_warns_and_default_is_latest_complete() {
     r.ok();
     assert!(r.stdout.contains("2026-W46 (complete)"), "{}", r.stdout);
     assert!(!r.stderr.contains("partial"), "{}", r.stderr);
-    mt(&["why", "trees/handoff.yaml", "--period", "2026-W99"]).fails_with(2).stderr_has("write it like `2026-W46`");
+    mt(&["why", "trees/handoff.yaml", "--period", "2026-W99"])
+        .fails_with(2)
+        .stderr_has("write it like `2026-W46`");
 }
