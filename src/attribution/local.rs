@@ -67,29 +67,7 @@ pub fn multipliers_guarded(
             on_zero.unwrap_or(0.0)
         }
     };
-    let k = x0.len();
-    let point = |mask: usize| -> Vec<f64> {
-        (0..k)
-            .map(|i| if mask & (1 << i) != 0 { x1[i] } else { x0[i] })
-            .collect()
-    };
-    (0..k)
-        .map(|i| {
-            let dx = x1[i] - x0[i];
-            if dx == 0.0 {
-                return 0.0;
-            }
-            let bit = 1 << i;
-            let phi: f64 = (0..1usize << k)
-                .filter(|m| m & bit == 0)
-                .map(|mask| {
-                    shapley_weight(k, mask.count_ones() as usize)
-                        * (f(&point(mask | bit)) - f(&point(mask)))
-                })
-                .sum();
-            phi / dx
-        })
-        .collect()
+    shapley(&f, &|_, _| 0.0, x0, x1)
 }
 
 /// Average gradients mᵢ, one per distinct input (in the formula's input order).
@@ -174,15 +152,24 @@ pub fn shapley_weight(n: usize, s: usize) -> f64 {
 }
 
 fn shapley_general(expr: &Expr, x0: &[f64], x1: &[f64]) -> Vec<f64> {
+    shapley(&|x| expr.eval(x), &|x, i| expr.eval_dual(x, i).d, x0, x1)
+}
+
+/// Shapley average gradients of `f` over its inputs: φᵢ = Σ_{S∌i} w(|S|)·(f(S∪i) − f(S)),
+/// mᵢ = φᵢ/Δxᵢ; for an unchanged input, mᵢ = Σ_{S∌i} w(|S|)·∂ᵢf at S (`partial(x, i)`).
+fn shapley(
+    f: &dyn Fn(&[f64]) -> f64,
+    partial: &dyn Fn(&[f64], usize) -> f64,
+    x0: &[f64],
+    x1: &[f64],
+) -> Vec<f64> {
     let k = x0.len();
     let point = |mask: usize| -> Vec<f64> {
         (0..k)
             .map(|i| if mask & (1 << i) != 0 { x1[i] } else { x0[i] })
             .collect()
     };
-    let f: Vec<f64> = (0..1usize << k)
-        .map(|mask| expr.eval(&point(mask)))
-        .collect();
+    let values: Vec<f64> = (0..1usize << k).map(|mask| f(&point(mask))).collect();
     (0..k)
         .map(|i| {
             let bit = 1 << i;
@@ -191,9 +178,9 @@ fn shapley_general(expr: &Expr, x0: &[f64], x1: &[f64]) -> Vec<f64> {
             for mask in (0..1usize << k).filter(|m| m & bit == 0) {
                 let w = shapley_weight(k, mask.count_ones() as usize);
                 acc += if dx != 0.0 {
-                    w * (f[mask | bit] - f[mask])
+                    w * (values[mask | bit] - values[mask])
                 } else {
-                    w * expr.eval_dual(&point(mask), i).d
+                    w * partial(&point(mask), i)
                 };
             }
             if dx != 0.0 { acc / dx } else { acc }

@@ -4,7 +4,7 @@
 //! formula node to its inputs, with a topological order, resolved owners and per-node
 //! splittable dimensions) plus diagnostics: unknown references with suggestions, cycles,
 //! unreachable nodes, owners, dimensions. This stage reads no data; checks against the data's
-//! columns are done by `engine::schema_check`.
+//! columns are done by `engine::check_measures`.
 
 mod cycles;
 mod owners;

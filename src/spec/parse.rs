@@ -88,8 +88,8 @@ pub fn parse(path: &Path, text: &str) -> (Option<Spec>, Vec<Diagnostic>) {
                     .nth(1)
                     .map(|k| k.split(',').next().unwrap_or(k).trim().to_string())
                     .unwrap_or_default();
-                Diagnostic::error("E002", format!("duplicate id `{key}`: it is defined twice in the same mapping")).help(
-                    "each owner, dimension, source and node id must appear once; rename or merge one",
+                Diagnostic::error("E002", format!("duplicate key `{key}`: it appears twice in the same mapping")).help(
+                    "ids (owners, dimensions, sources, nodes) and keys must appear once per mapping; rename or merge one",
                 )
             } else {
                 Diagnostic::error("E001", format!("YAML syntax error: {}", e.message))

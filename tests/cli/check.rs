@@ -131,7 +131,7 @@ fn duplicate_ids_are_reported_with_their_place() {
     let tree = format!("{GOOD}  moved:\n    measure: {{source: conv, agg: count}}\n");
     let (_d, r) = check(&tree);
     r.fails_with(1)
-        .stderr_has("error[E002]: duplicate id `moved`")
+        .stderr_has("error[E002]: duplicate key `moved`")
         .stderr_has("tree.yaml:21:3");
     assert!(!r.stderr.contains("DuplicateKeyPolicy"), "{}", r.stderr);
 }
@@ -215,4 +215,17 @@ fn garbage_never_panics() {
         let (_d, r) = check(text);
         r.fails_with(1);
     }
+}
+
+#[test]
+fn the_documented_example_tree_is_valid() {
+    let doc = std::fs::read_to_string(crate::util::root().join("docs/tree-format.md")).unwrap();
+    let start = doc
+        .find("```yaml")
+        .expect("docs/tree-format.md has a YAML example")
+        + "```yaml".len();
+    let end = start + doc[start..].find("```").unwrap();
+    let d = TempDir::new("doc");
+    let p = d.write("example.yaml", &doc[start..end]);
+    mt(&["check", "--no-data", p.to_str().unwrap()]).ok();
 }
