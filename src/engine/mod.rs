@@ -13,7 +13,7 @@ use std::sync::Arc;
 use chrono::NaiveDateTime;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Float64Type, Schema, TimeUnit};
+use datafusion::arrow::datatypes::{DataType, Float64Type, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::prelude::*;
 
@@ -495,7 +495,7 @@ pub fn is_time_type(t: &DataType) -> bool {
     matches!(
         t,
         DataType::Timestamp(_, _) | DataType::Date32 | DataType::Date64
-    ) || matches!(t, DataType::Time64(TimeUnit::Nanosecond))
+    )
 }
 
 #[cfg(test)]

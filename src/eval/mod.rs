@@ -91,11 +91,9 @@ impl Evaluation {
         self.cells.get(&(period, segment.clone()))
     }
 
+    /// The whole population in a period (`evaluate` creates one for every period it is given).
     pub fn total(&self, period: usize) -> &Cell {
-        static EMPTY: std::sync::OnceLock<Cell> = std::sync::OnceLock::new();
-        self.cells
-            .get(&(period, None))
-            .unwrap_or_else(|| EMPTY.get_or_init(Cell::default))
+        &self.cells[&(period, None)]
     }
 
     /// The segments of one dimension seen in any period, in order.

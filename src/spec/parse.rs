@@ -60,14 +60,8 @@ const NODE_KEYS: &[&str] = &[
     "product",
     "ratio",
 ];
-const DEFINITION_KEYS: &[&str] = &[
-    "measure",
-    "formula",
-    "sum",
-    "difference",
-    "product",
-    "ratio",
-];
+/// The keys that define a node: the last six of `NODE_KEYS`.
+const DEFINITION_KEYS: &[&str] = NODE_KEYS.split_at(NODE_KEYS.len() - 6).1;
 const MEASURE_KEYS: &[&str] = &["source", "agg", "expr", "filter"];
 const RATIO_KEYS: &[&str] = &["numerator", "denominator"];
 
@@ -981,4 +975,32 @@ pub fn parse_duration(s: &str) -> Option<TimeDelta> {
 pub fn is_id(s: &str) -> bool {
     let mut cs = s.chars();
     cs.next().is_some_and(|c| c.is_alphabetic()) && cs.all(|c| c.is_alphanumeric() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn definition_keys_are_the_tail_of_node_keys() {
+        assert_eq!(
+            DEFINITION_KEYS,
+            [
+                "measure",
+                "formula",
+                "sum",
+                "difference",
+                "product",
+                "ratio"
+            ]
+        );
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("3d"), TimeDelta::try_days(3));
+        assert_eq!(parse_duration("36h"), TimeDelta::try_hours(36));
+        assert_eq!(parse_duration("0"), Some(TimeDelta::zero()));
+        assert_eq!(parse_duration("3x"), None);
+    }
 }

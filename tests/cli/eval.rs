@@ -3,9 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use serde_json::Value;
-
-use crate::util::{mt, root};
+use crate::util::{mt, node, root};
 
 /// conversation id → (created_at, channel), and the set of ids with ≥ 1 handoff.
 fn raw() -> (HashMap<String, (String, String)>, HashSet<String>) {
@@ -30,15 +28,6 @@ fn raw() -> (HashMap<String, (String, String)>, HashSet<String>) {
         .map(|l| l.split(',').next().unwrap().to_string())
         .collect();
     (convs, moved)
-}
-
-fn node<'a>(j: &'a Value, id: &str) -> &'a Value {
-    j["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|n| n["id"] == id)
-        .unwrap()
 }
 
 #[test]

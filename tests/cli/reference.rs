@@ -6,7 +6,7 @@ use metrictree::eval::{NodeValue, Status, eval_formulas};
 use metrictree::graph::MetricGraph;
 use serde_json::Value;
 
-use crate::util::{close, graph, reference};
+use crate::util::{close, graph, num, reference};
 
 /// A tree over leaves `names` (dummy source; values injected) with root `formula`.
 pub fn tree(formula: &str, names: &[&str], method: &str) -> MetricGraph {
@@ -73,12 +73,12 @@ fn nums(v: &Value) -> Vec<f64> {
 fn tc1_product_of_two() {
     let c = &reference()["TC1_dasgupta_eg2.1_product2"];
     let a = [
-        c["pop0"]["avg_earnings"].as_f64().unwrap(),
-        c["pop0"]["earner_prop"].as_f64().unwrap(),
+        num(&c["pop0"]["avg_earnings"]),
+        num(&c["pop0"]["earner_prop"]),
     ];
     let b = [
-        c["pop1"]["avg_earnings"].as_f64().unwrap(),
-        c["pop1"]["earner_prop"].as_f64().unwrap(),
+        num(&c["pop1"]["avg_earnings"]),
+        num(&c["pop1"]["earner_prop"]),
     ];
     let (g, at) = run(
         "avg_earnings * earner_prop",
@@ -87,25 +87,17 @@ fn tc1_product_of_two() {
         &b,
         "auto",
     );
-    let tol = c["tol"].as_f64().unwrap();
-    close(
-        at.nodes[0].baseline,
-        c["expected"]["crude0"].as_f64().unwrap(),
-        tol,
-    );
-    close(
-        at.nodes[0].current,
-        c["expected"]["crude1"].as_f64().unwrap(),
-        tol,
-    );
+    let tol = num(&c["tol"]);
+    close(at.nodes[0].baseline, num(&c["expected"]["crude0"]), tol);
+    close(at.nodes[0].current, num(&c["expected"]["crude1"]), tol);
     close(
         contribution(&g, &at, "avg_earnings"),
-        c["expected"]["effects"]["avg_earnings"].as_f64().unwrap(),
+        num(&c["expected"]["effects"]["avg_earnings"]),
         tol,
     );
     close(
         contribution(&g, &at, "earner_prop"),
-        c["expected"]["effects"]["earner_prop"].as_f64().unwrap(),
+        num(&c["expected"]["effects"]["earner_prop"]),
         tol,
     );
 }
@@ -125,17 +117,9 @@ fn tc2_tc3_products_of_three_and_four() {
             &nums(&c["pop1"]),
             "auto",
         );
-        let tol = c["tol"].as_f64().unwrap();
-        close(
-            at.nodes[0].baseline,
-            c["expected"]["crude0"].as_f64().unwrap(),
-            tol,
-        );
-        close(
-            at.nodes[0].current,
-            c["expected"]["crude1"].as_f64().unwrap(),
-            tol,
-        );
+        let tol = num(&c["tol"]);
+        close(at.nodes[0].baseline, num(&c["expected"]["crude0"]), tol);
+        close(at.nodes[0].current, num(&c["expected"]["crude1"]), tol);
         for (n, want) in names.iter().zip(nums(&c["expected"]["effects"])) {
             close(contribution(&g, &at, n), want, tol);
         }
@@ -164,7 +148,7 @@ fn tc5_difference() {
         "auto",
     );
     let eff = nums(&c["expected"]["effects"]);
-    let tol = c["tol"].as_f64().unwrap();
+    let tol = num(&c["tol"]);
     // Das Gupta reports the effect of each factor as its change in the rate's terms:
     // b rises 4.3; d falls 1.3, which *raises* b − d by 1.3.
     close(contribution(&g, &at, "b"), eff[0], tol);
@@ -174,40 +158,30 @@ fn tc5_difference() {
 #[test]
 fn ratio_shapley_and_aumann_shapley() {
     let c = &reference()["TC_ratio_hypothetical"];
-    let a = [
-        c["pop0"]["N"].as_f64().unwrap(),
-        c["pop0"]["D"].as_f64().unwrap(),
-    ];
-    let b = [
-        c["pop1"]["N"].as_f64().unwrap(),
-        c["pop1"]["D"].as_f64().unwrap(),
-    ];
-    let tol = c["tol"].as_f64().unwrap();
+    let a = [num(&c["pop0"]["N"]), num(&c["pop0"]["D"])];
+    let b = [num(&c["pop1"]["N"]), num(&c["pop1"]["D"])];
+    let tol = num(&c["tol"]);
     let (g, at) = run("n / d", &["n", "d"], &a, &b, "shapley");
-    close(
-        at.nodes[0].delta,
-        c["expected"]["delta"].as_f64().unwrap(),
-        tol,
-    );
+    close(at.nodes[0].delta, num(&c["expected"]["delta"]), tol);
     close(
         contribution(&g, &at, "n"),
-        c["expected"]["shapley"]["N"].as_f64().unwrap(),
+        num(&c["expected"]["shapley"]["N"]),
         tol,
     );
     close(
         contribution(&g, &at, "d"),
-        c["expected"]["shapley"]["D"].as_f64().unwrap(),
+        num(&c["expected"]["shapley"]["D"]),
         tol,
     );
     let (g, at) = run("n / d", &["n", "d"], &a, &b, "auto");
     close(
         contribution(&g, &at, "n"),
-        c["expected"]["aumann_shapley"]["N"].as_f64().unwrap(),
+        num(&c["expected"]["aumann_shapley"]["N"]),
         tol,
     );
     close(
         contribution(&g, &at, "d"),
-        c["expected"]["aumann_shapley"]["D"].as_f64().unwrap(),
+        num(&c["expected"]["aumann_shapley"]["D"]),
         tol,
     );
     let (g, at) = run("n / d", &["n", "d"], &a, &b, "aumann_shapley");

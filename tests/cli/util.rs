@@ -125,3 +125,18 @@ pub fn close(got: f64, want: f64, tol: f64) {
         "got {got}, want {want} (tol {tol})"
     );
 }
+
+/// A number in JSON output (panics with the value when it is not one).
+#[track_caller]
+pub fn num(v: &serde_json::Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("number expected: {v}"))
+}
+
+/// The entry with `"id": id` in a JSON output's `nodes` list.
+#[track_caller]
+pub fn node<'a>(j: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    j["nodes"]
+        .as_array()
+        .and_then(|ns| ns.iter().find(|n| n["id"] == id))
+        .unwrap_or_else(|| panic!("no node `{id}` in the output"))
+}

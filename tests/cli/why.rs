@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::util::{TempDir, close, mt};
+use crate::util::{TempDir, close, mt, node, num as f};
 
 fn why_json(extra: &[&str]) -> Value {
     let mut args = vec!["why", "trees/handoff.yaml", "--format", "json"];
@@ -20,10 +20,6 @@ fn by_id(j: &Value) -> HashMap<String, Value> {
         .iter()
         .map(|n| (n["id"].as_str().unwrap().to_string(), n.clone()))
         .collect()
-}
-
-fn f(v: &Value) -> f64 {
-    v.as_f64().unwrap_or_else(|| panic!("number expected: {v}"))
 }
 
 #[test]
@@ -208,36 +204,18 @@ fn undefined_value_on_the_path_stops_why_naming_node_and_period() {
     let r = mt(&["eval", p.to_str().unwrap(), "--period", "2026-W46"]);
     r.ok();
     assert!(r.stdout.contains('—'), "{}", r.stdout);
-    let j = mt(&[
+    let r = mt(&[
         "eval",
         p.to_str().unwrap(),
         "--period",
         "2026-W46",
         "--format",
         "json",
-    ])
-    .ok()
-    .json();
-    let rate = j["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|n| n["id"] == "rate")
-        .unwrap();
-    assert!(rate["value"].is_null());
-    assert_eq!(rate["status"], "input_undefined");
-    assert!(
-        !mt(&[
-            "eval",
-            p.to_str().unwrap(),
-            "--period",
-            "2026-W46",
-            "--format",
-            "json"
-        ])
-        .stdout
-        .contains("NaN")
-    );
+    ]);
+    assert!(!r.ok().stdout.contains("NaN"), "{}", r.stdout);
+    let j = r.json();
+    assert!(node(&j, "rate")["value"].is_null());
+    assert_eq!(node(&j, "rate")["status"], "input_undefined");
 }
 
 #[test]
