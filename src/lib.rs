@@ -3,7 +3,7 @@
 //! Data flow: [`spec`] (YAML → typed spec) → [`graph`] (resolved, validated DAG) →
 //! [`plan`] (one aggregate query per source) → [`sql`] (SQL text) → [`engine`] (DataFusion
 //! over files) → [`eval`] (node values per period and segment) → [`attribution`] (exact
-//! split of a change) → [`report`] (text and JSON). See `docs/ARCHITECTURE.md`.
+//! split of a change, to branches and segments) → [`noise`] (is it beyond noise?) → [`report`] (text and JSON). See `docs/ARCHITECTURE.md`.
 
 pub mod attribution;
 pub mod cli;
@@ -13,6 +13,7 @@ pub mod diag;
 pub mod engine;
 pub mod eval;
 pub mod graph;
+pub mod noise;
 pub mod period;
 pub mod plan;
 pub mod report;

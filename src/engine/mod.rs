@@ -59,10 +59,30 @@ pub struct Rows {
 
 impl Rows {
     fn col(&self, name: &str) -> Option<&ArrayRef> {
-        self.columns
-            .iter()
-            .position(|c| c == name)
-            .map(|i| &self.data[i])
+        self.column(name).map(|i| &self.data[i])
+    }
+
+    /// A column's position, for the `*_at` accessors.
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c == name)
+    }
+
+    /// A numeric cell by column position (`None` for NULL or no such column).
+    pub fn f64_at(&self, col: Option<usize>, row: usize) -> Option<f64> {
+        let a = &self.data[col?];
+        if a.is_null(row) {
+            return None;
+        }
+        Some(a.as_primitive::<Float64Type>().value(row))
+    }
+
+    /// A text cell by column position.
+    pub fn text_at(&self, col: Option<usize>, row: usize) -> Option<String> {
+        let a = &self.data[col?];
+        if a.is_null(row) {
+            return None;
+        }
+        Some(a.as_string::<i32>().value(row).to_string())
     }
 
     /// A numeric cell (`None` for NULL or a missing column).
@@ -374,6 +394,38 @@ impl Engine {
             .block_on(async { self.ctx.sql(sql).await?.collect().await })
             .map_err(|e| err(first_line(&e.to_string())))?;
         Rows::from_batches(batches).map_err(err)
+    }
+
+    /// Runs `sql` once and keeps its result in memory as table `name` (replacing any table of
+    /// that name), so later aggregations read memory instead of the files and views again.
+    pub fn materialize(&self, source_id: &str, name: &str, sql: &str) -> Result<usize, QueryError> {
+        let err = |m: String| QueryError {
+            source_id: source_id.to_string(),
+            message: m,
+            sql: sql.to_string(),
+        };
+        let (schema, batches) = self
+            .rt
+            .block_on(async {
+                let df = self.ctx.sql(sql).await?;
+                let schema = Arc::new(df.schema().as_arrow().clone());
+                let batches = df.collect().await?;
+                Ok::<_, datafusion::error::DataFusionError>((schema, batches))
+            })
+            .map_err(|e| err(first_line(&e.to_string())))?;
+        let rows = batches.iter().map(RecordBatch::num_rows).sum();
+        // Two partitions so both cores aggregate.
+        let mut parts: Vec<Vec<RecordBatch>> = vec![Vec::new(), Vec::new()];
+        for (i, b) in batches.into_iter().enumerate() {
+            parts[i % 2].push(b);
+        }
+        let table = datafusion::datasource::MemTable::try_new(schema, parts)
+            .map_err(|e| err(e.to_string()))?;
+        let _ = self.ctx.deregister_table(name);
+        self.ctx
+            .register_table(name, Arc::new(table))
+            .map_err(|e| err(e.to_string()))?;
+        Ok(rows)
     }
 
     /// The first and last time in a source, in the frame of its time column, and its row count.

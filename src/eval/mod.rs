@@ -1,12 +1,14 @@
 //! Evaluation: every node's value for every period asked for, in total and per segment.
 //!
-//! Input: the graph, a registered [`Engine`], periods and dimensions. It runs one aggregate
-//! query per source (see `plan` and `sql`), turns the rows into leaf values and statistics
-//! (count, sum, sum of squares), then evaluates formulas in Rust in topological order, per
-//! period and per segment. 0/0, empty periods and means of nothing are *undefined*: a value
+//! Input: the graph, a registered [`Engine`], periods and dimensions. [`Dataset::load`] reads
+//! each source's rows once into memory (see `plan` and `sql`); [`Dataset::aggregate`] runs one
+//! aggregate query per source over them — groups of periods × grouping sets — turns the rows
+//! into leaf values and statistics (count, sum, sum of squares, noise sums), then evaluates
+//! formulas in Rust in topological order, per group and per segment. 0/0, empty periods and means of nothing are *undefined*: a value
 //! of `None` with a [`Status`] saying why, never NaN.
 
 mod periods;
+mod segment;
 
 use std::collections::BTreeMap;
 
@@ -17,6 +19,7 @@ use crate::plan::{self, TimeMode};
 use crate::spec::model::Agg;
 
 pub use periods::{Completeness, DataExtent, data_extent, default_period};
+pub use segment::Segment;
 
 /// Why a value is what it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -60,6 +63,7 @@ impl NodeValue {
 }
 
 /// What the query returned for one leaf in one cell: enough for noise estimates later.
+/// Raw, for the whole group of periods (never scaled).
 #[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
 pub struct LeafStats {
     /// Rows counted (non-null values for sum/mean/min/max).
@@ -68,44 +72,66 @@ pub struct LeafStats {
     pub sumsq: f64,
 }
 
-/// A segment: `None` is the whole population; otherwise a dimension and a value (`None` for
-/// rows where the column is NULL).
-pub type Segment = Option<(String, Option<String>)>;
-
+/// One group of periods × one segment.
 #[derive(Debug, Clone, Default)]
 pub struct Cell {
+    /// Every node's value; counts and sums are per period (a pooled group's total ÷ its size).
     pub values: Vec<NodeValue>,
+    /// Per leaf node, what the query returned (`None` when the source has no rows).
     pub stats: Vec<Option<LeafStats>>,
+    /// Rows per source (raw; 0 where the source has none or is not split this way).
+    pub rows: Vec<f64>,
+    /// Per noise combination asked for (see [`Psi`]): Σ over rows of its squared value,
+    /// summed over sources and scaled like the values (÷ size²).
+    pub psi: Vec<f64>,
+}
+
+/// A per-row linear combination of leaves, Σ cₗ·xₗ, whose squares are summed per cell: the
+/// delta-method variance of a contribution with those leaf multipliers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Psi {
+    pub coef: Vec<(usize, f64)>,
 }
 
 #[derive(Debug, Clone)]
 pub struct Evaluation {
+    /// The periods read.
     pub periods: Vec<Period>,
+    /// Groups of period indexes (pooled); cells are keyed by group index.
+    pub groups: Vec<Vec<usize>>,
     pub dims: Vec<String>,
-    /// Keyed by (period index, segment).
     pub cells: BTreeMap<(usize, Segment), Cell>,
 }
 
 impl Evaluation {
-    pub fn cell(&self, period: usize, segment: &Segment) -> Option<&Cell> {
-        self.cells.get(&(period, segment.clone()))
+    pub fn cell(&self, group: usize, segment: &Segment) -> Option<&Cell> {
+        self.cells.get(&(group, segment.clone()))
     }
 
-    /// The whole population in a period (`evaluate` creates one for every period it is given).
-    pub fn total(&self, period: usize) -> &Cell {
-        &self.cells[&(period, None)]
+    /// The whole population in a group (every aggregation includes it).
+    pub fn total(&self, group: usize) -> &Cell {
+        &self.cells[&(group, Segment::total())]
     }
 
-    /// The segments of one dimension seen in any period, in order.
+    /// The values of one dimension seen in any group, in order.
     pub fn segments(&self, dim: &str) -> Vec<Option<String>> {
         let mut out: Vec<Option<String>> = self
             .cells
             .keys()
-            .filter_map(|(_, s)| s.as_ref().filter(|(d, _)| d == dim).map(|(_, v)| v.clone()))
+            .filter(|(_, s)| s.depth() == 1 && s.0[0].0 == dim)
+            .map(|(_, s)| s.0[0].1.clone())
             .collect();
         out.sort();
         out.dedup();
         out
+    }
+
+    /// Every segment (not the total) present in group `g`.
+    pub fn segments_in(&self, g: usize) -> impl Iterator<Item = &Segment> {
+        self.cells
+            .keys()
+            .filter(move |(k, s)| *k == g && !s.is_total())
+            .map(|(_, s)| s)
     }
 }
 
@@ -117,114 +143,204 @@ pub enum EvalError {
     SourceUnavailable(String),
 }
 
-/// Evaluates every node for `periods`, in total and split by each of `dims`.
+/// The rows of every source for a set of periods, read once into memory (see
+/// `sql::materialize`); [`Dataset::aggregate`] then evaluates cells from them.
+pub struct Dataset<'a> {
+    graph: &'a MetricGraph,
+    engine: &'a Engine,
+    plans: Vec<plan::SourcePlan>,
+    pub periods: Vec<Period>,
+    pub dims: Vec<String>,
+    /// Rows read per source.
+    pub rows_read: Vec<(usize, usize)>,
+}
+
+impl<'a> Dataset<'a> {
+    /// Reads every source's rows in `periods`, with the dimensions `dims`.
+    pub fn load(
+        graph: &'a MetricGraph,
+        engine: &'a Engine,
+        periods: &[Period],
+        dims: &[String],
+    ) -> Result<Dataset<'a>, EvalError> {
+        let modes: Vec<TimeMode> = engine
+            .info
+            .iter()
+            .map(|i| i.as_ref().map(|i| i.time_mode).unwrap_or(TimeMode::Local))
+            .collect();
+        let plans = plan::plan(graph, periods, dims, &modes);
+        let mut rows_read = Vec::new();
+        for sp in &plans {
+            if engine.info[sp.source].is_none() {
+                return Err(EvalError::SourceUnavailable(sp.table.clone()));
+            }
+            let n = engine.materialize(&sp.table, &sp.mem_table(), &crate::sql::materialize(sp))?;
+            rows_read.push((sp.source, n));
+        }
+        Ok(Dataset {
+            graph,
+            engine,
+            plans,
+            periods: periods.to_vec(),
+            dims: dims.to_vec(),
+            rows_read,
+        })
+    }
+
+    /// Evaluates every node for each group of periods, for the whole population and for each
+    /// grouping set in `sets` (lists of dimension ids, in `dims` order; `[]` is implied), with
+    /// the noise sums of `psi`.
+    pub fn aggregate(
+        &self,
+        groups: &[Vec<usize>],
+        sets: &[Vec<String>],
+        psi: &[Psi],
+    ) -> Result<Evaluation, EvalError> {
+        let graph = self.graph;
+        let n = graph.nodes.len();
+        let n_sources = graph.spec.sources.len();
+        let blank = || Cell {
+            values: vec![NodeValue::undefined(Status::NoData, None); n],
+            stats: vec![None; n],
+            rows: vec![0.0; n_sources],
+            psi: vec![0.0; psi.len()],
+        };
+        let mut cells: BTreeMap<(usize, Segment), Cell> = BTreeMap::new();
+        for g in 0..groups.len() {
+            cells.insert((g, Segment::total()), blank());
+        }
+        let mut has_rows = vec![vec![false; groups.len()]; n_sources];
+        for sp in &self.plans {
+            let mut agg_sets = vec![Vec::new()];
+            for set in sets.iter().filter(|s| !s.is_empty()) {
+                if let Some(pos) = sp.set_positions(set) {
+                    agg_sets.push(pos);
+                }
+            }
+            let measure_of = |leaf: usize| sp.measures.iter().position(|m| m.node == leaf);
+            let agg = plan::Aggregate {
+                groups: groups.to_vec(),
+                sets: agg_sets,
+                psi: psi
+                    .iter()
+                    .map(|p| {
+                        p.coef
+                            .iter()
+                            .filter_map(|&(leaf, c)| measure_of(leaf).map(|j| (j, c)))
+                            .collect()
+                    })
+                    .collect(),
+            };
+            let rows = self
+                .engine
+                .query(&sp.table, &crate::sql::aggregate(sp, &agg))?;
+            let col = |name: String| rows.column(&name);
+            let c_g = col("__g".into());
+            let c_rows = col("__rows".into());
+            let c_dims: Vec<_> = (0..sp.dims.len())
+                .map(|k| (col(format!("g{k}")), col(format!("d{k}"))))
+                .collect();
+            let c_meas: Vec<_> = (0..sp.measures.len())
+                .map(|j| {
+                    [
+                        col(format!("m{j}_n")),
+                        col(format!("m{j}_s")),
+                        col(format!("m{j}_ss")),
+                        col(format!("m{j}_v")),
+                    ]
+                })
+                .collect();
+            let c_psi: Vec<_> = (0..psi.len()).map(|i| col(format!("q{i}"))).collect();
+            for r in 0..rows.len {
+                let Some(g) = rows.f64_at(c_g, r).map(|g| g as usize) else {
+                    continue;
+                };
+                let scale = 1.0 / groups[g].len().max(1) as f64;
+                let mut parts = Vec::new();
+                for (k, (dim, _)) in sp.dims.iter().enumerate() {
+                    if rows.f64_at(c_dims[k].0, r) == Some(0.0) {
+                        parts.push((dim.clone(), rows.text_at(c_dims[k].1, r)));
+                    }
+                }
+                let segment = Segment(parts);
+                let n_rows = rows.f64_at(c_rows, r).unwrap_or(0.0);
+                if segment.is_total() {
+                    has_rows[sp.source][g] = n_rows > 0.0;
+                }
+                let cell = cells.entry((g, segment)).or_insert_with(blank);
+                cell.rows[sp.source] = n_rows;
+                for (i, c) in c_psi.iter().enumerate() {
+                    cell.psi[i] += rows.f64_at(*c, r).unwrap_or(0.0) * scale * scale;
+                }
+                for (j, m) in sp.measures.iter().enumerate() {
+                    let [cn, cs, css, cv] = c_meas[j];
+                    let stats = LeafStats {
+                        n: rows.f64_at(cn, r).unwrap_or(0.0),
+                        sum: rows.f64_at(cs, r).unwrap_or(0.0),
+                        sumsq: rows.f64_at(css, r).unwrap_or(0.0),
+                    };
+                    // Counts are 0/1 per row: their sum of squares is the count.
+                    let stats = if m.agg == Agg::Count {
+                        LeafStats {
+                            sum: stats.n,
+                            sumsq: stats.n,
+                            ..stats
+                        }
+                    } else {
+                        stats
+                    };
+                    cell.stats[m.node] = Some(stats);
+                    cell.values[m.node] = leaf_value(m.agg, &stats, rows.f64_at(cv, r), scale);
+                }
+            }
+        }
+        // Leaves with no row in a cell are zero if their source has rows in that group and is
+        // split by every dimension of the segment; otherwise they stay undefined (no data).
+        for ((g, seg), cell) in cells.iter_mut() {
+            let scale = 1.0 / groups[*g].len().max(1) as f64;
+            for sp in &self.plans {
+                let splits = seg.dims().all(|d| sp.dims.iter().any(|(x, _)| x == d));
+                for m in &sp.measures {
+                    if !has_rows[sp.source][*g] {
+                        cell.stats[m.node] = None;
+                        cell.values[m.node] = NodeValue::undefined(Status::NoData, None);
+                    } else if splits && cell.stats[m.node].is_none() {
+                        cell.stats[m.node] = Some(LeafStats::default());
+                        cell.values[m.node] =
+                            leaf_value(m.agg, &LeafStats::default(), None, scale);
+                    }
+                }
+            }
+            eval_formulas(graph, &mut cell.values);
+        }
+        Ok(Evaluation {
+            periods: self.periods.clone(),
+            groups: groups.to_vec(),
+            dims: self.dims.clone(),
+            cells,
+        })
+    }
+}
+
+/// Evaluates every node for each of `periods`, in total and split by each of `dims`.
 pub fn evaluate(
     graph: &MetricGraph,
     engine: &Engine,
     periods: &[Period],
     dims: &[String],
 ) -> Result<Evaluation, EvalError> {
-    let n = graph.nodes.len();
-    let modes: Vec<TimeMode> = engine
-        .info
-        .iter()
-        .map(|i| i.as_ref().map(|i| i.time_mode).unwrap_or(TimeMode::Local))
-        .collect();
-    let plans = plan::plan(graph, periods, dims, &modes);
-
-    // Per source: which periods have any rows, and per cell the leaf stats.
-    let mut cells: BTreeMap<(usize, Segment), Cell> = BTreeMap::new();
-    let mut has_rows: Vec<Vec<bool>> = vec![vec![false; periods.len()]; graph.spec.sources.len()];
-    let blank = || Cell {
-        values: vec![NodeValue::undefined(Status::NoData, None); n],
-        stats: vec![None; n],
-    };
-    for p in 0..periods.len() {
-        cells.insert((p, None), blank());
-    }
-    let mut raw: Vec<(usize, Segment, usize, LeafStats, Option<f64>)> = Vec::new();
-    for sp in &plans {
-        if engine.info[sp.source].is_none() {
-            return Err(EvalError::SourceUnavailable(sp.table.clone()));
-        }
-        let rows = engine.query(&sp.table, &crate::sql::render(sp))?;
-        for r in 0..rows.len {
-            let Some(p) = rows.f64("__p", r).map(|p| p as usize) else {
-                continue;
-            };
-            let mut segment: Segment = None;
-            for (k, (dim, _)) in sp.dims.iter().enumerate() {
-                if rows.f64(&format!("g{k}"), r) == Some(0.0) {
-                    segment = Some((dim.clone(), rows.text(&format!("d{k}"), r)));
-                }
-            }
-            if segment.is_none() {
-                has_rows[sp.source][p] = rows.f64("__rows", r).unwrap_or(0.0) > 0.0;
-            }
-            for (j, m) in sp.measures.iter().enumerate() {
-                let stats = LeafStats {
-                    n: rows.f64(&format!("m{j}_n"), r).unwrap_or(0.0),
-                    sum: rows.f64(&format!("m{j}_s"), r).unwrap_or(0.0),
-                    sumsq: rows.f64(&format!("m{j}_ss"), r).unwrap_or(0.0),
-                };
-                raw.push((
-                    p,
-                    segment.clone(),
-                    m.node,
-                    stats,
-                    rows.f64(&format!("m{j}_v"), r),
-                ));
-            }
-        }
-    }
-    for (p, seg, _, _, _) in &raw {
-        cells.entry((*p, seg.clone())).or_insert_with(blank);
-    }
-    // Leaves with no row in a cell: zero counts if their source has data in that period.
-    let leaf_source: Vec<Option<(usize, Agg)>> = graph
-        .nodes
-        .iter()
-        .map(|x| match &x.def {
-            Def::Measure(m) => Some((m.source, m.agg)),
-            _ => None,
-        })
-        .collect();
-    for ((p, _), cell) in cells.iter_mut() {
-        for (i, ls) in leaf_source.iter().enumerate() {
-            if let Some((s, agg)) = ls
-                && has_rows[*s][*p]
-            {
-                cell.stats[i] = Some(LeafStats::default());
-                cell.values[i] = leaf_value(*agg, &LeafStats::default(), None);
-            }
-        }
-    }
-    for (p, seg, node, stats, v) in raw {
-        let Some((s, agg)) = leaf_source[node] else {
-            continue;
-        };
-        if !has_rows[s][p] {
-            continue;
-        }
-        if let Some(cell) = cells.get_mut(&(p, seg)) {
-            cell.stats[node] = Some(stats);
-            cell.values[node] = leaf_value(agg, &stats, v);
-        }
-    }
-    for cell in cells.values_mut() {
-        eval_formulas(graph, &mut cell.values);
-    }
-    Ok(Evaluation {
-        periods: periods.to_vec(),
-        dims: dims.to_vec(),
-        cells,
-    })
+    let data = Dataset::load(graph, engine, periods, dims)?;
+    let groups: Vec<Vec<usize>> = (0..periods.len()).map(|p| vec![p]).collect();
+    let sets: Vec<Vec<String>> = dims.iter().map(|d| vec![d.clone()]).collect();
+    data.aggregate(&groups, &sets, &[])
 }
 
-fn leaf_value(agg: Agg, s: &LeafStats, v: Option<f64>) -> NodeValue {
+/// A leaf's value from its stats; `scale` turns a pooled group's count or sum into a per-period
+/// one (1 ÷ the number of periods pooled).
+fn leaf_value(agg: Agg, s: &LeafStats, v: Option<f64>, scale: f64) -> NodeValue {
     match agg {
-        Agg::Count => NodeValue::ok(s.n),
-        Agg::Sum => NodeValue::ok(if s.n > 0.0 { s.sum } else { 0.0 }),
+        Agg::Count => NodeValue::ok(s.n * scale),
+        Agg::Sum => NodeValue::ok(if s.n > 0.0 { s.sum * scale } else { 0.0 }),
         Agg::Mean if s.n > 0.0 => NodeValue::ok(s.sum / s.n),
         Agg::CountDistinct => NodeValue::ok(v.unwrap_or(0.0)),
         Agg::Min | Agg::Max => match v {

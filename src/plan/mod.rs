@@ -1,10 +1,11 @@
 //! The query plan: what to aggregate from each source, engine-neutral.
 //!
 //! Input: the graph, the periods and the dimensions asked for. Output: one [`SourcePlan`] per
-//! source — all of that source's leaf measures, for all periods and all segmentations, in one
-//! aggregate query (grouping sets). Besides each measure's value it asks for the count, sum
-//! and sum of squares that noise estimates need, so statistics never need a second scan.
-//! Rendering to SQL text is `sql::render`; running it is `engine`.
+//! source — the rows to read once (period tag, dimensions, each leaf measure's per-row value)
+//! — and [`Aggregate`]s over them: periods pooled into groups, grouping sets (every
+//! combination of dimensions up to a depth) and the per-row linear combinations whose squares
+//! noise estimates need. Besides each measure's value an aggregate returns its count, sum and
+//! sum of squares. Rendering to SQL text is `sql`; running it is `engine`.
 
 use chrono::NaiveDateTime;
 
@@ -52,21 +53,50 @@ pub struct PlannedMeasure {
     pub filter: Option<String>,
 }
 
-/// Everything one source must aggregate.
+/// Everything one source contributes: the rows of the periods asked for, tagged with their
+/// period, with each dimension as text and each leaf measure's per-row value (see
+/// `sql::materialize`). Aggregations ([`Aggregate`]) then run over those rows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SourcePlan {
     pub source: usize,
     pub table: String,
     pub time_column: String,
-    /// Periods, in the frame of the time column; their index is the `__p` output column.
+    /// Periods, in the frame of the time column; their index is the `__p` column.
     pub periods: Vec<Bounds>,
-    /// `(dimension id, column)`; grouped by each one separately (and by none: the total).
+    /// `(dimension id, column)` for the dimensions asked for that this source maps.
     pub dims: Vec<(String, String)>,
     pub measures: Vec<PlannedMeasure>,
 }
 
-/// Plans the aggregate queries for `periods`, split by `dims` (dimension ids; a source that
-/// does not map one simply is not split by it).
+impl SourcePlan {
+    /// The name of the in-memory table holding this source's materialized rows.
+    pub fn mem_table(&self) -> String {
+        format!("__rows_{}", self.source)
+    }
+
+    /// A grouping set (dimension ids) as positions into `dims`, if this source maps them all.
+    pub fn set_positions(&self, set: &[String]) -> Option<Vec<usize>> {
+        set.iter()
+            .map(|d| self.dims.iter().position(|(id, _)| id == d))
+            .collect()
+    }
+}
+
+/// One aggregation over materialized rows.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Aggregate {
+    /// Groups of period indexes: rows of every period in a group are pooled under the group's
+    /// index (the `__g` output column). Groups must not overlap.
+    pub groups: Vec<Vec<usize>>,
+    /// Grouping sets, as positions into the plan's `dims`; `[]` is the whole population.
+    pub sets: Vec<Vec<usize>>,
+    /// Linear combinations of measures (positions into `measures`, coefficient) whose squared
+    /// per-row value is summed: the delta-method variance of a contribution (`q{i}` columns).
+    pub psi: Vec<Vec<(usize, f64)>>,
+}
+
+/// Plans each source's rows for `periods`, with the dimensions `dims` (dimension ids; a
+/// source that does not map one simply lacks it).
 pub fn plan(
     graph: &MetricGraph,
     periods: &[Period],
@@ -111,4 +141,40 @@ pub fn plan(
             }
         })
         .collect()
+}
+
+/// Every combination of `1..=depth` of the `n` dimensions, plus the empty one first; each
+/// combination in increasing order (so a segment's parts follow the dimensions' order).
+pub fn combinations(n: usize, depth: usize) -> Vec<Vec<usize>> {
+    let mut out = vec![Vec::new()];
+    let mut frontier: Vec<Vec<usize>> = vec![Vec::new()];
+    for _ in 0..depth.min(n) {
+        let mut next = Vec::new();
+        for c in &frontier {
+            let from = c.last().map_or(0, |&l| l + 1);
+            for k in from..n {
+                let mut d = c.clone();
+                d.push(k);
+                next.push(d);
+            }
+        }
+        out.extend(next.iter().cloned());
+        frontier = next;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn combinations_up_to_depth() {
+        assert_eq!(combinations(3, 1), vec![vec![], vec![0], vec![1], vec![2]]);
+        let c = combinations(4, 2);
+        assert_eq!(c.len(), 1 + 4 + 6);
+        assert!(c.contains(&vec![1, 3]));
+        assert_eq!(combinations(10, 2).len(), 1 + 10 + 45);
+        assert_eq!(combinations(2, 3).len(), 1 + 2 + 1);
+    }
 }

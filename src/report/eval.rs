@@ -86,7 +86,7 @@ pub fn json(g: &MetricGraph, e: &Evaluation, complete: bool, dim: Option<&str>) 
                     .segments(d)
                     .into_iter()
                     .map(|s| {
-                        let key: Segment = Some((d.to_string(), s.clone()));
+                        let key = Segment::one(d, s.clone());
                         let v = e.cell(0, &key).map(|c| c.values[n]);
                         EvalSegment {
                             value_of: s,
@@ -146,7 +146,7 @@ pub fn text(g: &MetricGraph, e: &Evaluation, dim: Option<&str>, st: &Styles) -> 
             value(v.value, node.unit),
         ];
         for s in &segs {
-            let key: Segment = Some((dim.unwrap_or_default().to_string(), s.clone()));
+            let key = Segment::one(dim.unwrap_or_default(), s.clone());
             let cell = if g.splittable[n].contains(dim.unwrap_or_default()) {
                 value(e.cell(0, &key).and_then(|c| c.values[n].value), node.unit)
             } else {

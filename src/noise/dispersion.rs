@@ -1,0 +1,67 @@
+//! Over-dispersion: how much noisier a node's week-over-week changes are, in its own history,
+//! than binomial/Poisson sampling says. For each pair of consecutive history periods the
+//! change is divided by its model standard error (z). Under the model z² averages 1 and has
+//! median 0.4549 (the χ²₁ median); φ = median(z²) / 0.4549, floored at 1. The median keeps a
+//! few genuinely eventful weeks from counting as noise. Variances are multiplied by φ.
+
+use serde::Serialize;
+
+/// The median of the χ² distribution with one degree of freedom.
+pub const CHI2_1_MEDIAN: f64 = 0.454_936_423_119_572_7;
+
+/// Fewer quiet-period z-scores than this leave φ at 1.
+pub const MIN_HISTORY: usize = 4;
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Dispersion {
+    /// The variance factor (≥ 1).
+    pub phi: f64,
+    /// How many week-over-week changes it was estimated from.
+    pub changes: usize,
+}
+
+impl Dispersion {
+    pub const NONE: Dispersion = Dispersion {
+        phi: 1.0,
+        changes: 0,
+    };
+}
+
+/// Estimates φ from history z-scores (non-finite ones are ignored).
+pub fn estimate(z: &[f64]) -> Dispersion {
+    let mut sq: Vec<f64> = z
+        .iter()
+        .filter(|v| v.is_finite())
+        .map(|v| v * v)
+        .collect();
+    if sq.len() < MIN_HISTORY {
+        return Dispersion {
+            phi: 1.0,
+            changes: sq.len(),
+        };
+    }
+    sq.sort_by(f64::total_cmp);
+    let n = sq.len();
+    let median = if n % 2 == 1 {
+        sq[n / 2]
+    } else {
+        (sq[n / 2 - 1] + sq[n / 2]) / 2.0
+    };
+    Dispersion {
+        phi: (median / CHI2_1_MEDIAN).max(1.0),
+        changes: n,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phi_is_the_median_ratio_floored_at_one() {
+        let d = estimate(&[2.0, -2.0, 2.0, 0.1, 3.0]);
+        assert!((d.phi - 4.0 / CHI2_1_MEDIAN).abs() < 1e-12);
+        assert_eq!(estimate(&[0.1, 0.2, 0.1, 0.3]).phi, 1.0);
+        assert_eq!(estimate(&[5.0, 5.0]).phi, 1.0);
+    }
+}
