@@ -31,6 +31,33 @@ pub struct TreeArgs {
     pub data_dir: Option<PathBuf>,
 }
 
+/// How `why` looks for segments and judges noise.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SearchArgs {
+    /// Dimensions to split by, comma-separated (default: all the tree declares; `none` for
+    /// branches only).
+    #[arg(long, value_name = "DIM,...", value_delimiter = ',')]
+    pub by: Vec<String>,
+    /// The most dimensions combined in one insight (1 to 3).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=3))]
+    pub depth: u8,
+    /// Minimum share of volume (in either period) for a segment to be tested and shown.
+    #[arg(long, default_value_t = 0.01, value_name = "SHARE")]
+    pub min_support: f64,
+    /// Minimum rows (in the larger period) for a segment to be tested and shown.
+    #[arg(long, default_value_t = 30, value_name = "ROWS")]
+    pub min_count: u64,
+    /// Insights shown per node.
+    #[arg(long, default_value_t = 3, value_name = "K")]
+    pub top: usize,
+    /// The false discovery rate controlled over branches and over segments.
+    #[arg(long, default_value_t = 0.05, value_name = "RATE")]
+    pub fdr: f64,
+    /// Periods of history used to estimate over-dispersion (0: binomial/Poisson noise only).
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub history: u32,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Validate a tree file: syntax, references, cycles, owners, dimensions, and (unless
@@ -62,12 +89,15 @@ pub enum Command {
         /// The period to explain (default: the latest complete one).
         #[arg(long, value_name = "PERIOD")]
         period: Option<String>,
-        /// The period to compare with (default: the one before --period).
-        #[arg(long, value_name = "PERIOD")]
+        /// What to compare with: a period (2026-W40), `ago:N` (N periods back) or
+        /// `trailing:N` (the N periods before, pooled). Default: the previous period.
+        #[arg(long, value_name = "BASELINE")]
         baseline: Option<String>,
         /// Explain this node (a branch, for its owner) instead of the root.
         #[arg(long, value_name = "NODE")]
         node: Option<String>,
+        #[command(flatten)]
+        search: SearchArgs,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
@@ -92,6 +122,9 @@ pub enum Command {
         /// The last day of the last complete week (fixed default, not the clock).
         #[arg(long, default_value = "2026-11-15")]
         end: chrono::NaiveDate,
+        /// Write a steady process with none of the planted events.
+        #[arg(long)]
+        no_plants: bool,
     },
 }
 

@@ -12,6 +12,7 @@ pub mod demo;
 pub mod diag;
 pub mod engine;
 pub mod eval;
+pub mod explain;
 pub mod graph;
 pub mod noise;
 pub mod period;

@@ -8,7 +8,9 @@
 //! contributions sum to Δroot. Nothing divides by a node's change. Pure maths, no IO.
 //! See `docs/attribution.md`.
 
+pub mod insights;
 pub mod local;
+pub mod segments;
 
 use crate::graph::{Def, MetricGraph};
 

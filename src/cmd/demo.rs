@@ -10,6 +10,7 @@ pub fn run(
     weeks: u32,
     seed: u64,
     end: chrono::NaiveDate,
+    plants: bool,
 ) -> Outcome {
     if weeks < 2 {
         return Err(Failure::runtime(
@@ -21,6 +22,7 @@ pub fn run(
         weeks,
         seed,
         end,
+        plants,
     };
     let s = crate::demo::generate(out, &o)
         .map_err(|e| Failure::runtime(format!("cannot write to `{}`: {e}", out.display())))?;

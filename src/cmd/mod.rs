@@ -69,6 +69,7 @@ pub fn run(cli: Cli) -> Outcome {
             period,
             baseline,
             node,
+            search,
             format,
         } => why::run(
             &tree.tree,
@@ -76,6 +77,7 @@ pub fn run(cli: Cli) -> Outcome {
             period.as_deref(),
             baseline.as_deref(),
             node.as_deref(),
+            &search,
             format,
         ),
         Command::Schema { kind } => Ok(match kind {
@@ -90,7 +92,8 @@ pub fn run(cli: Cli) -> Outcome {
             weeks,
             seed,
             end,
-        } => demo::run(&out, conversations, weeks, seed, end),
+            no_plants,
+        } => demo::run(&out, conversations, weeks, seed, end, !no_plants),
     }
 }
 

@@ -1,14 +1,15 @@
-//! `metrictree why TREE [--period P] [--baseline P] [--node N]`: the change, attributed.
+//! `metrictree why TREE [--period P] [--baseline B] [--node N] [--by DIMS]`: the change,
+//! attributed to branches and segments, with a noise verdict for each.
 
 use std::path::Path;
 
-use super::{Failure, Outcome, load, open_engine, resolve_period};
-use crate::attribution::{Side, attribute};
-use crate::cli::Format;
+use super::{Failure, Outcome, known_dimension, load, open_engine, resolve_period};
+use crate::attribution::Side;
+use crate::attribution::insights::SearchOptions;
+use crate::cli::{Format, SearchArgs};
 use crate::eval::{Evaluation, Status};
+use crate::explain::{Baseline, ExplainError, Options, explain};
 use crate::graph::MetricGraph;
-use crate::period::Period;
-use crate::report::format::{change, share};
 use crate::report::style::Styles;
 
 pub fn run(
@@ -17,6 +18,7 @@ pub fn run(
     period: Option<&str>,
     baseline: Option<&str>,
     node: Option<&str>,
+    search: &SearchArgs,
     format: Format,
 ) -> Outcome {
     let (g, report) = load(path)?;
@@ -30,42 +32,83 @@ pub fn run(
             ))
         })?,
     };
+    let options = options(&g, target, search)?;
+    let baseline = match baseline {
+        Some(b) => Baseline::parse(b, g.spec.grain).map_err(Failure::runtime)?,
+        None => Baseline::Previous,
+    };
     let engine = open_engine(&g, &report, data_dir)?;
     let (current, _, _) = resolve_period(&g, &engine, period)?;
-    let base = match baseline {
-        Some(b) => Period::parse(b, g.spec.grain).map_err(|e| Failure::runtime(e.to_string()))?,
-        None => current.prev(),
-    };
-    if base == current {
-        return Err(Failure::runtime(
-            "the baseline is the same period as the current one; pick another --baseline",
-        ));
-    }
-    let e = crate::eval::evaluate(&g, &engine, &[base, current], &[])
-        .map_err(|e| Failure::runtime(e.to_string()))?;
-    let x0: Vec<Option<f64>> = e.total(0).values.iter().map(|v| v.value).collect();
-    let x1: Vec<Option<f64>> = e.total(1).values.iter().map(|v| v.value).collect();
-    let a = attribute(&g, target, &x0, &x1).map_err(|u| undefined_error(&g, &e, u.node, u.side))?;
+    let x = explain(&g, &engine, target, current, &baseline, options).map_err(|e| match e {
+        ExplainError::Undefined(u, e) => undefined_error(&g, &e, u.node, u.side),
+        ExplainError::Eval(e) => Failure::runtime(e.to_string()),
+        ExplainError::Invalid(m) => Failure::runtime(m),
+    })?;
     Ok(match format {
         Format::Json => {
-            let j = crate::report::why::json(&g, &a, &current, &base);
+            let j = crate::report::why::json(&g, &x);
             serde_json::to_string_pretty(&j).map_err(anyhow::Error::from)? + "\n"
         }
-        Format::Text => {
-            let context = (target != g.root)
-                .then(|| attribute(&g, g.root, &x0, &x1).ok())
-                .flatten()
-                .and_then(|ra| {
-                    let c = ra.get(target)?.contribution;
-                    let d = ra.get(g.root)?.delta;
-                    let root = &g.nodes[g.root];
-                    Some((
-                        root.label.clone(),
-                        format!("{} ({})", change(c, root.unit), share(c, d)),
-                    ))
-                });
-            crate::report::why::text(&g, &a, &current, &base, context, &Styles::for_stdout())
+        Format::Text => crate::report::why::text(&g, &x, &Styles::for_stdout()),
+    })
+}
+
+/// Checks the search flags against the tree.
+fn options(g: &MetricGraph, target: usize, a: &SearchArgs) -> Result<Options, Failure> {
+    let explicit = !a.by.is_empty();
+    let dims: Vec<String> = if a.by.iter().any(|d| d == "none") {
+        Vec::new()
+    } else if explicit {
+        for d in &a.by {
+            known_dimension(g, d)?;
         }
+        let mut dims: Vec<String> = Vec::new();
+        for d in &a.by {
+            if !dims.contains(d) {
+                dims.push(d.clone());
+            }
+        }
+        dims
+    } else {
+        g.spec.dimensions.iter().map(|d| d.id.clone()).collect()
+    };
+    if explicit && !dims.is_empty() {
+        if let Some(l) = crate::attribution::segments::non_additive_leaf(g, target) {
+            return Err(Failure::runtime(format!(
+                "`{}` cannot be split by segments: its leaf `{}` is not a count or a sum, so its segments do not add up; write it as a ratio of two sums (e.g. sum over count) to split it, or drop --by",
+                g.nodes[target].id, g.nodes[l].id
+            )));
+        }
+        if let Some(d) = dims.iter().find(|d| !g.splittable[target].contains(*d)) {
+            return Err(Failure::runtime(format!(
+                "`{}` cannot be split by `{d}`: not every leaf under it maps that dimension; map it under `dimensions:` of their sources, or pick another",
+                g.nodes[target].id
+            )));
+        }
+    }
+    if !(0.0..=1.0).contains(&a.min_support) {
+        return Err(Failure::runtime(format!(
+            "--min-support {} is not a share; give a number from 0 to 1, like 0.01",
+            a.min_support
+        )));
+    }
+    if !(a.fdr > 0.0 && a.fdr < 1.0) {
+        return Err(Failure::runtime(format!(
+            "--fdr {} is not a rate; give a number between 0 and 1, like 0.05",
+            a.fdr
+        )));
+    }
+    Ok(Options {
+        dims,
+        search: SearchOptions {
+            depth: a.depth as usize,
+            min_support: a.min_support,
+            min_count: a.min_count as f64,
+            top: a.top,
+            ..SearchOptions::default()
+        },
+        fdr: a.fdr,
+        history: a.history,
     })
 }
 

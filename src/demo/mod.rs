@@ -5,6 +5,7 @@
 //! is a parameter, never the clock. Weekly seasonality, channels, teams, categories, tiers
 //! and queues; the cause of a conversation's first transfer depends on channel, category and
 //! tier. Planted events (documented in `planted.json`):
+//! (`plants: false` writes the same process with no events.)
 //! - last week, a routing-rule change sends more chat × billing conversations to the wrong
 //!   queue first (routing rises, concentrated in that segment);
 //! - from week W−8 a new integrations topic raises skill handoffs; a training action in week
@@ -26,6 +27,8 @@ pub struct Options {
     pub seed: u64,
     /// A day in the last complete week.
     pub end: NaiveDate,
+    /// Plant the events (off: a steady process, for calibrating noise verdicts).
+    pub plants: bool,
 }
 
 /// What was written.
@@ -80,7 +83,14 @@ fn ts(t: NaiveDateTime) -> String {
 }
 
 /// Base probabilities of each first-transfer cause for a conversation.
-fn cause_probs(channel: &str, category: &str, tier: &str, week: i64, weeks: i64) -> [f64; 5] {
+fn cause_probs(
+    channel: &str,
+    category: &str,
+    tier: &str,
+    week: i64,
+    weeks: i64,
+    plants: bool,
+) -> [f64; 5] {
     let routing = 0.055
         + if category == "billing" { 0.015 } else { 0.0 }
         + if channel == "email" { 0.02 } else { 0.0 };
@@ -91,7 +101,7 @@ fn cause_probs(channel: &str, category: &str, tier: &str, week: i64, weeks: i64)
     };
     // Knowledge gap: weeks W−8 .. W−6 (0-based week index from the end: 8, 7, 6).
     let from_end = weeks - 1 - week;
-    if category == "integrations" && (6..=8).contains(&from_end) {
+    if plants && category == "integrations" && (6..=8).contains(&from_end) {
         skill += SKILL_GAP;
     }
     let escalation = if tier == "enterprise" { 0.08 } else { 0.035 };
@@ -148,8 +158,12 @@ pub fn generate(dir: &Path, o: &Options) -> std::io::Result<Summary> {
             let cat = pick(&mut rng, &CATEGORIES, |c| c.1);
             let (category, team) = (cat.0, cat.2);
             let tier = pick(&mut rng, &TIERS, |t| t.1).0;
-            let probs = cause_probs(channel, category, tier, w, weeks);
-            let planted = !partial && w == weeks - 1 && channel == "chat" && category == "billing";
+            let probs = cause_probs(channel, category, tier, w, weeks, o.plants);
+            let planted = o.plants
+                && !partial
+                && w == weeks - 1
+                && channel == "chat"
+                && category == "billing";
             if w == weeks - 1 {
                 last_week_total += 1;
                 segment_last_week += planted as u64;
@@ -330,6 +344,49 @@ pub fn generate(dir: &Path, o: &Options) -> std::io::Result<Summary> {
     let lw = last;
     let realized = planted_flips as f64 / last_week_total.max(1) as f64;
     let share = segment_last_week as f64 / last_week_total.max(1) as f64;
+    let events = json!([
+        {
+            "name": "routing_rule_change",
+            "description": "routing rule billing_chat_v2 sends chat × billing conversations to the wrong queue first",
+            "node": "routing_rate",
+            "segment": {"channel": "chat", "category": "billing"},
+            "period": lw.label(),
+            "baseline": lw.prev().label(),
+            "effect": {
+                "segment_rate_points": ROUTING_PLANT,
+                "segment_share_of_conversations": share,
+                "expected_root_points": ROUTING_PLANT * share,
+                "realized_root_points": realized,
+                "realized_conversations": planted_flips
+            }
+        },
+        {
+            "name": "integrations_knowledge_gap",
+            "description": "a new integrations topic (webhooks_api) raises skill handoffs",
+            "node": "skill_rate",
+            "segment": {"category": "integrations"},
+            "period": lw.back(8).label(),
+            "effect": {"segment_rate_points": SKILL_GAP}
+        },
+        {
+            "name": "integrations_training",
+            "description": "training on webhooks_api brings skill handoffs back down",
+            "kind": "intervention",
+            "node": "skill_rate",
+            "segment": {"category": "integrations"},
+            "period": lw.back(5).label(),
+            "effect": {"segment_rate_points": -SKILL_GAP}
+        },
+        {
+            "name": "escalation_guideline_refresh",
+            "description": "refreshed escalation criteria; changed nothing",
+            "kind": "intervention",
+            "node": "escalation_rate",
+            "segment": null,
+            "period": lw.back(3).label(),
+            "effect": {"segment_rate_points": 0.0}
+        }
+    ]);
     let planted = json!({
         "generator": "metrictree demo-data",
         "seed": o.seed,
@@ -338,49 +395,7 @@ pub fn generate(dir: &Path, o: &Options) -> std::io::Result<Summary> {
         "first_week": first.label(),
         "last_week": lw.label(),
         "note": "weeks are ISO weeks in Europe/Berlin; the data also holds the first 4 days of the week after last_week (partial)",
-        "events": [
-            {
-                "name": "routing_rule_change",
-                "description": "routing rule billing_chat_v2 sends chat × billing conversations to the wrong queue first",
-                "node": "routing_rate",
-                "segment": {"channel": "chat", "category": "billing"},
-                "period": lw.label(),
-                "baseline": lw.prev().label(),
-                "effect": {
-                    "segment_rate_points": ROUTING_PLANT,
-                    "segment_share_of_conversations": share,
-                    "expected_root_points": ROUTING_PLANT * share,
-                    "realized_root_points": realized,
-                    "realized_conversations": planted_flips
-                }
-            },
-            {
-                "name": "integrations_knowledge_gap",
-                "description": "a new integrations topic (webhooks_api) raises skill handoffs",
-                "node": "skill_rate",
-                "segment": {"category": "integrations"},
-                "period": lw.back(8).label(),
-                "effect": {"segment_rate_points": SKILL_GAP}
-            },
-            {
-                "name": "integrations_training",
-                "description": "training on webhooks_api brings skill handoffs back down",
-                "kind": "intervention",
-                "node": "skill_rate",
-                "segment": {"category": "integrations"},
-                "period": lw.back(5).label(),
-                "effect": {"segment_rate_points": -SKILL_GAP}
-            },
-            {
-                "name": "escalation_guideline_refresh",
-                "description": "refreshed escalation criteria; changed nothing",
-                "kind": "intervention",
-                "node": "escalation_rate",
-                "segment": null,
-                "period": lw.back(3).label(),
-                "effect": {"segment_rate_points": 0.0}
-            }
-        ]
+        "events": if o.plants { events } else { json!([]) }
     });
     let text = serde_json::to_string_pretty(&planted).unwrap_or_default() + "\n";
     std::fs::write(dir.join("planted.json"), text)?;

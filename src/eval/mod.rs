@@ -210,7 +210,7 @@ impl<'a> Dataset<'a> {
             cells.insert((g, Segment::total()), blank());
         }
         let mut has_rows = vec![vec![false; groups.len()]; n_sources];
-        for sp in &self.plans {
+        for sp in self.plans.iter().filter(|_| !groups.is_empty()) {
             let mut agg_sets = vec![Vec::new()];
             for set in sets.iter().filter(|s| !s.is_empty()) {
                 if let Some(pos) = sp.set_positions(set) {
@@ -306,8 +306,7 @@ impl<'a> Dataset<'a> {
                         cell.values[m.node] = NodeValue::undefined(Status::NoData, None);
                     } else if splits && cell.stats[m.node].is_none() {
                         cell.stats[m.node] = Some(LeafStats::default());
-                        cell.values[m.node] =
-                            leaf_value(m.agg, &LeafStats::default(), None, scale);
+                        cell.values[m.node] = leaf_value(m.agg, &LeafStats::default(), None, scale);
                     }
                 }
             }

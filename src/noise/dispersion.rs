@@ -29,11 +29,7 @@ impl Dispersion {
 
 /// Estimates φ from history z-scores (non-finite ones are ignored).
 pub fn estimate(z: &[f64]) -> Dispersion {
-    let mut sq: Vec<f64> = z
-        .iter()
-        .filter(|v| v.is_finite())
-        .map(|v| v * v)
-        .collect();
+    let mut sq: Vec<f64> = z.iter().filter(|v| v.is_finite()).map(|v| v * v).collect();
     if sq.len() < MIN_HISTORY {
         return Dispersion {
             phi: 1.0,

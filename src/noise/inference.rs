@@ -132,8 +132,7 @@ pub fn welch(baseline: Moments, current: Moments) -> Option<Test> {
     if se <= 0.0 || !se.is_finite() {
         return None;
     }
-    let df = (v0 + v1).powi(2)
-        / (v0 * v0 / (baseline.n - 1.0) + v1 * v1 / (current.n - 1.0));
+    let df = (v0 + v1).powi(2) / (v0 * v0 / (baseline.n - 1.0) + v1 * v1 / (current.n - 1.0));
     let d = current.mean() - baseline.mean();
     let t = d / se;
     let q = t_quantile(0.5 + LEVEL / 2.0, df);
@@ -176,7 +175,11 @@ mod tests {
         assert!(two_proportion_z(0.0, 0.0, 1.0, 10.0).is_none());
         assert!(two_proportion_z(0.0, 10.0, 0.0, 10.0).is_none());
         assert!(delta(0.0, 0.0).is_none());
-        let one = Moments { n: 1.0, sum: 1.0, sumsq: 1.0 };
+        let one = Moments {
+            n: 1.0,
+            sum: 1.0,
+            sumsq: 1.0,
+        };
         assert!(welch(one, one).is_none());
     }
 }

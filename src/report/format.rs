@@ -34,6 +34,17 @@ pub fn change(v: f64, unit: Unit) -> String {
     }
 }
 
+/// An interval of changes, `[+2.30, +5.27] pp`, the unit written once.
+pub fn interval(lo: f64, hi: f64, unit: Unit) -> String {
+    let (a, b) = (change(lo, unit), change(hi, unit));
+    for suffix in [" pp", " s", " h"] {
+        if let (Some(x), Some(y)) = (a.strip_suffix(suffix), b.strip_suffix(suffix)) {
+            return format!("[{x}, {y}]{suffix}");
+        }
+    }
+    format!("[{a}, {b}]")
+}
+
 /// Share of a total as a signed percent (`+92%`), or "—" when the total is zero.
 pub fn share(part: f64, total: f64) -> String {
     if total == 0.0 || !total.is_finite() {
@@ -89,5 +100,7 @@ mod tests {
         assert_eq!(value(Some(1234567.0), Unit::Count), "1,234,567");
         assert_eq!(share(0.5, 2.0), "+25%");
         assert_eq!(share(1.0, 0.0), "—");
+        assert_eq!(interval(-0.001, 0.02, Unit::Percent), "[−0.10, +2.00] pp");
+        assert_eq!(interval(-3.0, 4.0, Unit::Count), "[−3, +4]");
     }
 }

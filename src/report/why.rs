@@ -1,16 +1,19 @@
-//! `why` output: the explained node then and now, and its change attributed to branches —
-//! as a tree-shaped table for people, or as JSON (schema: `schemas/why.schema.json`).
+//! `why` output: the explained node then and now, its change attributed to branches with a
+//! noise verdict for each, and under the branches the segments that moved them — as a
+//! tree-shaped table for people, or as JSON (schema: `schemas/why.schema.json`).
 
 use serde::Serialize;
 
-use super::format::{change, share, value};
+use super::format::{change, interval, share, value};
 use super::style::Styles;
-use crate::attribution::Attribution;
+use crate::attribution::segments::{NodeKind, Summable};
+use crate::explain::{Explanation, NodeSegments, Verdict};
 use crate::graph::MetricGraph;
+use crate::noise::Dispersion;
 use crate::period::Period;
 use crate::spec::model::Direction;
 
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// A period as output: label and local bounds in RFC 3339 with the tree's offset.
 #[derive(Debug, Clone, Serialize)]
@@ -29,6 +32,20 @@ impl PeriodOut {
             end: e.with_timezone(&tz).to_rfc3339(),
         }
     }
+
+    /// Several consecutive periods as one span (`2026-W42..2026-W45`).
+    pub fn span(ps: &[Period], tz: chrono_tz::Tz) -> PeriodOut {
+        let first = PeriodOut::new(&ps[0], tz);
+        let last = PeriodOut::new(&ps[ps.len() - 1], tz);
+        if ps.len() == 1 {
+            return first;
+        }
+        PeriodOut {
+            label: format!("{}..{}", first.label, last.label),
+            start: first.start,
+            end: last.end,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -40,7 +57,27 @@ pub struct WhyJson {
     pub tree_root: String,
     pub current: PeriodOut,
     pub baseline: PeriodOut,
+    /// `previous`, `period`, `ago:N` or `trailing:N`.
+    pub baseline_kind: String,
+    /// The baseline's periods (several when pooled).
+    pub baseline_periods: Vec<String>,
+    pub noise: NoiseJson,
     pub nodes: Vec<NodeJson>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct NoiseJson {
+    pub confidence: f64,
+    pub fdr: f64,
+    pub fdr_method: &'static str,
+    pub branches_tested: usize,
+    pub segments_evaluated: usize,
+    pub segments_tested: usize,
+    pub dimensions: Vec<String>,
+    pub depth: usize,
+    pub min_support: f64,
+    pub min_count: f64,
+    pub history_periods: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -58,7 +95,15 @@ pub struct NodeJson {
     pub contribution: f64,
     pub share: Option<f64>,
     pub status: &'static str,
+    pub test: Option<TestJson>,
+    /// The over-dispersion factor estimated from this node's history.
+    pub dispersion: Dispersion,
     pub inputs: Vec<InputJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub segments: Option<SegmentsJson>,
+    /// Why the node is not split by segments.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unsplit: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -69,21 +114,209 @@ pub struct InputJson {
     pub contribution_to_root: f64,
 }
 
-pub fn json(g: &MetricGraph, a: &Attribution, current: &Period, baseline: &Period) -> WhyJson {
+#[derive(Debug, Clone, Serialize)]
+pub struct TestJson {
+    pub method: crate::noise::Method,
+    pub estimate: f64,
+    pub se: f64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+    pub statistic: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub df: Option<f64>,
+    pub p: f64,
+    /// Benjamini–Hochberg adjusted p-value within its family.
+    pub q: f64,
+    pub dispersion: f64,
+    /// `beyond_noise` or `within_noise`.
+    pub verdict: &'static str,
+}
+
+impl TestJson {
+    fn new(v: &Verdict) -> TestJson {
+        let t = &v.test;
+        TestJson {
+            method: t.method,
+            estimate: t.estimate,
+            se: t.se,
+            ci_low: t.ci_low,
+            ci_high: t.ci_high,
+            statistic: t.statistic,
+            df: t.df,
+            p: t.p,
+            q: v.q,
+            dispersion: t.dispersion,
+            verdict: if v.beyond_noise {
+                "beyond_noise"
+            } else {
+                "within_noise"
+            },
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct SegmentsJson {
+    #[serde(flatten)]
+    pub kind: NodeKind,
+    pub dimensions: Vec<DimensionJson>,
+    pub insights: Vec<SegmentJson>,
+}
+
+/// One dimension's segments: they partition the population, so their contributions add up
+/// to the node's change.
+#[derive(Debug, Serialize)]
+pub struct DimensionJson {
+    pub dimension: String,
+    pub sum_of_contributions: f64,
+    pub segments: Vec<SegmentJson>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PartJson {
+    pub dimension: String,
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SegmentJson {
+    pub label: String,
+    pub parts: Vec<PartJson>,
+    pub baseline: Option<f64>,
+    pub current: Option<f64>,
+    pub contribution: f64,
+    /// Of the node's change.
+    pub share_of_change: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mix: Option<f64>,
+    pub share_baseline: f64,
+    pub share_current: f64,
+    pub support: f64,
+    pub rows_baseline: f64,
+    pub rows_current: f64,
+    /// Below the support or size minimums: not tested, never headlined.
+    pub suppressed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summable: Option<Summable>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ratio_to_rest: Option<f64>,
+    pub test: Option<TestJson>,
+    /// Broader segments this one explains (insights only), with the share it explains.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub folds: Vec<FoldJson>,
+    /// The segment with exactly the same rows under another name (tested once, there).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub same_rows_as: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FoldJson {
+    pub label: String,
+    pub share: f64,
+}
+
+fn segment_json(ns: &NodeSegments, i: usize, delta: f64) -> SegmentJson {
+    let s = &ns.segments[i];
+    let c = &s.change;
+    SegmentJson {
+        label: s.segment.label(),
+        parts: s
+            .segment
+            .0
+            .iter()
+            .map(|(d, v)| PartJson {
+                dimension: d.clone(),
+                value: v.clone(),
+            })
+            .collect(),
+        baseline: c.baseline,
+        current: c.current,
+        contribution: c.contribution,
+        share_of_change: (delta != 0.0).then(|| c.contribution / delta),
+        rate: c.rate,
+        mix: c.mix,
+        share_baseline: c.share[0],
+        share_current: c.share[1],
+        support: c.support(),
+        rows_baseline: c.count[0],
+        rows_current: c.count[1],
+        suppressed: !s.eligible,
+        summable: c.summable,
+        ratio_to_rest: c.ratio_to_rest,
+        test: s.verdict.as_ref().map(TestJson::new),
+        folds: Vec::new(),
+        same_rows_as: s.alias_of.map(|a| ns.segments[a].segment.label()),
+    }
+}
+
+fn segments_json(ns: &NodeSegments, delta: f64) -> SegmentsJson {
+    SegmentsJson {
+        kind: ns.kind,
+        dimensions: ns
+            .by_dimension
+            .iter()
+            .map(|(d, idx)| DimensionJson {
+                dimension: d.clone(),
+                sum_of_contributions: idx
+                    .iter()
+                    .map(|&i| ns.segments[i].change.contribution)
+                    .sum(),
+                segments: idx.iter().map(|&i| segment_json(ns, i, delta)).collect(),
+            })
+            .collect(),
+        insights: ns
+            .insights
+            .iter()
+            .map(|ins| {
+                let mut j = segment_json(ns, ins.index, delta);
+                j.folds = ins
+                    .folds
+                    .iter()
+                    .map(|&(p, k)| FoldJson {
+                        label: ns.segments[p].segment.label(),
+                        share: k,
+                    })
+                    .collect();
+                j
+            })
+            .collect(),
+    }
+}
+
+pub fn json(g: &MetricGraph, x: &Explanation) -> WhyJson {
     let tz = g.spec.timezone;
+    let a = &x.attribution;
     let d_root = a.get(a.root).map(|n| n.delta).unwrap_or(0.0);
     WhyJson {
         schema_version: SCHEMA_VERSION,
         tree: g.spec.name.clone(),
         root: g.nodes[a.root].id.clone(),
         tree_root: g.nodes[g.root].id.clone(),
-        current: PeriodOut::new(current, tz),
-        baseline: PeriodOut::new(baseline, tz),
+        current: PeriodOut::new(&x.current, tz),
+        baseline: PeriodOut::span(&x.baseline, tz),
+        baseline_kind: x.baseline_kind.clone(),
+        baseline_periods: x.baseline.iter().map(Period::label).collect(),
+        noise: NoiseJson {
+            confidence: crate::noise::inference::LEVEL,
+            fdr: x.options.fdr,
+            fdr_method: "benjamini_hochberg",
+            branches_tested: x.branches_tested,
+            segments_evaluated: x.segments_evaluated,
+            segments_tested: x.segments_tested,
+            dimensions: x.options.dims.clone(),
+            depth: x.options.search.depth,
+            min_support: x.options.search.min_support,
+            min_count: x.options.search.min_count,
+            history_periods: x.history_periods,
+        },
         nodes: a
             .nodes
             .iter()
             .map(|n| {
                 let node = &g.nodes[n.node];
+                let noise = x.noise.get(&n.node);
                 NodeJson {
                     id: node.id.clone(),
                     label: node.label.clone(),
@@ -101,6 +334,8 @@ pub fn json(g: &MetricGraph, a: &Attribution, current: &Period, baseline: &Perio
                     contribution: n.contribution,
                     share: (d_root != 0.0).then(|| n.contribution / d_root),
                     status: "ok",
+                    test: noise.and_then(|z| z.verdict.as_ref()).map(TestJson::new),
+                    dispersion: noise.map_or(Dispersion::NONE, |z| z.dispersion),
                     inputs: n
                         .inputs
                         .iter()
@@ -111,36 +346,109 @@ pub fn json(g: &MetricGraph, a: &Attribution, current: &Period, baseline: &Perio
                             contribution_to_root: i.contribution_to_root,
                         })
                         .collect(),
+                    segments: x.segments_of(n.node).map(|s| segments_json(s, n.delta)),
+                    unsplit: x
+                        .unsplit
+                        .iter()
+                        .find(|u| u.0 == n.node)
+                        .map(|u| u.1.clone()),
                 }
             })
             .collect(),
     }
 }
 
-/// The human view. `tree_root_share` is (the tree root's label, this node's contribution to it)
-/// when explaining a branch with `--node`.
-pub fn text(
+/// One verdict as a word for the table.
+fn verdict_word(v: Option<&Verdict>) -> &'static str {
+    match v {
+        Some(v) if v.beyond_noise => "beyond",
+        Some(_) => "within",
+        None => "—",
+    }
+}
+
+/// An insight as one line: where, how much, its interval and verdict, the mix/rate split.
+fn insight_line(
     g: &MetricGraph,
-    a: &Attribution,
-    current: &Period,
-    baseline: &Period,
-    context: Option<(String, String)>,
+    ns: &NodeSegments,
+    ins: &crate::attribution::insights::Insight,
+    unit: crate::spec::model::Unit,
     st: &Styles,
 ) -> String {
+    let s = &ns.segments[ins.index];
+    let c = &s.change;
+    let mut parts = vec![format!(
+        "{}{}{}  {}",
+        st.bold,
+        s.segment.label(),
+        st.reset,
+        change(c.contribution, unit)
+    )];
+    if let Some(v) = &s.verdict {
+        parts.push(format!(
+            "{} {}",
+            interval(v.test.ci_low, v.test.ci_high, unit),
+            if v.beyond_noise {
+                "beyond noise"
+            } else {
+                "within noise"
+            }
+        ));
+    }
+    let mut detail = Vec::new();
+    if let (Some(r), Some(m)) = (c.rate, c.mix) {
+        detail.push(format!(
+            "rate {} · mix {}",
+            change(r, unit),
+            change(m, unit)
+        ));
+    }
+    if let (NodeKind::Rate { .. }, Some(b), Some(n)) = (ns.kind, c.baseline, c.current) {
+        detail.push(format!(
+            "{} → {} inside",
+            value(Some(b), unit),
+            value(Some(n), unit)
+        ));
+    }
+    detail.push(format!(
+        "{:.0}% of volume",
+        100.0 * c.share[1].max(c.share[0])
+    ));
+    let folds: Vec<String> = ins
+        .folds
+        .iter()
+        .map(|&(p, k)| format!("{} ({:.0}%)", ns.segments[p].segment.label(), 100.0 * k))
+        .collect();
+    if !folds.is_empty() {
+        detail.push(format!("explains {}", folds.join(", ")));
+    }
+    let same: Vec<String> = ns.aliases(ins.index).map(|a| a.segment.label()).collect();
+    if !same.is_empty() {
+        detail.push(format!("same rows as {}", same.join(", ")));
+    }
+    let _ = g;
+    format!("{}  ({})", parts.join("  "), detail.join(", "))
+}
+
+/// The human view.
+pub fn text(g: &MetricGraph, x: &Explanation, st: &Styles) -> String {
+    let a = &x.attribution;
     let root = &g.nodes[a.root];
     let r = a.get(a.root).expect("the root is attributed");
     let owner = g
         .owner(&root.owner)
         .map(|o| o.name.as_str())
         .unwrap_or(&root.owner);
+    let base_label = PeriodOut::span(&x.baseline, g.spec.timezone).label;
     let mut out = String::new();
     out.push_str(&format!(
-        "{}Why did {} change?{}  {} vs {} ({}ly, {})\n\n",
+        "{}Why did {} change?{}  {} vs {}{} ({}ly, {})\n\n",
         st.bold,
         root.label,
         st.reset,
-        current.label(),
-        baseline.label(),
+        x.current.label(),
+        base_label,
+        if x.baseline.len() > 1 { " pooled" } else { "" },
         match g.spec.grain {
             crate::period::Grain::Day => "dai",
             crate::period::Grain::Week => "week",
@@ -153,8 +461,9 @@ pub fn text(
         (Direction::HigherIsBetter, _, true) | (Direction::LowerIsBetter, true, _) => st.bad,
         _ => "",
     };
+    let root_verdict = x.noise.get(&a.root).and_then(|n| n.verdict.as_ref());
     out.push_str(&format!(
-        "  {}{}{}  {} → {}  {}{}{}   owner: {}\n",
+        "  {}{}{}  {} → {}  {}{}{}  {}   owner: {}\n",
         st.bold,
         root.label,
         st.reset,
@@ -163,34 +472,58 @@ pub fn text(
         sign_style(r.delta, root.direction),
         change(r.delta, root.unit),
         st.reset,
+        match root_verdict {
+            Some(v) => format!(
+                "{} {}",
+                interval(v.test.ci_low, v.test.ci_high, root.unit),
+                if v.beyond_noise {
+                    "beyond noise"
+                } else {
+                    "within noise"
+                }
+            ),
+            None => String::new(),
+        },
         owner
     ));
-    if let Some((tree_root, contribution)) = &context {
-        out.push_str(&format!("  contributes {contribution} to {tree_root}\n"));
+    if let Some((c, d)) = x.tree_root_contribution {
+        let tr = &g.nodes[g.root];
+        out.push_str(&format!(
+            "  contributes {} ({}) to {}\n",
+            change(c, tr.unit),
+            share(c, d),
+            tr.label
+        ));
+    }
+    if let Some(ns) = x.segments_of(a.root)
+        && !ns.insights.is_empty()
+    {
+        out.push_str("\n  Where it moved:\n");
+        for ins in &ns.insights {
+            out.push_str(&format!(
+                "    ▸ {}\n",
+                insight_line(g, ns, ins, root.unit, st)
+            ));
+        }
     }
     out.push('\n');
 
-    // Rows: depth-first from the root, inputs ranked by |flow|.
+    // Rows: depth-first from the root, inputs ranked by |flow|; a branch's insights follow it.
     struct Row {
-        label: String,
-        owner: String,
-        then: String,
-        now: String,
-        change: String,
-        contrib: String,
-        share: String,
+        cells: [String; 9],
         style: &'static str,
+        /// Free lines printed after the row.
+        after: Vec<String>,
     }
     let mut rows = Vec::new();
-    fn walk(
-        g: &MetricGraph,
-        a: &Attribution,
-        node: usize,
-        prefix: &str,
-        rows: &mut Vec<Row>,
-        path: &mut Vec<usize>,
-        sign_style: &dyn Fn(f64, Direction) -> &'static str,
-    ) {
+    struct Walk<'a> {
+        g: &'a MetricGraph,
+        x: &'a Explanation,
+        st: &'a Styles,
+        sign_style: &'a dyn Fn(f64, Direction) -> &'static str,
+    }
+    fn walk(w: &Walk, node: usize, prefix: &str, rows: &mut Vec<Row>, path: &mut Vec<usize>) {
+        let (g, a) = (w.g, &w.x.attribution);
         let Some(n) = a.get(node) else { return };
         let root = &g.nodes[a.root];
         let d_root = a.get(a.root).map(|r| r.delta).unwrap_or(0.0);
@@ -209,81 +542,89 @@ pub fn text(
                 .owner(&child.owner)
                 .map(|o| o.name.clone())
                 .unwrap_or_else(|| child.owner.clone());
+            let v = w.x.noise.get(&inp.node).and_then(|z| z.verdict.as_ref());
+            let next = format!("{prefix}{}", if last { "   " } else { "│  " });
+            let mut after = Vec::new();
+            // Insights under the explained node's direct branches.
+            if node == a.root
+                && let Some(ns) = w.x.segments_of(inp.node)
+            {
+                for ins in &ns.insights {
+                    after.push(format!(
+                        "{next}  ▸ {}",
+                        insight_line(g, ns, ins, child.unit, w.st)
+                    ));
+                }
+            }
             rows.push(Row {
-                label: format!(
-                    "{prefix}{}{}",
-                    if last { "└─ " } else { "├─ " },
-                    child.label
-                ),
-                owner,
-                then: value(Some(ca.baseline), child.unit),
-                now: value(Some(ca.current), child.unit),
-                change: change(ca.delta, child.unit),
-                contrib: change(inp.contribution_to_root, root.unit),
-                share: share(inp.contribution_to_root, d_root),
-                style: sign_style(inp.contribution_to_root, root.direction),
+                cells: [
+                    format!(
+                        "{prefix}{}{}",
+                        if last { "└─ " } else { "├─ " },
+                        child.label
+                    ),
+                    owner,
+                    value(Some(ca.baseline), child.unit),
+                    value(Some(ca.current), child.unit),
+                    change(ca.delta, child.unit),
+                    v.map(|v| interval(v.test.ci_low, v.test.ci_high, child.unit))
+                        .unwrap_or_default(),
+                    verdict_word(v).into(),
+                    change(inp.contribution_to_root, root.unit),
+                    share(inp.contribution_to_root, d_root),
+                ],
+                style: (w.sign_style)(inp.contribution_to_root, root.direction),
+                after,
             });
             if !path.contains(&inp.node) {
                 path.push(inp.node);
-                let next = format!("{prefix}{}", if last { "   " } else { "│  " });
-                walk(g, a, inp.node, &next, rows, path, sign_style);
+                walk(w, inp.node, &next, rows, path);
                 path.pop();
             }
         }
     }
-    walk(
+    let wk = Walk {
         g,
-        a,
-        a.root,
-        "  ",
-        &mut rows,
-        &mut vec![a.root],
-        &sign_style,
-    );
+        x,
+        st,
+        sign_style: &sign_style,
+    };
+    walk(&wk, a.root, "  ", &mut rows, &mut vec![a.root]);
     let header = Row {
-        label: "  Branch".into(),
-        owner: "Owner".into(),
-        then: baseline.label(),
-        now: current.label(),
-        change: "Change".into(),
-        contrib: format!("→ {}", short(&root.label)),
-        share: "Share".into(),
+        cells: [
+            "  Branch".into(),
+            "Owner".into(),
+            base_label.clone(),
+            x.current.label(),
+            "Change".into(),
+            "95% interval".into(),
+            "Noise".into(),
+            format!("→ {}", short(&root.label)),
+            "Share".into(),
+        ],
         style: "",
+        after: Vec::new(),
     };
-    let w = |f: &dyn Fn(&Row) -> &String| {
-        rows.iter()
-            .chain(std::iter::once(&header))
-            .map(|r| f(r).chars().count())
-            .max()
-            .unwrap_or(0)
-    };
-    let widths = [
-        w(&|r| &r.label),
-        w(&|r| &r.owner),
-        w(&|r| &r.then),
-        w(&|r| &r.now),
-        w(&|r| &r.change),
-        w(&|r| &r.contrib),
-        w(&|r| &r.share),
-    ];
+    let widths: Vec<usize> = (0..9)
+        .map(|c| {
+            rows.iter()
+                .chain(std::iter::once(&header))
+                .map(|r| r.cells[c].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
     let line = |r: &Row, style: &str, reset: &str| {
-        format!(
-            "{:<w0$}  {:<w1$}  {:>w2$}  {:>w3$}  {:>w4$}  {style}{:>w5$}{reset}  {:>w6$}\n",
-            r.label,
-            r.owner,
-            r.then,
-            r.now,
-            r.change,
-            r.contrib,
-            r.share,
-            w0 = widths[0],
-            w1 = widths[1],
-            w2 = widths[2],
-            w3 = widths[3],
-            w4 = widths[4],
-            w5 = widths[5],
-            w6 = widths[6],
-        )
+        let mut l = String::new();
+        for (c, cell) in r.cells.iter().enumerate() {
+            let pad = " ".repeat(widths[c].saturating_sub(cell.chars().count()));
+            match c {
+                0 | 1 | 6 => l.push_str(&format!("{cell}{pad}  ")),
+                7 => l.push_str(&format!("{style}{pad}{cell}{reset}  ")),
+                _ => l.push_str(&format!("{pad}{cell}  ")),
+            }
+        }
+        format!("{}\n", l.trim_end())
     };
     out.push_str(&format!("{}{}{}", st.dim, line(&header, "", ""), st.reset));
     for r in &rows {
@@ -292,6 +633,10 @@ pub fn text(
             r.style,
             if r.style.is_empty() { "" } else { st.reset },
         ));
+        for l in &r.after {
+            out.push_str(l);
+            out.push('\n');
+        }
     }
     if let Some(top) = a.nodes.iter().find(|n| n.node == a.root).and_then(|n| {
         n.inputs.iter().max_by(|x, y| {
@@ -313,7 +658,43 @@ pub fn text(
             change(r.delta, root.unit)
         ));
     }
+    out.push_str(&format!("{}{}{}", st.dim, noise_note(x), st.reset));
     out
+}
+
+/// How the verdicts were reached, in one paragraph.
+fn noise_note(x: &Explanation) -> String {
+    let o = &x.options;
+    let mut s = format!("\nNoise: {} branch changes tested", x.branches_tested);
+    if !o.dims.is_empty() {
+        s.push_str(&format!(
+            " and {} segments (of {} evaluated over {}, up to {} combined; support ≥ {}%, ≥ {} rows)",
+            value(Some(x.segments_tested as f64), crate::spec::model::Unit::Count),
+            value(Some(x.segments_evaluated as f64), crate::spec::model::Unit::Count),
+            o.dims.join(", "),
+            o.search.depth,
+            o.search.min_support * 100.0,
+            o.search.min_count
+        ));
+    }
+    s.push_str(&format!(
+        "; false discovery rate {}% (Benjamini–Hochberg); 95% intervals",
+        o.fdr * 100.0
+    ));
+    if x.history_periods >= 2 {
+        s.push_str(&format!(
+            ", widened by the over-dispersion of {} periods of history",
+            x.history_periods
+        ));
+    } else {
+        s.push_str(", binomial/Poisson noise only (no history)");
+    }
+    s.push_str(".\n");
+    for (n, why) in &x.unsplit {
+        let _ = n;
+        s.push_str(&format!("Not split by segments: {why}.\n"));
+    }
+    s
 }
 
 fn short(label: &str) -> String {

@@ -87,7 +87,11 @@ pub fn materialize(plan: &SourcePlan) -> String {
 /// A coefficient as a SQL literal (shortest round-trip decimal, never an exponent).
 fn literal(c: f64) -> String {
     let c = if c.is_finite() { c } else { 0.0 };
-    if c < 0.0 { format!("({c})") } else { format!("{c}") }
+    if c < 0.0 {
+        format!("({c})")
+    } else {
+        format!("{c}")
+    }
 }
 
 /// An aggregation over a source's materialized rows (`plan.mem_table()`). Output columns:

@@ -1,0 +1,581 @@
+//! The `why` pipeline: evaluation → branch attribution → segment attribution → noise.
+//!
+//! Input: the graph, a registered engine, the explained node, the current period, a
+//! [`Baseline`] and [`Options`]. It reads the rows of every period it needs once (history,
+//! baseline, current), attributes the node's change to branches, then for each formula node
+//! splits its change over segments of the chosen dimensions (up to the search depth), tests
+//! every branch change and every segment that passes the support and size minimums, widens
+//! the noise by the over-dispersion seen in the node's own history, and controls the false
+//! discovery rate with Benjamini–Hochberg (one family for branches, one for segments).
+//! Output: an [`Explanation`], which `report::why` renders.
+
+pub mod baseline;
+mod choice;
+
+use std::collections::{BTreeMap, HashMap};
+
+pub use baseline::Baseline;
+
+use crate::attribution::insights::{self, Candidate, Insight, SearchOptions};
+use crate::attribution::segments::{self, NodeContext, NodeKind, SegmentChange};
+use crate::attribution::{Attribution, Undefined, attribute};
+use crate::engine::Engine;
+use crate::eval::{Cell, Dataset, EvalError, Evaluation, Psi, Segment};
+use crate::graph::{Def, MetricGraph};
+use crate::noise::{Dispersion, Test, dispersion, fdr};
+use crate::period::Period;
+use crate::plan::combinations;
+
+/// What `why` was asked.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Dimensions to split by (the tree's declared ones by default).
+    pub dims: Vec<String>,
+    pub search: SearchOptions,
+    /// The false discovery rate controlled.
+    pub fdr: f64,
+    /// Periods of history before the current one used to estimate over-dispersion.
+    pub history: u32,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            dims: Vec::new(),
+            search: SearchOptions::default(),
+            fdr: crate::noise::DEFAULT_FDR,
+            history: 8,
+        }
+    }
+}
+
+/// A test with its place in the false-discovery family.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Verdict {
+    pub test: Test,
+    /// The BH-adjusted p-value within the family.
+    pub q: f64,
+    pub beyond_noise: bool,
+}
+
+/// The noise verdict of one node's change.
+#[derive(Debug, Clone)]
+pub struct NodeNoise {
+    pub verdict: Option<Verdict>,
+    pub dispersion: Dispersion,
+}
+
+/// One segment of one node.
+#[derive(Debug, Clone)]
+pub struct ScoredSegment {
+    pub segment: Segment,
+    pub change: SegmentChange,
+    /// Passed the support and size minimums (so it was tested and may be reported).
+    pub eligible: bool,
+    pub verdict: Option<Verdict>,
+    /// The segment with exactly the same rows listed first (this one is not tested again).
+    pub alias_of: Option<usize>,
+}
+
+/// One node's segments.
+#[derive(Debug, Clone)]
+pub struct NodeSegments {
+    pub node: usize,
+    pub kind: NodeKind,
+    /// The dimensions it was split by.
+    pub dims: Vec<String>,
+    /// Every segment up to the search depth.
+    pub segments: Vec<ScoredSegment>,
+    /// Per dimension, its values (indexes into `segments`): they partition the population.
+    pub by_dimension: Vec<(String, Vec<usize>)>,
+    /// Indexes into `segments` via `Insight::index`.
+    pub insights: Vec<Insight>,
+}
+
+/// Everything `why` reports.
+#[derive(Debug, Clone)]
+pub struct Explanation {
+    pub target: usize,
+    pub current: Period,
+    pub baseline: Vec<Period>,
+    pub baseline_kind: String,
+    pub attribution: Attribution,
+    /// With `--node`: (the node's contribution to the tree's root, the root's change).
+    pub tree_root_contribution: Option<(f64, f64)>,
+    /// Per node of the explained subtree.
+    pub noise: BTreeMap<usize, NodeNoise>,
+    pub segments: Vec<NodeSegments>,
+    /// Nodes not split, with the reason.
+    pub unsplit: Vec<(usize, String)>,
+    pub options: Options,
+    pub branches_tested: usize,
+    pub segments_tested: usize,
+    /// Segments evaluated before the support and size minimums.
+    pub segments_evaluated: usize,
+    /// History periods that had data.
+    pub history_periods: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExplainError {
+    #[error(transparent)]
+    Eval(#[from] EvalError),
+    /// A node is undefined in a period; the evaluation says why.
+    #[error("undefined value")]
+    Undefined(Undefined, Box<Evaluation>),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Runs the pipeline.
+pub fn explain(
+    graph: &MetricGraph,
+    engine: &Engine,
+    target: usize,
+    current: Period,
+    baseline: &Baseline,
+    options: Options,
+) -> Result<Explanation, ExplainError> {
+    let base_periods = baseline.periods(&current);
+    if base_periods.contains(&current) {
+        return Err(ExplainError::Invalid(
+            "the baseline is the same period as the current one; pick another --baseline".into(),
+        ));
+    }
+    if base_periods.len() > 1
+        && let Some(l) = graph.subtree(target).into_iter().find(|&l| {
+            matches!(&graph.nodes[l].def, Def::Measure(m) if m.agg == crate::spec::model::Agg::CountDistinct)
+        })
+    {
+        return Err(ExplainError::Invalid(format!(
+            "`{}` counts distinct values, which cannot be pooled over a trailing baseline; compare with one period (`--baseline ago:1`)",
+            graph.nodes[l].id
+        )));
+    }
+    let history: Vec<Period> = (1..=options.history)
+        .rev()
+        .map(|k| current.back(k))
+        .collect();
+    let mut periods: Vec<Period> = history
+        .iter()
+        .chain(&base_periods)
+        .chain(std::iter::once(&current))
+        .copied()
+        .collect();
+    periods.sort();
+    periods.dedup();
+    let idx = |p: &Period| periods.iter().position(|x| x == p).unwrap_or(0);
+    let sides = vec![
+        base_periods.iter().map(idx).collect::<Vec<_>>(),
+        vec![idx(&current)],
+    ];
+
+    let data = Dataset::load(graph, engine, &periods, &options.dims)?;
+    let totals = data.aggregate(&sides, &[], &[])?;
+    let values =
+        |g: usize| -> Vec<Option<f64>> { totals.total(g).values.iter().map(|v| v.value).collect() };
+    let (x0, x1) = (values(0), values(1));
+    let attribution = attribute(graph, target, &x0, &x1)
+        .map_err(|u| ExplainError::Undefined(u, Box::new(totals.clone())))?;
+
+    // Per node: the leaf multipliers of its own change (its noise combination).
+    let subtree = graph.subtree(target);
+    let mut psi: Vec<Psi> = Vec::new();
+    let mut psi_of: BTreeMap<usize, usize> = BTreeMap::new();
+    let mut multipliers: BTreeMap<usize, Vec<(usize, f64)>> = BTreeMap::new();
+    for &n in &subtree {
+        if segments::non_additive_leaf(graph, n).is_some() {
+            continue;
+        }
+        let Ok(a) = attribute(graph, n, &x0, &x1) else {
+            continue;
+        };
+        let coef: Vec<(usize, f64)> = a
+            .nodes
+            .iter()
+            .filter(|x| graph.nodes[x.node].is_leaf())
+            .map(|x| (x.node, x.multiplier))
+            .collect();
+        psi_of.insert(n, psi.len());
+        psi.push(Psi { coef: coef.clone() });
+        multipliers.insert(n, coef);
+    }
+
+    // Which nodes are split, by which dimensions.
+    let mut unsplit = Vec::new();
+    let mut split_nodes = Vec::new();
+    for &n in &subtree {
+        if graph.nodes[n].is_leaf() && n != target {
+            continue;
+        }
+        if let Some(l) = segments::non_additive_leaf(graph, n) {
+            unsplit.push((
+                n,
+                format!(
+                    "`{}` is a {} and does not add up over segments",
+                    graph.nodes[l].id,
+                    agg_name(graph, l)
+                ),
+            ));
+            continue;
+        }
+        let dims: Vec<String> = options
+            .dims
+            .iter()
+            .filter(|d| graph.splittable[n].contains(*d))
+            .cloned()
+            .collect();
+        if dims.is_empty() {
+            if !options.dims.is_empty() {
+                unsplit.push((
+                    n,
+                    "its leaves do not all map the dimensions asked for".into(),
+                ));
+            }
+            continue;
+        }
+        split_nodes.push((n, dims));
+    }
+
+    let depth = options.search.depth.clamp(1, 3);
+    let sets: Vec<Vec<String>> = combinations(options.dims.len(), depth)
+        .into_iter()
+        .filter(|c| !c.is_empty())
+        .map(|c| c.into_iter().map(|k| options.dims[k].clone()).collect())
+        .collect();
+    let seg_eval = data.aggregate(&sides, &sets, &psi)?;
+    let hist_groups: Vec<Vec<usize>> = history.iter().map(|p| vec![idx(p)]).collect();
+    let hist_eval = data.aggregate(&hist_groups, &[], &psi)?;
+
+    // Branch tests, widened by each node's over-dispersion and the volume factor.
+    let t0 = seg_eval.total(0);
+    let t1 = seg_eval.total(1);
+    let pooled = base_periods.len() as f64;
+    let volume = |n: usize| {
+        let src = count_source(graph, n, segments::kind(graph, n));
+        volume_factor(&hist_eval, src).1 * (1.0 + 1.0 / pooled) / 2.0
+    };
+    let level = |n: usize, cells: [Option<&Cell>; 2]| -> f64 {
+        multipliers.get(&n).map_or(0.0, |m| {
+            m.iter()
+                .map(|&(l, c)| {
+                    let x = |k: usize| cells[k].and_then(|c| c.values[l].value).unwrap_or(0.0);
+                    c * (x(0) + x(1)) / 2.0
+                })
+                .sum()
+        })
+    };
+    let mut node_tests: Vec<(usize, Option<Test>, Dispersion)> = Vec::new();
+    let mut history_periods = 0;
+    for &n in &subtree {
+        let q = psi_of.get(&n).copied();
+        let src = count_source(graph, n, segments::kind(graph, n));
+        let eps = volume_factor(&hist_eval, src).0;
+        let mut z = Vec::new();
+        for (k, w) in hist_groups.windows(2).enumerate() {
+            let _ = w;
+            let (a, b) = (hist_eval.total(k), hist_eval.total(k + 1));
+            let shift = level(n, [Some(a), Some(b)]) * eps.get(k).copied().flatten().unwrap_or(0.0);
+            let noise = choice::Noise {
+                shift,
+                ..choice::Noise::NONE
+            };
+            if let Some(t) = choice::node_test(graph, n, a, b, q, noise) {
+                z.push(t.statistic);
+            }
+        }
+        history_periods = history_periods.max(
+            (0..hist_groups.len())
+                .filter(|&g| hist_eval.total(g).values[n].value.is_some())
+                .count(),
+        );
+        let d = dispersion::estimate(&z);
+        let k = level(n, [Some(t0), Some(t1)]);
+        let noise = choice::Noise {
+            phi: d.phi,
+            volume_var: k * k * volume(n),
+            shift: 0.0,
+        };
+        let t = choice::node_test(graph, n, t0, t1, q, noise);
+        node_tests.push((n, t, d));
+    }
+    // The explained node's own change is one pre-specified test (q = p); the branches under
+    // it (formula nodes; leaves are context) form one false-discovery family.
+    let is_branch = |n: usize| n != target && !graph.nodes[n].is_leaf();
+    let branch_p: Vec<f64> = node_tests
+        .iter()
+        .filter(|x| is_branch(x.0))
+        .filter_map(|x| x.1)
+        .map(|t| t.p)
+        .collect();
+    let mut branch_q = fdr::bh_adjust(&branch_p).into_iter();
+    let mut noise = BTreeMap::new();
+    for (n, t, d) in &node_tests {
+        let verdict = match t {
+            Some(t) if *n == target => Some(Verdict {
+                test: *t,
+                q: t.p,
+                beyond_noise: t.p <= options.fdr,
+            }),
+            Some(t) if is_branch(*n) => {
+                let q = branch_q.next().unwrap_or(1.0);
+                Some(Verdict {
+                    test: *t,
+                    q,
+                    beyond_noise: q <= options.fdr,
+                })
+            }
+            _ => None,
+        };
+        noise.insert(
+            *n,
+            NodeNoise {
+                verdict,
+                dispersion: *d,
+            },
+        );
+    }
+    let branches_tested = branch_p.len();
+
+    // Segments.
+    let mut out_segments = Vec::new();
+    let mut evaluated = 0;
+    for (n, dims) in split_nodes {
+        let kind = segments::kind(graph, n);
+        let count_source = count_source(graph, n, kind);
+        let ctx = NodeContext {
+            graph,
+            node: n,
+            kind,
+            multipliers: multipliers.get(&n).cloned().unwrap_or_default(),
+            count_source,
+            totals: [t0, t1],
+        };
+        let phi = noise.get(&n).map_or(1.0, |x| x.dispersion.phi);
+        let volume_var = volume(n);
+        let mut keys: Vec<&Segment> = seg_eval
+            .segments_in(0)
+            .chain(seg_eval.segments_in(1))
+            .filter(|s| s.dims().all(|d| dims.iter().any(|x| x == d)))
+            .collect();
+        keys.sort();
+        keys.dedup();
+        let q = psi_of.get(&n).copied();
+        let mut list = Vec::with_capacity(keys.len());
+        // Segments with exactly the same rows (e.g. a team that owns one category) are one
+        // segment under two names: the first (in order) is tested, the others alias it.
+        let mut seen: HashMap<Vec<u64>, usize> = HashMap::new();
+        for s in keys {
+            let cells: [Option<&Cell>; 2] = [seg_eval.cell(0, s), seg_eval.cell(1, s)];
+            let change = ctx.segment(cells);
+            let eligible = change.support() >= options.search.min_support
+                && change.count[0].max(change.count[1]) >= options.search.min_count;
+            let sampling: f64 = q.map_or(0.0, |i| cells.iter().flatten().map(|c| c.psi[i]).sum());
+            let k = level(n, cells);
+            let test = crate::noise::inference::delta(
+                change.contribution,
+                phi * sampling + k * k * volume_var,
+            )
+            .map(|t| Test {
+                dispersion: phi,
+                ..t
+            });
+            let signature: Vec<u64> = cells
+                .iter()
+                .flat_map(|c| {
+                    let rows = c.map_or(0.0, |c| c.rows[count_source]);
+                    std::iter::once(rows).chain(ctx.multipliers.iter().flat_map(move |&(l, _)| {
+                        let st = c.and_then(|c| c.stats[l]).unwrap_or_default();
+                        [st.n, st.sum, st.sumsq]
+                    }))
+                })
+                .map(f64::to_bits)
+                .collect();
+            let alias_of = match seen.get(&signature) {
+                Some(&first) if list.len() > first => Some(first),
+                _ => {
+                    seen.insert(signature, list.len());
+                    None
+                }
+            };
+            list.push((s.clone(), change, eligible, test, alias_of));
+        }
+        evaluated += list.len();
+        let by_dimension = dims
+            .iter()
+            .map(|d| {
+                let idx = list
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, x)| x.0.depth() == 1 && x.0.0[0].0 == *d)
+                    .map(|(i, _)| i)
+                    .collect();
+                (d.clone(), idx)
+            })
+            .collect();
+        out_segments.push((n, kind, dims, list, by_dimension));
+    }
+    // One false-discovery family over every tested segment of every node.
+    let ps: Vec<f64> = out_segments
+        .iter()
+        .flat_map(|x| x.3.iter())
+        .filter(|x| x.2 && x.4.is_none())
+        .filter_map(|x| x.3.map(|t| t.p))
+        .collect();
+    let segments_tested = ps.len();
+    let mut qs = fdr::bh_adjust(&ps).into_iter();
+    let mut segments_out = Vec::new();
+    for (n, kind, dims, list, by_dimension) in out_segments {
+        let mut segs: Vec<ScoredSegment> = Vec::with_capacity(list.len());
+        for (segment, change, eligible, test, alias_of) in list {
+            let verdict = match (eligible, test, alias_of) {
+                (true, Some(t), None) => {
+                    let q = qs.next().unwrap_or(1.0);
+                    Some(Verdict {
+                        test: t,
+                        q,
+                        beyond_noise: q <= options.fdr,
+                    })
+                }
+                (_, _, Some(first)) => segs[first].verdict,
+                _ => None,
+            };
+            segs.push(ScoredSegment {
+                segment,
+                change,
+                eligible,
+                verdict,
+                alias_of,
+            });
+        }
+        let eligible: Vec<usize> = (0..segs.len())
+            .filter(|&i| segs[i].eligible && segs[i].alias_of.is_none())
+            .collect();
+        let cands: Vec<Candidate> = eligible
+            .iter()
+            .map(|&i| Candidate {
+                segment: segs[i].segment.clone(),
+                contribution: segs[i].change.contribution,
+                share: 0.5 * (segs[i].change.share[0] + segs[i].change.share[1]),
+                variance: segs[i].verdict.map_or(0.0, |v| v.test.se * v.test.se),
+            })
+            .collect();
+        let insights = insights::select(&cands, &options.search)
+            .into_iter()
+            .map(|ins| Insight {
+                index: eligible[ins.index],
+                folds: ins
+                    .folds
+                    .into_iter()
+                    .map(|(p, k)| (eligible[p], k))
+                    .collect(),
+            })
+            .collect();
+        segments_out.push(NodeSegments {
+            node: n,
+            kind,
+            dims,
+            segments: segs,
+            by_dimension,
+            insights,
+        });
+    }
+
+    Ok(Explanation {
+        target,
+        current,
+        baseline: base_periods,
+        baseline_kind: baseline.kind(),
+        tree_root_contribution: (target != graph.root)
+            .then(|| attribute(graph, graph.root, &x0, &x1).ok())
+            .flatten()
+            .and_then(|ra| Some((ra.get(target)?.contribution, ra.get(graph.root)?.delta))),
+        attribution,
+        noise,
+        segments: segments_out,
+        unsplit,
+        options,
+        branches_tested,
+        segments_tested,
+        segments_evaluated: evaluated,
+        history_periods,
+    })
+}
+
+/// The common volume factor of a source's rows over the history: per consecutive pair its
+/// relative change ε (`None` where a period is empty), and σ²_ε beyond Poisson — from the
+/// pairs' z-scores, σ² = (median(z²)/0.4549 − 1)·2/V̄, 0 when volumes are Poisson-steady or the
+/// history is short. A change in everyone's volume moves each segment's contribution by K·ε
+/// (K = Σ M(ℓ)·x̄ₗ,ₛ) even when nothing else changed; its variance is K²·σ²_ε.
+fn volume_factor(hist: &Evaluation, source: usize) -> (Vec<Option<f64>>, f64) {
+    let v: Vec<f64> = (0..hist.groups.len())
+        .map(|g| hist.total(g).rows[source])
+        .collect();
+    let mut eps = Vec::new();
+    let mut z = Vec::new();
+    let mut mean = Vec::new();
+    for w in v.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        if a > 0.0 && b > 0.0 {
+            eps.push(Some((b - a) / ((a + b) / 2.0)));
+            z.push((b - a) / (a + b).sqrt());
+            mean.push((a + b) / 2.0);
+        } else {
+            eps.push(None);
+        }
+    }
+    let d = dispersion::estimate(&z);
+    let vbar = if mean.is_empty() {
+        0.0
+    } else {
+        mean.iter().sum::<f64>() / mean.len() as f64
+    };
+    let sigma2 = if d.changes >= dispersion::MIN_HISTORY && vbar > 0.0 {
+        (d.phi - 1.0) * 2.0 / vbar
+    } else {
+        0.0
+    };
+    (eps, sigma2)
+}
+
+fn agg_name(graph: &MetricGraph, leaf: usize) -> &'static str {
+    match &graph.nodes[leaf].def {
+        Def::Measure(m) => match m.agg {
+            crate::spec::model::Agg::Mean => "mean",
+            crate::spec::model::Agg::Min => "minimum",
+            crate::spec::model::Agg::Max => "maximum",
+            crate::spec::model::Agg::CountDistinct => "count of distinct values",
+            _ => "measure",
+        },
+        Def::Formula { .. } => "formula",
+    }
+}
+
+/// The source whose rows measure a segment's size: the volume's (rates) or the first leaf's.
+fn count_source(graph: &MetricGraph, node: usize, kind: NodeKind) -> usize {
+    let from = match kind {
+        NodeKind::Rate { volume } => volume,
+        _ => node,
+    };
+    graph
+        .subtree(from)
+        .into_iter()
+        .find_map(|l| match &graph.nodes[l].def {
+            Def::Measure(m) => Some(m.source),
+            _ => None,
+        })
+        .unwrap_or(0)
+}
+
+impl NodeSegments {
+    /// The segments that are the same rows as `i` under other names.
+    pub fn aliases(&self, i: usize) -> impl Iterator<Item = &ScoredSegment> {
+        self.segments.iter().filter(move |s| s.alias_of == Some(i))
+    }
+}
+
+impl Explanation {
+    pub fn segments_of(&self, node: usize) -> Option<&NodeSegments> {
+        self.segments.iter().find(|s| s.node == node)
+    }
+}
