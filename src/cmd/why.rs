@@ -140,6 +140,10 @@ fn undefined_error(g: &MetricGraph, e: &Evaluation, node: usize, side: Side) -> 
     Failure::runtime(format!(
         "`{}` is undefined in {} (the {which}): {why}; pick periods with data, or give the ratio `on_zero: 0` if zero is the right value there",
         g.nodes[node].id,
-        e.periods[p].label()
+        e.groups[p]
+            .iter()
+            .map(|&i| e.periods[i].label())
+            .collect::<Vec<_>>()
+            .join(", ")
     ))
 }

@@ -112,6 +112,8 @@ pub struct Explanation {
     pub segments_tested: usize,
     /// Segments evaluated before the support and size minimums.
     pub segments_evaluated: usize,
+    /// The tree's over-dispersion, pooled over its branches' history.
+    pub tree_dispersion: Dispersion,
     /// History periods that had data.
     pub history_periods: usize,
 }
@@ -265,17 +267,18 @@ pub fn explain(
                 .sum()
         })
     };
-    let mut node_tests: Vec<(usize, Option<Test>, Dispersion)> = Vec::new();
+    // History z-scores per node (the volume factor's realized effect removed).
+    let mut history_z: Vec<(usize, Vec<f64>)> = Vec::new();
     let mut history_periods = 0;
     for &n in &subtree {
         let q = psi_of.get(&n).copied();
         let src = count_source(graph, n, segments::kind(graph, n));
         let eps = volume_factor(&hist_eval, src).0;
         let mut z = Vec::new();
-        for (k, w) in hist_groups.windows(2).enumerate() {
-            let _ = w;
-            let (a, b) = (hist_eval.total(k), hist_eval.total(k + 1));
-            let shift = level(n, [Some(a), Some(b)]) * eps.get(k).copied().flatten().unwrap_or(0.0);
+        for k in 1..hist_groups.len() {
+            let (a, b) = (hist_eval.total(k - 1), hist_eval.total(k));
+            let e = eps.get(k - 1).copied().flatten().unwrap_or(0.0);
+            let shift = level(n, [Some(a), Some(b)]) * e;
             let noise = choice::Noise {
                 shift,
                 ..choice::Noise::NONE
@@ -289,7 +292,20 @@ pub fn explain(
                 .filter(|&g| hist_eval.total(g).values[n].value.is_some())
                 .count(),
         );
-        let d = dispersion::estimate(&z);
+        history_z.push((n, z));
+    }
+    // The tree's over-dispersion, pooled over the explained node and its formula branches.
+    let pooled: Vec<f64> = history_z
+        .iter()
+        .filter(|(n, _)| *n == target || !graph.nodes[*n].is_leaf())
+        .flat_map(|(_, z)| z.iter().copied())
+        .collect();
+    let tree_dispersion = dispersion::estimate(&pooled);
+    let mut node_tests: Vec<(usize, Option<Test>, Dispersion)> = Vec::new();
+    for (n, z) in &history_z {
+        let n = *n;
+        let q = psi_of.get(&n).copied();
+        let d = dispersion::shrunk(z, tree_dispersion);
         let k = level(n, [Some(t0), Some(t1)]);
         let noise = choice::Noise {
             phi: d.phi,
@@ -498,6 +514,7 @@ pub fn explain(
         branches_tested,
         segments_tested,
         segments_evaluated: evaluated,
+        tree_dispersion,
         history_periods,
     })
 }

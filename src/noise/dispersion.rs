@@ -3,6 +3,10 @@
 //! change is divided by its model standard error (z). Under the model z² averages 1 and has
 //! median 0.4549 (the χ²₁ median); φ = median(z²) / 0.4549, floored at 1. The median keeps a
 //! few genuinely eventful weeks from counting as noise. Variances are multiplied by φ.
+//!
+//! A few weeks of one node give a noisy φ, so a node's own estimate is shrunk toward the
+//! tree's (pooled over all its branches' z-scores): φ = (k·φ_node + K₀·φ_tree)/(k + K₀) with
+//! k the node's own changes and K₀ = 14 (two nodes' worth of history).
 
 use serde::Serialize;
 
@@ -25,6 +29,41 @@ impl Dispersion {
         phi: 1.0,
         changes: 0,
     };
+}
+
+/// Weight of the tree-wide estimate, in changes.
+pub const PRIOR_CHANGES: f64 = 14.0;
+
+/// A node's φ from its own z-scores, shrunk toward the tree's pooled estimate.
+pub fn shrunk(own: &[f64], tree: Dispersion) -> Dispersion {
+    let raw = raw_phi(own);
+    let k = raw.map_or(0, |r| r.1) as f64;
+    let own_phi = raw.map_or(1.0, |r| r.0);
+    let prior = if tree.changes >= MIN_HISTORY {
+        tree.phi
+    } else {
+        1.0
+    };
+    Dispersion {
+        phi: ((k * own_phi + PRIOR_CHANGES * prior) / (k + PRIOR_CHANGES)).max(1.0),
+        changes: k as usize,
+    }
+}
+
+/// median(z²)/0.4549 (unfloored) and how many finite z-scores it used.
+fn raw_phi(z: &[f64]) -> Option<(f64, usize)> {
+    let mut sq: Vec<f64> = z.iter().filter(|v| v.is_finite()).map(|v| v * v).collect();
+    if sq.is_empty() {
+        return None;
+    }
+    sq.sort_by(f64::total_cmp);
+    let n = sq.len();
+    let median = if n % 2 == 1 {
+        sq[n / 2]
+    } else {
+        (sq[n / 2 - 1] + sq[n / 2]) / 2.0
+    };
+    Some((median / CHI2_1_MEDIAN, n))
 }
 
 /// Estimates φ from history z-scores (non-finite ones are ignored).
@@ -52,6 +91,23 @@ pub fn estimate(z: &[f64]) -> Dispersion {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_nodes_phi_is_shrunk_toward_the_trees() {
+        let tree = Dispersion {
+            phi: 1.0,
+            changes: 70,
+        };
+        let d = shrunk(&[3.0; 7], tree);
+        let own = 9.0 / CHI2_1_MEDIAN;
+        assert!((d.phi - (7.0 * own + 14.0) / 21.0).abs() < 1e-12);
+        assert_eq!(shrunk(&[], tree).phi, 1.0);
+        let noisy_tree = Dispersion {
+            phi: 2.0,
+            changes: 70,
+        };
+        assert!((shrunk(&[], noisy_tree).phi - 2.0).abs() < 1e-12);
+    }
 
     #[test]
     fn phi_is_the_median_ratio_floored_at_one() {

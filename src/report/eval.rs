@@ -9,6 +9,9 @@ use super::why::PeriodOut;
 use crate::eval::{Evaluation, NodeValue, Segment, Status};
 use crate::graph::MetricGraph;
 
+/// Version of the `eval` JSON (independent of `why`'s).
+pub const SCHEMA_VERSION: u32 = 1;
+
 #[derive(Debug, Serialize)]
 pub struct EvalJson {
     pub schema_version: u32,
@@ -110,7 +113,7 @@ pub fn json(g: &MetricGraph, e: &Evaluation, complete: bool, dim: Option<&str>) 
         })
         .collect();
     EvalJson {
-        schema_version: super::why::SCHEMA_VERSION,
+        schema_version: SCHEMA_VERSION,
         tree: g.spec.name.clone(),
         period: PeriodOut::new(&e.periods[0], g.spec.timezone),
         complete,

@@ -78,6 +78,7 @@ pub struct NoiseJson {
     pub min_support: f64,
     pub min_count: f64,
     pub history_periods: usize,
+    pub tree_dispersion: Dispersion,
 }
 
 #[derive(Debug, Serialize)]
@@ -157,8 +158,11 @@ impl TestJson {
 
 #[derive(Debug, Serialize)]
 pub struct SegmentsJson {
-    #[serde(flatten)]
-    pub kind: NodeKind,
+    /// `summable`, `rate` or `other`.
+    pub kind: &'static str,
+    /// Rates: the id of the volume node (the denominator).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub volume: Option<String>,
     pub dimensions: Vec<DimensionJson>,
     pub insights: Vec<SegmentJson>,
 }
@@ -251,9 +255,17 @@ fn segment_json(ns: &NodeSegments, i: usize, delta: f64) -> SegmentJson {
     }
 }
 
-fn segments_json(ns: &NodeSegments, delta: f64) -> SegmentsJson {
+fn segments_json(g: &MetricGraph, ns: &NodeSegments, delta: f64) -> SegmentsJson {
     SegmentsJson {
-        kind: ns.kind,
+        kind: match ns.kind {
+            NodeKind::Summable => "summable",
+            NodeKind::Rate { .. } => "rate",
+            NodeKind::Other => "other",
+        },
+        volume: match ns.kind {
+            NodeKind::Rate { volume } => Some(g.nodes[volume].id.clone()),
+            _ => None,
+        },
         dimensions: ns
             .by_dimension
             .iter()
@@ -310,6 +322,7 @@ pub fn json(g: &MetricGraph, x: &Explanation) -> WhyJson {
             min_support: x.options.search.min_support,
             min_count: x.options.search.min_count,
             history_periods: x.history_periods,
+            tree_dispersion: x.tree_dispersion,
         },
         nodes: a
             .nodes
@@ -346,7 +359,7 @@ pub fn json(g: &MetricGraph, x: &Explanation) -> WhyJson {
                             contribution_to_root: i.contribution_to_root,
                         })
                         .collect(),
-                    segments: x.segments_of(n.node).map(|s| segments_json(s, n.delta)),
+                    segments: x.segments_of(n.node).map(|s| segments_json(g, s, n.delta)),
                     unsplit: x
                         .unsplit
                         .iter()

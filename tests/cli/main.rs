@@ -4,8 +4,10 @@
 
 mod check;
 mod eval;
+mod noise;
 mod property;
 mod reference;
 mod schema;
+mod segments;
 mod util;
 mod why;
