@@ -125,6 +125,13 @@ pub enum Command {
         /// Write a steady process with none of the planted events.
         #[arg(long)]
         no_plants: bool,
+        /// Instead, write the wide benchmark dataset: this many dimensions (with its own
+        /// tree.yaml; --conversations rows over W45–W46 plus --weeks − 2 weeks of history).
+        #[arg(long, value_name = "D")]
+        wide_dims: Option<usize>,
+        /// Values per dimension of the wide dataset.
+        #[arg(long, default_value_t = 20, value_name = "V")]
+        wide_values: usize,
     },
 }
 

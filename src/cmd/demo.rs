@@ -35,3 +35,24 @@ pub fn run(
         out.display()
     ))
 }
+
+/// `demo-data --wide-dims D`: the benchmark dataset and its tree.
+pub fn wide(out: &Path, rows: u64, dims: usize, values: usize, weeks: u32) -> Outcome {
+    if !(2..=30).contains(&dims) || !(2..=1000).contains(&values) || weeks < 2 {
+        return Err(Failure::runtime(
+            "--wide-dims takes 2 to 30, --wide-values 2 to 1000, and --weeks at least 2",
+        ));
+    }
+    let o = crate::demo::wide::WideOptions {
+        rows,
+        dims,
+        values,
+        history: weeks - 2,
+    };
+    crate::demo::wide::generate(out, &o)
+        .map_err(|e| Failure::runtime(format!("cannot write to `{}`: {e}", out.display())))?;
+    Ok(format!(
+        "wrote {rows} conversations with {dims} dimensions of {values} values and tree.yaml to {}\n",
+        out.display()
+    ))
+}

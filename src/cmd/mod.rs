@@ -93,7 +93,12 @@ pub fn run(cli: Cli) -> Outcome {
             seed,
             end,
             no_plants,
-        } => demo::run(&out, conversations, weeks, seed, end, !no_plants),
+            wide_dims,
+            wide_values,
+        } => match wide_dims {
+            Some(dims) => demo::wide(&out, conversations, dims, wide_values, weeks),
+            None => demo::run(&out, conversations, weeks, seed, end, !no_plants),
+        },
     }
 }
 

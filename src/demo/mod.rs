@@ -21,6 +21,8 @@ use serde_json::json;
 
 use crate::period::{Grain, Period};
 
+pub mod wide;
+
 pub struct Options {
     pub conversations: u64,
     pub weeks: u32,

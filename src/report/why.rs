@@ -380,41 +380,32 @@ fn verdict_word(v: Option<&Verdict>) -> &'static str {
     }
 }
 
-/// An insight as one line: where, how much, its interval and verdict, the mix/rate split.
-fn insight_line(
-    g: &MetricGraph,
+/// An insight as two lines (`indent` before each): where, how much, its interval and
+/// verdict; then the mix/rate split, the rate inside, its volume and what it covers.
+fn insight_lines(
     ns: &NodeSegments,
     ins: &crate::attribution::insights::Insight,
     unit: crate::spec::model::Unit,
+    indent: &str,
     st: &Styles,
 ) -> String {
     let s = &ns.segments[ins.index];
     let c = &s.change;
-    let mut parts = vec![format!(
-        "{}{}{}  {}",
-        st.bold,
-        s.segment.label(),
-        st.reset,
-        change(c.contribution, unit)
-    )];
-    if let Some(v) = &s.verdict {
-        parts.push(format!(
-            "{} {}",
+    let verdict = match &s.verdict {
+        Some(v) => format!(
+            "  {}  {}",
             interval(v.test.ci_low, v.test.ci_high, unit),
             if v.beyond_noise {
                 "beyond noise"
             } else {
                 "within noise"
             }
-        ));
-    }
+        ),
+        None => String::new(),
+    };
     let mut detail = Vec::new();
     if let (Some(r), Some(m)) = (c.rate, c.mix) {
-        detail.push(format!(
-            "rate {} · mix {}",
-            change(r, unit),
-            change(m, unit)
-        ));
+        detail.push(format!("rate {}, mix {}", change(r, unit), change(m, unit)));
     }
     if let (NodeKind::Rate { .. }, Some(b), Some(n)) = (ns.kind, c.baseline, c.current) {
         detail.push(format!(
@@ -430,17 +421,21 @@ fn insight_line(
     let folds: Vec<String> = ins
         .folds
         .iter()
-        .map(|&(p, k)| format!("{} ({:.0}%)", ns.segments[p].segment.label(), 100.0 * k))
+        .map(|&(p, _)| ns.segments[p].segment.label())
         .collect();
     if !folds.is_empty() {
-        detail.push(format!("explains {}", folds.join(", ")));
+        detail.push(format!("covers {}", folds.join(", ")));
     }
-    let same: Vec<String> = ns.aliases(ins.index).map(|a| a.segment.label()).collect();
-    if !same.is_empty() {
-        detail.push(format!("same rows as {}", same.join(", ")));
-    }
-    let _ = g;
-    format!("{}  ({})", parts.join("  "), detail.join(", "))
+    format!(
+        "{indent}▸ {}{}{}  {}{verdict}\n{indent}    {}{}{}\n",
+        st.bold,
+        s.segment.label(),
+        st.reset,
+        change(c.contribution, unit),
+        st.dim,
+        detail.join("; "),
+        st.reset
+    )
 }
 
 /// The human view.
@@ -513,10 +508,7 @@ pub fn text(g: &MetricGraph, x: &Explanation, st: &Styles) -> String {
     {
         out.push_str("\n  Where it moved:\n");
         for ins in &ns.insights {
-            out.push_str(&format!(
-                "    ▸ {}\n",
-                insight_line(g, ns, ins, root.unit, st)
-            ));
+            out.push_str(&insight_lines(ns, ins, root.unit, "    ", st));
         }
     }
     out.push('\n');
@@ -563,9 +555,12 @@ pub fn text(g: &MetricGraph, x: &Explanation, st: &Styles) -> String {
                 && let Some(ns) = w.x.segments_of(inp.node)
             {
                 for ins in &ns.insights {
-                    after.push(format!(
-                        "{next}  ▸ {}",
-                        insight_line(g, ns, ins, child.unit, w.st)
+                    after.push(insight_lines(
+                        ns,
+                        ins,
+                        child.unit,
+                        &format!("{next}  "),
+                        w.st,
                     ));
                 }
             }
@@ -648,7 +643,6 @@ pub fn text(g: &MetricGraph, x: &Explanation, st: &Styles) -> String {
         ));
         for l in &r.after {
             out.push_str(l);
-            out.push('\n');
         }
     }
     if let Some(top) = a.nodes.iter().find(|n| n.node == a.root).and_then(|n| {
