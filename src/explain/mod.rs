@@ -180,13 +180,15 @@ pub fn explain(
     let attribution = attribute(graph, target, &x0, &x1)
         .map_err(|u| ExplainError::Undefined(u, Box::new(totals.clone())))?;
 
-    // Per node: the leaf multipliers of its own change (its noise combination).
+    // Per tested node (formula nodes and the explained node): the leaf multipliers of its
+    // own change, which are also its noise combination ψ.
     let subtree = graph.subtree(target);
     let mut psi: Vec<Psi> = Vec::new();
     let mut psi_of: BTreeMap<usize, usize> = BTreeMap::new();
     let mut multipliers: BTreeMap<usize, Vec<(usize, f64)>> = BTreeMap::new();
     for &n in &subtree {
-        if segments::non_additive_leaf(graph, n).is_some() {
+        let tested = n == target || !graph.nodes[n].is_leaf();
+        if !tested || segments::non_additive_leaf(graph, n).is_some() {
             continue;
         }
         let Ok(a) = attribute(graph, n, &x0, &x1) else {

@@ -100,7 +100,7 @@ pub fn normal_two_sided(z: f64) -> f64 {
 
 /// The standard normal quantile (bisection on the CDF; |error| < 1e-12).
 pub fn normal_quantile(p: f64) -> f64 {
-    invert(|z| normal_cdf(z), p, -40.0, 40.0)
+    invert(normal_cdf, p, -40.0, 40.0)
 }
 
 /// The regularized incomplete beta function I_x(a, b).

@@ -697,8 +697,7 @@ fn noise_note(x: &Explanation) -> String {
         s.push_str(", binomial/Poisson noise only (no history)");
     }
     s.push_str(".\n");
-    for (n, why) in &x.unsplit {
-        let _ = n;
+    for (_, why) in &x.unsplit {
         s.push_str(&format!("Not split by segments: {why}.\n"));
     }
     s
