@@ -68,23 +68,15 @@ fn raw_phi(z: &[f64]) -> Option<(f64, usize)> {
 
 /// Estimates φ from history z-scores (non-finite ones are ignored).
 pub fn estimate(z: &[f64]) -> Dispersion {
-    let mut sq: Vec<f64> = z.iter().filter(|v| v.is_finite()).map(|v| v * v).collect();
-    if sq.len() < MIN_HISTORY {
-        return Dispersion {
+    match raw_phi(z) {
+        Some((phi, n)) if n >= MIN_HISTORY => Dispersion {
+            phi: phi.max(1.0),
+            changes: n,
+        },
+        raw => Dispersion {
             phi: 1.0,
-            changes: sq.len(),
-        };
-    }
-    sq.sort_by(f64::total_cmp);
-    let n = sq.len();
-    let median = if n % 2 == 1 {
-        sq[n / 2]
-    } else {
-        (sq[n / 2 - 1] + sq[n / 2]) / 2.0
-    };
-    Dispersion {
-        phi: (median / CHI2_1_MEDIAN).max(1.0),
-        changes: n,
+            changes: raw.map_or(0, |r| r.1),
+        },
     }
 }
 

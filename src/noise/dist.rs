@@ -52,26 +52,17 @@ fn gamma_q(a: f64, x: f64) -> f64 {
         1.0 - sum * lead
     } else {
         // Continued fraction for Q(a, x) (modified Lentz).
-        let tiny = 1e-300;
         let mut b = x + 1.0 - a;
-        let mut c = 1.0 / tiny;
+        let mut c = 1.0 / 1e-300;
         let mut d = 1.0 / b;
         let mut h = d;
         for i in 1..1000 {
             let an = -(i as f64) * (i as f64 - a);
             b += 2.0;
-            d = an * d + b;
-            if d.abs() < tiny {
-                d = tiny;
-            }
-            c = b + an / c;
-            if c.abs() < tiny {
-                c = tiny;
-            }
-            d = 1.0 / d;
-            let del = d * c;
-            h *= del;
-            if (del - 1.0).abs() < 1e-16 {
+            d = nonzero(an * d + b).recip();
+            c = nonzero(b + an / c);
+            h *= d * c;
+            if (d * c - 1.0).abs() < 1e-16 {
                 break;
             }
         }
@@ -122,46 +113,32 @@ pub fn inc_beta(x: f64, a: f64, b: f64) -> f64 {
 
 /// Continued fraction for the incomplete beta function (modified Lentz).
 fn beta_cf(x: f64, a: f64, b: f64) -> f64 {
-    let tiny = 1e-300;
     let (qab, qap, qam) = (a + b, a + 1.0, a - 1.0);
     let mut c = 1.0;
-    let mut d = 1.0 - qab * x / qap;
-    if d.abs() < tiny {
-        d = tiny;
-    }
-    d = 1.0 / d;
+    let mut d = nonzero(1.0 - qab * x / qap).recip();
     let mut h = d;
     for m in 1..3000 {
         let m = m as f64;
         let m2 = 2.0 * m;
-        let aa = m * (b - m) * x / ((qam + m2) * (a + m2));
-        d = 1.0 + aa * d;
-        if d.abs() < tiny {
-            d = tiny;
+        // Even then odd step of the fraction.
+        for aa in [
+            m * (b - m) * x / ((qam + m2) * (a + m2)),
+            -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2)),
+        ] {
+            d = nonzero(1.0 + aa * d).recip();
+            c = nonzero(1.0 + aa / c);
+            h *= d * c;
         }
-        c = 1.0 + aa / c;
-        if c.abs() < tiny {
-            c = tiny;
-        }
-        d = 1.0 / d;
-        h *= d * c;
-        let aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
-        d = 1.0 + aa * d;
-        if d.abs() < tiny {
-            d = tiny;
-        }
-        c = 1.0 + aa / c;
-        if c.abs() < tiny {
-            c = tiny;
-        }
-        d = 1.0 / d;
-        let del = d * c;
-        h *= del;
-        if (del - 1.0).abs() < 1e-16 {
+        if (d * c - 1.0).abs() < 1e-16 {
             break;
         }
     }
     h
+}
+
+/// Keeps Lentz's algorithm away from division by zero.
+fn nonzero(v: f64) -> f64 {
+    if v.abs() < 1e-300 { 1e-300 } else { v }
 }
 
 /// P(T ≤ t) for Student's t with `df` degrees of freedom (df may be fractional, as in Welch).
