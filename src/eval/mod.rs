@@ -151,8 +151,6 @@ pub struct Dataset<'a> {
     plans: Vec<plan::SourcePlan>,
     pub periods: Vec<Period>,
     pub dims: Vec<String>,
-    /// Rows read per source.
-    pub rows_read: Vec<(usize, usize)>,
 }
 
 impl<'a> Dataset<'a> {
@@ -169,13 +167,11 @@ impl<'a> Dataset<'a> {
             .map(|i| i.as_ref().map(|i| i.time_mode).unwrap_or(TimeMode::Local))
             .collect();
         let plans = plan::plan(graph, periods, dims, &modes);
-        let mut rows_read = Vec::new();
         for sp in &plans {
             if engine.info[sp.source].is_none() {
                 return Err(EvalError::SourceUnavailable(sp.table.clone()));
             }
-            let n = engine.materialize(&sp.table, &sp.mem_table(), &crate::sql::materialize(sp))?;
-            rows_read.push((sp.source, n));
+            engine.materialize(&sp.table, &sp.mem_table(), &crate::sql::materialize(sp))?;
         }
         Ok(Dataset {
             graph,
@@ -183,7 +179,6 @@ impl<'a> Dataset<'a> {
             plans,
             periods: periods.to_vec(),
             dims: dims.to_vec(),
-            rows_read,
         })
     }
 

@@ -61,19 +61,19 @@ pub fn node_test(
             let (x1, n1) = (b.stats[inputs[*num]]?.n, b.stats[inputs[*den]]?.n);
             inference::two_proportion_z(x0, n0, x1, n1).map(|t| scale(t, *constant))
         }
-        _ => {
-            let sampling = a.psi.get(psi?)? + b.psi.get(psi?)?;
-            let t = inference::delta(
-                vb - va - noise.shift,
-                noise.phi.max(1.0) * sampling + noise.volume_var,
-            )?;
-            return Some(Test {
-                dispersion: noise.phi.max(1.0),
-                ..t
-            });
-        }
+        _ => return delta(vb - va, a.psi.get(psi?)? + b.psi.get(psi?)?, noise),
     };
     t.map(|t| t.widened(noise.phi))
+}
+
+/// The delta-method test of a change or contribution with sampling variance `sampling`
+/// (Σψ²), widened by φ, plus the volume factor's variance, less its realized shift.
+pub fn delta(estimate: f64, sampling: f64, noise: Noise) -> Option<Test> {
+    let phi = noise.phi.max(1.0);
+    inference::delta(estimate - noise.shift, phi * sampling + noise.volume_var).map(|t| Test {
+        dispersion: phi,
+        ..t
+    })
 }
 
 /// A ratio of two counts over one source with the numerator never above the denominator.

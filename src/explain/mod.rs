@@ -254,11 +254,16 @@ pub fn explain(
     // Branch tests, widened by each node's over-dispersion and the volume factor.
     let t0 = seg_eval.total(0);
     let t1 = seg_eval.total(1);
+    // The volume factor of each source, once: per history pair ε, and σ²_ε for this
+    // comparison (a pooled baseline of N periods: × (1 + 1/N)/2).
     let pooled = base_periods.len() as f64;
-    let volume = |n: usize| {
-        let src = count_source(graph, n, segments::kind(graph, n));
-        volume_factor(&hist_eval, src).1 * (1.0 + 1.0 / pooled) / 2.0
-    };
+    let volumes: Vec<(Vec<Option<f64>>, f64)> = (0..graph.spec.sources.len())
+        .map(|s| {
+            let (eps, sigma2) = volume_factor(&hist_eval, s);
+            (eps, sigma2 * (1.0 + 1.0 / pooled) / 2.0)
+        })
+        .collect();
+    let source_of = |n: usize| count_source(graph, n, segments::kind(graph, n));
     let level = |n: usize, cells: [Option<&Cell>; 2]| -> f64 {
         multipliers.get(&n).map_or(0.0, |m| {
             m.iter()
@@ -274,8 +279,7 @@ pub fn explain(
     let mut history_periods = 0;
     for &n in &subtree {
         let q = psi_of.get(&n).copied();
-        let src = count_source(graph, n, segments::kind(graph, n));
-        let eps = volume_factor(&hist_eval, src).0;
+        let eps = &volumes[source_of(n)].0;
         let mut z = Vec::new();
         for k in 1..hist_groups.len() {
             let (a, b) = (hist_eval.total(k - 1), hist_eval.total(k));
@@ -311,7 +315,7 @@ pub fn explain(
         let k = level(n, [Some(t0), Some(t1)]);
         let noise = choice::Noise {
             phi: d.phi,
-            volume_var: k * k * volume(n),
+            volume_var: k * k * volumes[source_of(n)].1,
             shift: 0.0,
         };
         let t = choice::node_test(graph, n, t0, t1, q, noise);
@@ -370,7 +374,7 @@ pub fn explain(
             totals: [t0, t1],
         };
         let phi = noise.get(&n).map_or(1.0, |x| x.dispersion.phi);
-        let volume_var = volume(n);
+        let volume_var = volumes[count_source].1;
         let mut keys: Vec<&Segment> = seg_eval
             .segments_in(0)
             .chain(seg_eval.segments_in(1))
@@ -390,14 +394,12 @@ pub fn explain(
                 && change.count[0].max(change.count[1]) >= options.search.min_count;
             let sampling: f64 = q.map_or(0.0, |i| cells.iter().flatten().map(|c| c.psi[i]).sum());
             let k = level(n, cells);
-            let test = crate::noise::inference::delta(
-                change.contribution,
-                phi * sampling + k * k * volume_var,
-            )
-            .map(|t| Test {
-                dispersion: phi,
-                ..t
-            });
+            let noise = choice::Noise {
+                phi,
+                volume_var: k * k * volume_var,
+                shift: 0.0,
+            };
+            let test = choice::delta(change.contribution, sampling, noise);
             let signature: Vec<u64> = cells
                 .iter()
                 .flat_map(|c| {
