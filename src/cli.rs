@@ -29,6 +29,11 @@ pub struct TreeArgs {
     /// the tree file).
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Read every file source from PostgreSQL instead: from the table named like the source,
+    /// in the database whose connection string is in this environment variable (what
+    /// `metrictree load` writes).
+    #[arg(long, value_name = "VAR", conflicts_with = "data_dir")]
+    pub postgres_env: Option<String>,
 }
 
 /// How `why` looks for segments and judges noise.
@@ -100,6 +105,21 @@ pub enum Command {
         search: SearchArgs,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+    },
+    /// Copy a tree's data files into PostgreSQL: each file source becomes the table named like
+    /// the source (column types from the file), ready for `--postgres-env`.
+    Load {
+        /// The tree file (YAML) whose file sources to load.
+        tree: PathBuf,
+        /// Read each data file by its name from this directory.
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+        /// The environment variable holding the connection string of the target database.
+        #[arg(long, value_name = "VAR")]
+        postgres_env: String,
+        /// Replace tables that already exist (otherwise loading stops before touching them).
+        #[arg(long)]
+        replace: bool,
     },
     /// Print a JSON Schema: of tree files (default), or of `why`/`eval` JSON output.
     Schema {

@@ -1,13 +1,13 @@
 //! `metrictree check TREE`: every problem, with place and fix; exit 0 only when valid.
 
-use std::path::Path;
-
 use super::{Failure, Outcome};
+use crate::cli::TreeArgs;
 use crate::diag::Report;
-use crate::engine::{Engine, check_measures};
+use crate::engine::{Engine, check_measures, check_pushdown};
 use crate::report::style::Styles;
 
-pub fn run(path: &Path, data_dir: Option<&Path>, no_data: bool) -> Outcome {
+pub fn run(tree: &TreeArgs, no_data: bool) -> Outcome {
+    let (path, data_dir) = (tree.tree.as_path(), tree.data_dir.as_deref());
     let text = std::fs::read_to_string(path).map_err(|e| {
         Failure::runtime(format!("cannot read tree file `{}`: {e}", path.display()))
     })?;
@@ -15,7 +15,10 @@ pub fn run(path: &Path, data_dir: Option<&Path>, no_data: bool) -> Outcome {
     let (spec, diags) = crate::spec::parse(path, &text);
     report.extend(diags);
     let mut summary = None;
-    if let Some(spec) = spec {
+    if let Some(mut spec) = spec {
+        if let Some(env) = &tree.postgres_env {
+            spec.files_from_postgres(env);
+        }
         let (graph, diags) = crate::graph::build(spec);
         report.extend(diags);
         if let Some(g) = graph {
@@ -32,7 +35,12 @@ pub fn run(path: &Path, data_dir: Option<&Path>, no_data: bool) -> Outcome {
             if !no_data {
                 let (engine, diags): (Engine, _) = Engine::open(&g, data_dir);
                 report.extend(diags);
-                report.extend(check_measures(&engine, &g));
+                let measures = check_measures(&engine, &g);
+                // The database's own plan is only worth asking for once the tree plans.
+                if !measures.iter().any(|d| d.is_error()) {
+                    report.extend(check_pushdown(&engine, &g));
+                }
+                report.extend(measures);
             }
         }
     }

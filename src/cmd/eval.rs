@@ -1,19 +1,11 @@
 //! `metrictree eval TREE [--period P] [--by DIM]`: node values for one period.
 
-use std::path::Path;
-
-use super::{Failure, Outcome, known_dimension, load, open_engine, resolve_period};
-use crate::cli::Format;
+use super::{Failure, Outcome, known_dimension, load_tree, open_engine, resolve_period};
+use crate::cli::{Format, TreeArgs};
 use crate::report::style::Styles;
 
-pub fn run(
-    path: &Path,
-    data_dir: Option<&Path>,
-    period: Option<&str>,
-    by: Option<&str>,
-    format: Format,
-) -> Outcome {
-    let (g, report) = load(path)?;
+pub fn run(tree: &TreeArgs, period: Option<&str>, by: Option<&str>, format: Format) -> Outcome {
+    let (g, report) = load_tree(tree)?;
     if let Some(d) = by {
         known_dimension(&g, d)?;
         if !g.splittable[g.root].contains(d) {
@@ -23,7 +15,7 @@ pub fn run(
             );
         }
     }
-    let engine = open_engine(&g, &report, data_dir)?;
+    let engine = open_engine(&g, &report, tree.data_dir.as_deref())?;
     let (p, _, complete) = resolve_period(&g, &engine, period)?;
     let dims: Vec<String> = by.map(|d| vec![d.to_string()]).unwrap_or_default();
     let e = crate::eval::evaluate(&g, &engine, &[p], &dims)

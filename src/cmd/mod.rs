@@ -4,11 +4,12 @@
 mod check;
 mod demo;
 mod eval;
+mod load;
 mod why;
 
 use std::path::Path;
 
-use crate::cli::{Cli, Command, SchemaKind};
+use crate::cli::{Cli, Command, SchemaKind, TreeArgs};
 use crate::diag::Report;
 use crate::engine::Engine;
 use crate::graph::MetricGraph;
@@ -49,21 +50,13 @@ pub const EVAL_SCHEMA: &str = include_str!("../../schemas/eval.schema.json");
 /// Runs a parsed command line; returns stdout text, or a failure.
 pub fn run(cli: Cli) -> Outcome {
     match cli.command {
-        Command::Check { tree, no_data } => {
-            check::run(&tree.tree, tree.data_dir.as_deref(), no_data)
-        }
+        Command::Check { tree, no_data } => check::run(&tree, no_data),
         Command::Eval {
             tree,
             period,
             by,
             format,
-        } => eval::run(
-            &tree.tree,
-            tree.data_dir.as_deref(),
-            period.as_deref(),
-            by.as_deref(),
-            format,
-        ),
+        } => eval::run(&tree, period.as_deref(), by.as_deref(), format),
         Command::Why {
             tree,
             period,
@@ -72,14 +65,19 @@ pub fn run(cli: Cli) -> Outcome {
             search,
             format,
         } => why::run(
-            &tree.tree,
-            tree.data_dir.as_deref(),
+            &tree,
             period.as_deref(),
             baseline.as_deref(),
             node.as_deref(),
             &search,
             format,
         ),
+        Command::Load {
+            tree,
+            data_dir,
+            postgres_env,
+            replace,
+        } => load::run(&tree, data_dir.as_deref(), &postgres_env, replace),
         Command::Schema { kind } => Ok(match kind {
             SchemaKind::Tree => TREE_SCHEMA,
             SchemaKind::Why => WHY_SCHEMA,
@@ -100,6 +98,21 @@ pub fn run(cli: Cli) -> Outcome {
             None => demo::run(&out, conversations, weeks, seed, end, !no_plants),
         },
     }
+}
+
+/// Reads and validates the tree of `args`, printing nothing; with `--postgres-env`, its file
+/// sources read PostgreSQL tables instead. Errors render all diagnostics.
+pub fn load_tree(args: &TreeArgs) -> Result<(MetricGraph, Report), Failure> {
+    let (mut g, report) = load(&args.tree)?;
+    if let Some(env) = &args.postgres_env {
+        if !crate::spec::parse::is_env_name(env) {
+            return Err(Failure::runtime(
+                "--postgres-env takes the name of an environment variable (e.g. SUPPORT_DATABASE_URL), not the connection string itself",
+            ));
+        }
+        g.spec.files_from_postgres(env);
+    }
+    Ok((g, report))
 }
 
 /// Reads and validates a tree file, printing nothing. Errors render all diagnostics.

@@ -1,27 +1,24 @@
 //! `metrictree why TREE [--period P] [--baseline B] [--node N] [--by DIMS]`: the change,
 //! attributed to branches and segments, with a noise verdict for each.
 
-use std::path::Path;
-
-use super::{Failure, Outcome, known_dimension, load, open_engine, resolve_period};
+use super::{Failure, Outcome, known_dimension, load_tree, open_engine, resolve_period};
 use crate::attribution::Side;
 use crate::attribution::insights::SearchOptions;
-use crate::cli::{Format, SearchArgs};
+use crate::cli::{Format, SearchArgs, TreeArgs};
 use crate::eval::{Evaluation, Status};
 use crate::explain::{Baseline, ExplainError, Options, explain};
 use crate::graph::MetricGraph;
 use crate::report::style::Styles;
 
 pub fn run(
-    path: &Path,
-    data_dir: Option<&Path>,
+    tree: &TreeArgs,
     period: Option<&str>,
     baseline: Option<&str>,
     node: Option<&str>,
     search: &SearchArgs,
     format: Format,
 ) -> Outcome {
-    let (g, report) = load(path)?;
+    let (g, report) = load_tree(tree)?;
     let target = match node {
         None => g.root,
         Some(id) => g.index(id).ok_or_else(|| {
@@ -37,7 +34,7 @@ pub fn run(
         Some(b) => Baseline::parse(b, g.spec.grain).map_err(Failure::runtime)?,
         None => Baseline::Previous,
     };
-    let engine = open_engine(&g, &report, data_dir)?;
+    let engine = open_engine(&g, &report, tree.data_dir.as_deref())?;
     let (current, _, _) = resolve_period(&g, &engine, period)?;
     let x = explain(&g, &engine, target, current, &baseline, options).map_err(|e| match e {
         ExplainError::Undefined(u, e) => undefined_error(&g, &e, u.node, u.side),

@@ -1,13 +1,15 @@
 //! Checks the tree against the data's schema: time columns, dimension columns, and every
 //! measure's expression and filter (planned by the engine, not run). Each problem points at
-//! the tree file's text, with the closest column name when there is one.
+//! the tree file's text, with the closest column name when there is one. For PostgreSQL
+//! sources the whole pushed-down statement is also planned by the server.
 
 use datafusion::arrow::datatypes::Schema;
 
-use super::{Engine, is_time_type};
+use super::{Backend, Engine, is_time_type};
 use crate::diag::{Diagnostic, did_you_mean};
 use crate::graph::{Def, MetricGraph};
 use crate::spec::model::{Located, Source};
+use crate::sql::Dialect;
 
 fn unknown_column(what: &str, col: &Located<String>, s: &Source, schema: &Schema) -> Diagnostic {
     let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
@@ -66,16 +68,22 @@ pub fn check_measures(engine: &Engine, graph: &MetricGraph) -> Vec<Diagnostic> {
             (
                 "expression",
                 &m.expr,
-                m.expr
-                    .as_ref()
-                    .map(|e| format!("SELECT ({}) FROM {table} LIMIT 0", e.value)),
+                m.expr_sql.as_ref().map(|e| {
+                    format!(
+                        "SELECT ({}) FROM {table} LIMIT 0",
+                        e.render(Dialect::DataFusion)
+                    )
+                }),
             ),
             (
                 "filter",
                 &m.filter,
-                m.filter
-                    .as_ref()
-                    .map(|f| format!("SELECT 1 FROM {table} WHERE ({}) LIMIT 0", f.value)),
+                m.filter_sql.as_ref().map(|f| {
+                    format!(
+                        "SELECT 1 FROM {table} WHERE ({}) LIMIT 0",
+                        f.render(Dialect::DataFusion)
+                    )
+                }),
             ),
         ] {
             let (Some(part), Some(sql)) = (part, sql) else {
@@ -115,6 +123,52 @@ pub fn check_measures(engine: &Engine, graph: &MetricGraph) -> Vec<Diagnostic> {
                 };
                 out.push(d.subject(format!("node `{}`", n.id)));
             }
+        }
+    }
+    out
+}
+
+/// Plans, in the database, the statement each PostgreSQL source will run (every measure,
+/// every dimension the source maps, one period), so type errors that only PostgreSQL sees
+/// are found by `check` rather than by the first report.
+pub fn check_pushdown(engine: &Engine, graph: &MetricGraph) -> Vec<Diagnostic> {
+    let period = crate::period::Period::containing(
+        graph.spec.grain,
+        chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("a valid date"),
+    );
+    let dims: Vec<String> = graph.spec.dimensions.iter().map(|d| d.id.clone()).collect();
+    let modes: Vec<_> = engine
+        .info
+        .iter()
+        .map(|i| {
+            i.as_ref()
+                .map_or(crate::plan::TimeMode::Local, |i| i.time_mode)
+        })
+        .collect();
+    let mut out = Vec::new();
+    for sp in crate::plan::plan(graph, &[period], &dims, &modes) {
+        let Some(Backend::Postgres { db, ctes }) =
+            engine.info[sp.source].as_ref().map(|i| &i.backend)
+        else {
+            continue;
+        };
+        let agg = crate::plan::Aggregate {
+            groups: vec![vec![0]],
+            sets: (0..sp.dims.len()).map(|k| vec![k]).collect(),
+            psi: Vec::new(),
+        };
+        let (sql, _) = crate::sql::pushdown(&sp, &agg, ctes);
+        if let Err(e) = engine.pg_prepare(*db, &sql) {
+            let s = &graph.spec.sources[sp.source];
+            out.push(
+                Diagnostic::error(
+                    "E034",
+                    format!("the measures of source `{}` do not run in PostgreSQL: {e}", s.id),
+                )
+                .at(s.pos)
+                .subject(format!("source `{}`", s.id))
+                .help("a filter or expression works in files but not in the database (often a column type: compare text with text, cast with CAST(x AS ...)); `metrictree check` names the node when DataFusion sees it too"),
+            );
         }
     }
     out

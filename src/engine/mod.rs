@@ -1,11 +1,16 @@
-//! The embedded query engine: the only module that runs SQL (Apache DataFusion over files).
+//! The query engines: the only module that runs SQL. Apache DataFusion over files, embedded;
+//! PostgreSQL over the network ([`postgres`]).
 //!
 //! Input: the graph (its sources) and an optional data directory. It registers every file
-//! source (CSV, Parquet, JSON lines) and every SQL source (as a view, in dependency order),
-//! detects how each time column relates to the tree's zone ([`TimeMode`]), checks that the
-//! columns the tree names exist, and runs the queries that `sql` renders, returning plain rows.
+//! source (CSV, Parquet, JSON lines), connects to the databases PostgreSQL sources name, and
+//! registers every SQL source in dependency order where its inputs live ([`Backend`]: a SQL
+//! source never mixes files and a database). It detects how each time column relates to the
+//! tree's zone ([`TimeMode`]), checks that the columns the tree names exist, and runs the
+//! queries that `sql` renders, returning plain rows. For a PostgreSQL source the whole
+//! aggregation runs in the database and only aggregates come back.
 
 mod check;
+pub mod postgres;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -19,10 +24,24 @@ use datafusion::prelude::*;
 
 use crate::diag::Diagnostic;
 use crate::graph::MetricGraph;
-use crate::plan::TimeMode;
-use crate::spec::model::{FileFormat, Source, SourceKind};
+use crate::plan::{Aggregate, SourcePlan, TimeMode};
+use crate::spec::model::{FileFormat, Relation, Source, SourceKind};
 
-pub use check::check_measures;
+pub use check::{check_measures, check_pushdown};
+use postgres::{Database, Problem};
+
+/// Where a source's rows live and its queries run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Backend {
+    /// Files, read by the embedded DataFusion engine.
+    Files,
+    /// A PostgreSQL database (`Engine::databases[db]`). `ctes` names, in order, the relations
+    /// the source reads and the source itself (last): the `WITH` clauses of its statements.
+    Postgres {
+        db: usize,
+        ctes: Vec<(String, String)>,
+    },
+}
 
 /// What the engine learned about one source.
 #[derive(Debug, Clone)]
@@ -31,6 +50,7 @@ pub struct SourceInfo {
     pub time_mode: TimeMode,
     /// The file read, for file sources.
     pub file: Option<PathBuf>,
+    pub backend: Backend,
 }
 
 /// A query failure, with the SQL for debugging.
@@ -47,6 +67,10 @@ pub struct Engine {
     rt: tokio::runtime::Runtime,
     /// Per source (same order as the spec); `None` when it could not be registered.
     pub info: Vec<Option<SourceInfo>>,
+    /// Open PostgreSQL connections, one per connection-string variable.
+    pub databases: Vec<Database>,
+    /// Variables whose connection failed, with the failure (reported once per source).
+    failed: Vec<(String, Problem)>,
 }
 
 /// A result table as plain values.
@@ -103,6 +127,11 @@ impl Rows {
         Some(a.as_string::<i32>().value(row).to_string())
     }
 
+    /// Rows from columns of Float64 or Utf8 arrays, all `len` long.
+    pub fn from_arrays(columns: Vec<String>, data: Vec<ArrayRef>, len: usize) -> Rows {
+        Rows { columns, data, len }
+    }
+
     fn from_batches(batches: Vec<RecordBatch>) -> Result<Rows, String> {
         let Some(first) = batches.first() else {
             return Ok(Rows::default());
@@ -147,6 +176,8 @@ impl Engine {
             ctx: SessionContext::new_with_config(config),
             rt,
             info: vec![None; graph.spec.sources.len()],
+            databases: Vec::new(),
+            failed: Vec::new(),
         };
         let diags = engine.register_all(graph, data_dir);
         (engine, diags)
@@ -180,6 +211,23 @@ impl Engine {
                 }
             }
         }
+        for (i, s) in sources.iter().enumerate() {
+            if let SourceKind::Postgres { url_env, relation } = &s.kind {
+                match self.register_postgres(s, &url_env.value, relation) {
+                    Ok(info) => self.info[i] = Some(info),
+                    Err(p) => diags.push(
+                        Diagnostic::error(p.code, format!("source `{}`: {}", s.id, p.message))
+                            .at(match relation {
+                                Relation::Query(q) if p.code == "E033" => q.pos,
+                                Relation::Table(t) if p.code == "E031" => t.pos,
+                                _ => url_env.pos,
+                            })
+                            .subject(format!("source `{}`", s.id))
+                            .help(p.help),
+                    ),
+                }
+            }
+        }
         // SQL sources may refer to each other: register those whose inputs are ready, repeatedly.
         let mut pending: Vec<usize> = (0..sources.len())
             .filter(|&i| matches!(sources[i].kind, SourceKind::Sql { .. }))
@@ -191,7 +239,7 @@ impl Engine {
                 let SourceKind::Sql { query } = &sources[i].kind else {
                     return false;
                 };
-                match self.register_sql(&sources[i], &query.value, sources) {
+                match self.register_sql_where_inputs_live(&sources[i], &query.value, sources) {
                     Ok(info) => {
                         self.info[i] = Some(info);
                         false
@@ -330,7 +378,150 @@ impl Engine {
             schema,
             time_mode,
             file: Some(file.to_path_buf()),
+            backend: Backend::Files,
         })
+    }
+
+    /// The open connection for `env`, connecting on first use.
+    fn database(&mut self, env: &str) -> Result<usize, Problem> {
+        if let Some(i) = self.databases.iter().position(|d| d.env == env) {
+            return Ok(i);
+        }
+        if let Some((_, p)) = self.failed.iter().find(|(e, _)| e == env) {
+            return Err(p.clone());
+        }
+        match postgres::connect(&self.rt, env, true) {
+            Ok(db) => {
+                self.databases.push(db);
+                Ok(self.databases.len() - 1)
+            }
+            Err(p) => {
+                self.failed.push((env.to_string(), p.clone()));
+                Err(p)
+            }
+        }
+    }
+
+    fn register_postgres(
+        &mut self,
+        s: &Source,
+        env: &str,
+        relation: &Relation,
+    ) -> Result<SourceInfo, Problem> {
+        let db = self.database(env)?;
+        let query = match relation {
+            Relation::Table(t) => format!(
+                "SELECT * FROM {}",
+                self.databases[db].resolve_table(&self.rt, &t.value)?
+            ),
+            Relation::Query(q) => q.value.clone(),
+        };
+        self.register_in_database(s, db, vec![(s.id.clone(), query)])
+    }
+
+    /// Describes a PostgreSQL relation and registers an empty table of its shape with
+    /// DataFusion, so the tree's expressions are checked like any other source's.
+    fn register_in_database(
+        &mut self,
+        s: &Source,
+        db: usize,
+        ctes: Vec<(String, String)>,
+    ) -> Result<SourceInfo, Problem> {
+        let database = &self.databases[db];
+        let schema = database.describe(&self.rt, &ctes).map_err(|e| Problem {
+            code: "E033",
+            message: format!(
+                "its relation does not run in {}: {}",
+                database.target,
+                postgres::db_message(&e)
+            ),
+            help: "fix the query or table; it runs inside PostgreSQL (columns of other sources are read by source id)".into(),
+        })?;
+        let time_mode = match schema
+            .field_with_name(&s.time.value)
+            .map(|f| f.data_type().clone())
+        {
+            Ok(DataType::Timestamp(_, Some(_))) => TimeMode::Utc,
+            _ => TimeMode::Local,
+        };
+        let empty = datafusion::datasource::MemTable::try_new(schema.clone(), vec![vec![]])
+            .map_err(|e| Problem {
+                code: "E033",
+                message: e.to_string(),
+                help: String::new(),
+            })?;
+        let _ = self.ctx.deregister_table(&s.id);
+        let _ = self.ctx.register_table(&s.id, Arc::new(empty));
+        Ok(SourceInfo {
+            schema,
+            time_mode,
+            file: None,
+            backend: Backend::Postgres { db, ctes },
+        })
+    }
+
+    /// Registers a SQL source in the backend its inputs live in: a DataFusion view over
+    /// files, or a `WITH` chain inside their database. Inputs in two places are an error.
+    fn register_sql_where_inputs_live(
+        &mut self,
+        s: &Source,
+        query: &str,
+        all: &[Source],
+    ) -> Result<SourceInfo, String> {
+        let inputs: Vec<usize> = (0..all.len())
+            .filter(|&j| all[j].id != s.id && mentions(query, &all[j].id))
+            .collect();
+        if let Some(&j) = inputs.iter().find(|&&j| self.info[j].is_none()) {
+            return Err(format!("source `{}` is not registered", all[j].id));
+        }
+        let backends: Vec<&Backend> = inputs
+            .iter()
+            .filter_map(|&j| self.info[j].as_ref().map(|i| &i.backend))
+            .collect();
+        let dbs: Vec<usize> = backends
+            .iter()
+            .filter_map(|b| match b {
+                Backend::Postgres { db, .. } => Some(*db),
+                Backend::Files => None,
+            })
+            .collect();
+        if dbs.is_empty() {
+            return self.register_sql(s, query, all);
+        }
+        let places = |j: usize| match &self.info[j].as_ref().map(|i| &i.backend) {
+            Some(Backend::Postgres { db, .. }) => format!(
+                "`{}` (PostgreSQL, `{}`)",
+                all[j].id, self.databases[*db].env
+            ),
+            _ => format!("`{}` (files)", all[j].id),
+        };
+        if dbs.len() != backends.len() || dbs.iter().any(|&d| d != dbs[0]) {
+            return Err(format!(
+                "it mixes backends: it reads {}; a SQL source runs inside one backend (load the files into the database with `metrictree load`, or read the database through files)",
+                inputs
+                    .iter()
+                    .map(|&j| places(j))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        let mut ctes: Vec<(String, String)> = Vec::new();
+        for &j in &inputs {
+            if let Some(SourceInfo {
+                backend: Backend::Postgres { ctes: c, .. },
+                ..
+            }) = &self.info[j]
+            {
+                for cte in c {
+                    if !ctes.iter().any(|(n, _)| n == &cte.0) {
+                        ctes.push(cte.clone());
+                    }
+                }
+            }
+        }
+        ctes.push((s.id.clone(), query.to_string()));
+        self.register_in_database(s, dbs[0], ctes)
+            .map_err(|p| p.message)
     }
 
     fn register_sql(
@@ -365,6 +556,7 @@ impl Engine {
             schema,
             time_mode,
             file: None,
+            backend: Backend::Files,
         })
     }
 
@@ -394,6 +586,17 @@ impl Engine {
             .block_on(async { self.ctx.sql(sql).await?.collect().await })
             .map_err(|e| err(first_line(&e.to_string())))?;
         Rows::from_batches(batches).map_err(err)
+    }
+
+    /// Runs a query and returns its result as Arrow batches (for copying data out).
+    pub fn batches(&self, sql: &str) -> Result<Vec<RecordBatch>, QueryError> {
+        self.rt
+            .block_on(async { self.ctx.sql(sql).await?.collect().await })
+            .map_err(|e| QueryError {
+                source_id: String::new(),
+                message: first_line(&e.to_string()),
+                sql: sql.to_string(),
+            })
     }
 
     /// Runs `sql` once and keeps its result in memory as table `name` (replacing any table of
@@ -428,15 +631,82 @@ impl Engine {
         Ok(rows)
     }
 
+    /// Reads a source's rows for a plan: into memory for files (later aggregations read
+    /// memory); nothing for a database, whose statements read the tables each time.
+    pub fn load_rows(&self, plan: &SourcePlan) -> Result<(), QueryError> {
+        match self.info[plan.source].as_ref().map(|i| &i.backend) {
+            Some(Backend::Postgres { .. }) => Ok(()),
+            _ => self
+                .materialize(
+                    &plan.table,
+                    &plan.mem_table(),
+                    &crate::sql::materialize(plan),
+                )
+                .map(|_| ()),
+        }
+    }
+
+    /// Runs one aggregation of a source's rows where they live (see `sql::aggregate` and
+    /// `sql::pushdown` for the columns).
+    pub fn aggregate(&self, plan: &SourcePlan, agg: &Aggregate) -> Result<Rows, QueryError> {
+        match self.info[plan.source].as_ref().map(|i| &i.backend) {
+            Some(Backend::Postgres { db, ctes }) => {
+                let (sql, params) = crate::sql::pushdown(plan, agg, ctes);
+                self.pg_query(*db, &plan.table, &sql, &params)
+            }
+            _ => self.query(&plan.table, &crate::sql::aggregate(plan, agg)),
+        }
+    }
+
+    fn pg_query(
+        &self,
+        db: usize,
+        source_id: &str,
+        sql: &str,
+        params: &[crate::sql::Param],
+    ) -> Result<Rows, QueryError> {
+        let database = &self.databases[db];
+        database
+            .query(&self.rt, sql, params)
+            .map_err(|e| QueryError {
+                source_id: source_id.to_string(),
+                message: format!(
+                    "in PostgreSQL ({}): {}",
+                    database.target,
+                    postgres::db_message(&e)
+                ),
+                sql: sql.to_string(),
+            })
+    }
+
+    /// Plans a statement in a source's database without running it.
+    pub fn pg_prepare(&self, db: usize, sql: &str) -> Result<(), String> {
+        self.databases[db]
+            .prepare(&self.rt, sql)
+            .map_err(|e| postgres::db_message(&e))
+    }
+
     /// The first and last time in a source, in the frame of its time column, and its row count.
     pub fn time_range(
         &self,
         source: &Source,
+        index: usize,
     ) -> Result<Option<(NaiveDateTime, NaiveDateTime, u64)>, QueryError> {
-        let rows = self.query(
-            &source.id,
-            &crate::sql::time_range(&source.id, &source.time.value),
-        )?;
+        let rows = match self
+            .info
+            .get(index)
+            .and_then(|i| i.as_ref())
+            .map(|i| &i.backend)
+        {
+            Some(Backend::Postgres { db, ctes }) => {
+                let sql = crate::sql::time_range_pushdown(ctes, &source.time.value);
+                self.pg_query(*db, &source.id, &sql, &[])?
+            }
+            _ => self.query(
+                &source.id,
+                &crate::sql::time_range(&source.id, &source.time.value),
+            )?,
+        };
         let parse = |s: Option<String>| s.and_then(|s| parse_timestamp(&s));
         let n = rows.f64("n", 0).unwrap_or(0.0) as u64;
         Ok(

@@ -171,7 +171,7 @@ impl<'a> Dataset<'a> {
             if engine.info[sp.source].is_none() {
                 return Err(EvalError::SourceUnavailable(sp.table.clone()));
             }
-            engine.materialize(&sp.table, &sp.mem_table(), &crate::sql::materialize(sp))?;
+            engine.load_rows(sp)?;
         }
         Ok(Dataset {
             graph,
@@ -226,9 +226,7 @@ impl<'a> Dataset<'a> {
                     })
                     .collect(),
             };
-            let rows = self
-                .engine
-                .query(&sp.table, &crate::sql::aggregate(sp, &agg))?;
+            let rows = self.engine.aggregate(sp, &agg)?;
             let col = |name: String| rows.column(&name);
             let c_g = col("__g".into());
             let c_rows = col("__rows".into());

@@ -36,7 +36,7 @@ pub fn data_extent(graph: &MetricGraph, engine: &Engine) -> Result<Option<DataEx
         let Some(info) = &engine.info[s] else {
             continue;
         };
-        let Some((lo, hi, _)) = engine.time_range(src)? else {
+        let Some((lo, hi, _)) = engine.time_range(src, s)? else {
             continue;
         };
         let local = |t: NaiveDateTime| match info.time_mode {

@@ -3,7 +3,8 @@
 //! Input: a [`Spec`]. Output: a [`MetricGraph`] (a petgraph DAG whose edges point from a
 //! formula node to its inputs, with a topological order, resolved owners and per-node
 //! splittable dimensions) plus diagnostics: unknown references with suggestions, cycles,
-//! unreachable nodes, owners, dimensions. This stage reads no data; checks against the data's
+//! unreachable nodes, owners, dimensions, and measure filters and expressions outside the SQL
+//! allow-list (`sql::guard`). This stage reads no data; checks against the data's
 //! columns are done by `engine::check_measures`.
 
 mod cycles;
@@ -16,6 +17,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use crate::diag::{Diagnostic, Pos, did_you_mean};
 use crate::spec::formula::{Expr, Shape};
 use crate::spec::model::*;
+use crate::sql::guard::{self, SqlExpr};
 
 /// A node with its references resolved to indices.
 #[derive(Debug, Clone)]
@@ -55,6 +57,9 @@ pub struct LeafMeasure {
     pub agg: Agg,
     pub expr: Option<Located<String>>,
     pub filter: Option<Located<String>>,
+    /// `expr` and `filter` as checked by `sql::guard` (`None` when absent or rejected).
+    pub expr_sql: Option<SqlExpr>,
+    pub filter_sql: Option<SqlExpr>,
 }
 
 impl GNode {
@@ -226,11 +231,36 @@ pub fn build(spec: Spec) -> (Option<MetricGraph>, Vec<Diagnostic>) {
                             )),
                     );
                 }
+                let mut guarded = |what: &str, part: &Option<Located<String>>| {
+                    let part = part.as_ref()?;
+                    match guard::parse_expr(&part.value) {
+                        Ok(e) => Some(e),
+                        Err(r) => {
+                            diags.push(
+                                Diagnostic::error(
+                                    "E036",
+                                    format!(
+                                        "the {what} of node `{}` is not allowed: {}",
+                                        n.id, r.message
+                                    ),
+                                )
+                                .at(part.pos)
+                                .subject(format!("node `{}`", n.id))
+                                .help(r.help),
+                            );
+                            None
+                        }
+                    }
+                };
+                let expr_sql = guarded("expression", &m.expr);
+                let filter_sql = guarded("filter", &m.filter);
                 Def::Measure(LeafMeasure {
                     source: source.unwrap_or(usize::MAX),
                     agg: m.agg,
                     expr: m.expr.clone(),
                     filter: m.filter.clone(),
+                    expr_sql,
+                    filter_sql,
                 })
             }
             NodeKind::Formula(f) => {

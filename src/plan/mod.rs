@@ -12,6 +12,7 @@ use chrono::NaiveDateTime;
 use crate::graph::{Def, MetricGraph};
 use crate::period::{Period, local_to_utc};
 use crate::spec::model::Agg;
+use crate::sql::guard::SqlExpr;
 
 /// How a source's time column relates to the tree's time zone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -49,8 +50,8 @@ pub struct PlannedMeasure {
     /// The graph node this measure is.
     pub node: usize,
     pub agg: Agg,
-    pub expr: Option<String>,
-    pub filter: Option<String>,
+    pub expr: Option<SqlExpr>,
+    pub filter: Option<SqlExpr>,
 }
 
 /// Everything one source contributes: the rows of the periods asked for, tagged with their
@@ -61,6 +62,7 @@ pub struct SourcePlan {
     pub source: usize,
     pub table: String,
     pub time_column: String,
+    pub time_mode: TimeMode,
     /// Periods, in the frame of the time column; their index is the `__p` column.
     pub periods: Vec<Bounds>,
     /// `(dimension id, column)` for the dimensions asked for that this source maps.
@@ -113,6 +115,7 @@ pub fn plan(
                 source: s,
                 table: src.id.clone(),
                 time_column: src.time.value.clone(),
+                time_mode: mode,
                 periods: periods
                     .iter()
                     .map(|p| Bounds::of(p, mode, graph.spec.timezone))
@@ -132,8 +135,8 @@ pub fn plan(
                         Def::Measure(m) => Some(PlannedMeasure {
                             node: n,
                             agg: m.agg,
-                            expr: m.expr.as_ref().map(|e| e.value.clone()),
-                            filter: m.filter.as_ref().map(|f| f.value.clone()),
+                            expr: m.expr_sql.clone(),
+                            filter: m.filter_sql.clone(),
                         }),
                         Def::Formula { .. } => None,
                     })

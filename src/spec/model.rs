@@ -47,6 +47,22 @@ pub struct Spec {
     pub nodes: Vec<NodeSpec>,
 }
 
+impl Spec {
+    /// Points every file source at PostgreSQL instead: the table named like the source, in
+    /// the database whose connection string is in `$env` (what `metrictree load` writes).
+    pub fn files_from_postgres(&mut self, env: &str) {
+        for s in &mut self.sources {
+            if let SourceKind::File { path, .. } = &s.kind {
+                let pos = path.pos;
+                s.kind = SourceKind::Postgres {
+                    url_env: Located::new(env.to_string(), pos),
+                    relation: Relation::Table(Located::new(s.id.clone(), pos)),
+                };
+            }
+        }
+    }
+}
+
 /// A team that owns nodes, and how to reach it (used by reports and delivery).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Owner {
@@ -84,8 +100,23 @@ pub enum SourceKind {
         delimiter: u8,
         has_header: bool,
     },
-    /// A SQL query over other sources of this tree.
+    /// A SQL query over other sources of this tree; it runs where they live.
     Sql { query: Located<String> },
+    /// A table or query in a PostgreSQL database.
+    Postgres {
+        /// The environment variable holding the connection string (never the string itself).
+        url_env: Located<String>,
+        relation: Relation,
+    },
+}
+
+/// What a PostgreSQL source reads.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Relation {
+    /// `table` or `schema.table`.
+    Table(Located<String>),
+    /// One `SELECT`, run inside the database.
+    Query(Located<String>),
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -37,12 +37,14 @@ const SOURCE_KEYS: &[&str] = &[
     "file",
     "format",
     "sql",
+    "postgres",
     "time",
     "dimensions",
     "description",
     "delimiter",
     "header",
 ];
+const POSTGRES_KEYS: &[&str] = &["url_env", "table", "query"];
 const NODE_KEYS: &[&str] = &[
     "label",
     "description",
@@ -534,23 +536,38 @@ impl<'a> SpecParser<'a> {
         let _ = self.opt_text(&m, "description");
         let file = self.opt_text(&m, "file");
         let sql = self.opt_text(&m, "sql");
+        let postgres = m.get("postgres");
+        let given: Vec<&str> = [
+            ("file", file.is_some()),
+            ("sql", sql.is_some()),
+            ("postgres", postgres.is_some()),
+        ]
+        .iter()
+        .filter(|(_, g)| *g)
+        .map(|(k, _)| *k)
+        .collect();
+        if given.len() > 1 {
+            self.diags.push(
+                Diagnostic::error(
+                    "E008",
+                    format!("{ctx} has both `{}` and `{}`", given[0], given[1]),
+                )
+                .at_opt(m.key_pos(given[1]))
+                .help("a source is a data file, a SQL query over other sources, or a PostgreSQL table or query; keep one"),
+            );
+            return None;
+        }
         let kind = match (file, sql) {
-            (Some(_), Some(_)) => {
-                self.diags.push(
-                    Diagnostic::error("E008", format!("{ctx} has both `file` and `sql`"))
-                        .at_opt(m.key_pos("sql"))
-                        .help("a source is either a data file or a SQL query over other sources; keep one"),
-                );
-                return None;
-            }
+            _ if postgres.is_some() => self.postgres(postgres?, &ctx)?,
             (None, None) => {
                 self.diags.push(
-                    Diagnostic::error("E005", format!("{ctx} needs `file` or `sql`"))
+                    Diagnostic::error("E005", format!("{ctx} needs `file`, `sql` or `postgres`"))
                         .at(key.pos)
-                        .help("add `file: data/conversations.csv` (CSV, Parquet or JSON lines) or `sql: SELECT ... FROM other_source`"),
+                        .help("add `file: data/conversations.csv` (CSV, Parquet or JSON lines), `sql: SELECT ... FROM other_source` or `postgres: {url_env: DATABASE_URL, table: conversations}`"),
                 );
                 return None;
             }
+            (Some(_), Some(_)) => return None,
             (Some(f), None) => {
                 let ext = Path::new(&f.value)
                     .extension()
@@ -616,7 +633,10 @@ impl<'a> SpecParser<'a> {
                     has_header,
                 }
             }
-            (None, Some(q)) => SourceKind::Sql { query: q },
+            (None, Some(q)) => {
+                self.check_query(&q, &ctx);
+                SourceKind::Sql { query: q }
+            }
         };
         let time = self
             .required(
@@ -661,6 +681,69 @@ impl<'a> SpecParser<'a> {
             time: time?,
             dimensions,
         })
+    }
+
+    /// A source's query must be one read-only SELECT (see `sql::guard::check_query`).
+    fn check_query(&mut self, q: &Located<String>, ctx: &str) {
+        if let Err(r) = crate::sql::guard::check_query(&q.value) {
+            self.diags.push(
+                Diagnostic::error(
+                    "E036",
+                    format!("the query of {ctx} is not allowed: {}", r.message),
+                )
+                .at(q.pos)
+                .help(r.help),
+            );
+        }
+    }
+
+    /// `postgres: {url_env: NAME, table: schema.table}` or `{url_env: NAME, query: SELECT ...}`.
+    fn postgres(&mut self, node: &Node, ctx: &str) -> Option<SourceKind> {
+        let pctx = format!("`postgres` in {ctx}");
+        let m = self.map(node, POSTGRES_KEYS, &pctx)?;
+        let url_env = self
+            .required(
+                &m,
+                "url_env",
+                "name the environment variable that holds the connection string, e.g. `url_env: SUPPORT_DATABASE_URL`",
+            )
+            .and_then(|n| self.text(n, &format!("`url_env` in {pctx}")))?;
+        if !is_env_name(&url_env.value) {
+            // Never echo the value: it may be the secret itself.
+            self.diags.push(
+                Diagnostic::error(
+                    "E037",
+                    format!("`url_env` in {ctx} is not an environment variable name"),
+                )
+                .at(url_env.pos)
+                .help("put the connection string in an environment variable (`export SUPPORT_DATABASE_URL=postgres://...`) and write its name here; a tree in git must not hold the secret"),
+            );
+            return None;
+        }
+        let relation = match (self.opt_text(&m, "table"), self.opt_text(&m, "query")) {
+            (Some(t), None) => Relation::Table(t),
+            (None, Some(q)) => {
+                self.check_query(&q, ctx);
+                Relation::Query(q)
+            }
+            (Some(_), Some(_)) => {
+                self.diags.push(
+                    Diagnostic::error("E008", format!("{pctx} has both `table` and `query`"))
+                        .at_opt(m.key_pos("query"))
+                        .help("read a table (`table: support.conversations`) or run one query; keep one"),
+                );
+                return None;
+            }
+            (None, None) => {
+                self.diags.push(
+                    Diagnostic::error("E005", format!("{pctx} needs `table` or `query`"))
+                        .at(m.pos)
+                        .help("add `table: conversations` (or `schema.table`), or `query: SELECT ...`"),
+                );
+                return None;
+            }
+        };
+        Some(SourceKind::Postgres { url_env, relation })
     }
 
     fn node(&mut self, key: &Key, node: &Node) -> Option<NodeSpec> {
@@ -975,6 +1058,13 @@ pub fn parse_duration(s: &str) -> Option<TimeDelta> {
 pub fn is_id(s: &str) -> bool {
     let mut cs = s.chars();
     cs.next().is_some_and(|c| c.is_alphabetic()) && cs.all(|c| c.is_alphanumeric() || c == '_')
+}
+
+/// Whether `s` can name an environment variable (letters, digits, `_`; not a digit first).
+pub fn is_env_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !s.starts_with(|c: char| c.is_ascii_digit())
 }
 
 #[cfg(test)]

@@ -1,26 +1,81 @@
-//! Renders plans as SQL (the DataFusion dialect, which is PostgreSQL-like).
+//! Renders plans as SQL, per [`Dialect`] (DataFusion, PostgreSQL).
 //!
 //! Two shapes. [`materialize`] reads a source once: each row inside some period, tagged with
 //! its period index `__p` (a `CASE` over the period bounds), its dimensions as text and each
 //! measure's per-row value. [`aggregate`] runs over those rows: it pools periods into groups
 //! `__g` and groups by `GROUPING SETS ((__g), (__g, d0), (__g, d0, d1), ...)`, returning
-//! counts, sums and sums of squares per measure and the noise sums `q{i}`.
+//! counts, sums and sums of squares per measure and the noise sums `q{i}`. For DataFusion the
+//! rows are kept in memory between aggregations; for PostgreSQL [`pushdown`] fuses both into
+//! one statement that runs in the database, with the period bounds bound as parameters.
+//! Identifiers are always quoted; filters and expressions are `guard::SqlExpr`s.
 
 use std::fmt::Write as _;
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDateTime, TimeZone as _, Utc};
 
-use crate::plan::{Aggregate, SourcePlan};
+use crate::plan::{Aggregate, SourcePlan, TimeMode};
 use crate::spec::model::Agg;
 
-/// Quotes an identifier.
-pub fn ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
+pub mod guard;
+
+pub use guard::{Dialect, ident};
 
 /// A timestamp literal (no offset; compared with the column's own frame).
 pub fn timestamp(t: &NaiveDateTime) -> String {
     format!("TIMESTAMP '{}'", t.format("%Y-%m-%d %H:%M:%S"))
+}
+
+/// A value bound to a PostgreSQL statement parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Param {
+    /// For `timestamp` and `date` columns (wall clock in the tree's zone).
+    Timestamp(NaiveDateTime),
+    /// For `timestamptz` columns.
+    Instant(DateTime<Utc>),
+}
+
+/// Period bounds as SQL: inline literals for DataFusion, numbered parameters for PostgreSQL.
+struct Bounds<'a> {
+    plan: &'a SourcePlan,
+    dialect: Dialect,
+    params: Vec<Param>,
+}
+
+impl<'a> Bounds<'a> {
+    fn new(plan: &'a SourcePlan, dialect: Dialect) -> Bounds<'a> {
+        let params = match dialect {
+            Dialect::DataFusion => Vec::new(),
+            Dialect::Postgres => plan
+                .periods
+                .iter()
+                .flat_map(|b| [b.start, b.end])
+                .map(|t| match plan.time_mode {
+                    TimeMode::Local => Param::Timestamp(t),
+                    TimeMode::Utc => Param::Instant(Utc.from_utc_datetime(&t)),
+                })
+                .collect(),
+        };
+        Bounds {
+            plan,
+            dialect,
+            params,
+        }
+    }
+
+    /// Period `i`'s start (`end = false`) or end.
+    fn at(&self, i: usize, end: bool) -> String {
+        let b = &self.plan.periods[i];
+        match self.dialect {
+            Dialect::DataFusion => timestamp(if end { &b.end } else { &b.start }),
+            Dialect::Postgres => {
+                let ty = match self.plan.time_mode {
+                    TimeMode::Local => "TIMESTAMP",
+                    TimeMode::Utc => "TIMESTAMPTZ",
+                };
+                format!("CAST(${} AS {ty})", 2 * i + 1 + usize::from(end))
+            }
+        }
+    }
 }
 
 /// The query that reads a source once: its rows inside any planned period, as `__p` (period
@@ -28,70 +83,72 @@ pub fn timestamp(t: &NaiveDateTime) -> String {
 /// counts, the value or NULL for sums, means, minima and maxima, the raw value for distinct
 /// counts; NULL or 0 where the measure's filter excludes the row).
 pub fn materialize(plan: &SourcePlan) -> String {
+    materialize_in(plan, Dialect::DataFusion, &ident(&plan.table)).0
+}
+
+/// [`materialize`] in `dialect`, reading `from` (a quoted name); with its parameters.
+fn materialize_in(plan: &SourcePlan, dialect: Dialect, from: &str) -> (String, Vec<Param>) {
+    let bounds = Bounds::new(plan, dialect);
     let t = ident(&plan.time_column);
     let mut case = String::from("CASE");
-    for (i, b) in plan.periods.iter().enumerate() {
+    for i in 0..plan.periods.len() {
         let _ = write!(
             case,
             " WHEN {t} >= {} AND {t} < {} THEN {i}",
-            timestamp(&b.start),
-            timestamp(&b.end)
+            bounds.at(i, false),
+            bounds.at(i, true)
         );
     }
     case.push_str(" END");
-    let range = plan
-        .periods
-        .iter()
-        .map(|b| {
+    let range = (0..plan.periods.len())
+        .map(|i| {
             format!(
                 "({t} >= {} AND {t} < {})",
-                timestamp(&b.start),
-                timestamp(&b.end)
+                bounds.at(i, false),
+                bounds.at(i, true)
             )
         })
         .collect::<Vec<_>>()
         .join(" OR ");
+    let (double, text) = (dialect.double(), dialect.text());
+    let (one, zero) = (
+        format!("CAST(1 AS {double})"),
+        format!("CAST(0 AS {double})"),
+    );
     let mut cols = vec![format!("CAST({case} AS INT) AS __p")];
     for (k, (_, col)) in plan.dims.iter().enumerate() {
-        cols.push(format!("CAST({} AS VARCHAR) AS d{k}", ident(col)));
+        cols.push(format!("CAST({} AS {text}) AS d{k}", ident(col)));
     }
     for (j, m) in plan.measures.iter().enumerate() {
-        let cond = m.filter.as_ref().map(|f| format!("({f})"));
+        let cond = m.filter.as_ref().map(|f| f.render(dialect));
         let when = |v: &str| match &cond {
             Some(c) => format!("CASE WHEN {c} THEN {v} END"),
             None => v.to_string(),
         };
-        let x = match (m.agg, &m.expr) {
+        let x = match (m.agg, m.expr.as_ref().map(|e| e.render(dialect))) {
             (Agg::Count, None) => match &cond {
-                Some(c) => format!("CASE WHEN {c} THEN 1.0 ELSE 0.0 END"),
-                None => "1.0".into(),
+                Some(c) => format!("CASE WHEN {c} THEN {one} ELSE {zero} END"),
+                None => one.clone(),
             },
             (Agg::Count, Some(e)) => {
                 let c = cond.clone().map_or(String::new(), |c| format!("{c} AND "));
-                format!("CASE WHEN {c}({e}) IS NOT NULL THEN 1.0 ELSE 0.0 END")
+                format!("CASE WHEN {c}({e}) IS NOT NULL THEN {one} ELSE {zero} END")
             }
             (Agg::CountDistinct, Some(e)) => when(&format!("({e})")),
-            (_, Some(e)) => when(&format!("CAST(({e}) AS DOUBLE)")),
+            (_, Some(e)) => when(&format!("CAST(({e}) AS {double})")),
             // Rejected by the spec parser; count rows so the plan stays total.
-            (_, None) => "1.0".into(),
+            (_, None) => one.clone(),
         };
         cols.push(format!("{x} AS x{j}"));
     }
-    format!(
-        "SELECT {} FROM {} WHERE {range}",
-        cols.join(", "),
-        ident(&plan.table)
-    )
+    let sql = format!("SELECT {} FROM {from} WHERE {range}", cols.join(", "));
+    (sql, bounds.params)
 }
 
 /// A coefficient as a SQL literal (shortest round-trip decimal, never an exponent).
-fn literal(c: f64) -> String {
+fn literal(c: f64, dialect: Dialect) -> String {
     let c = if c.is_finite() { c } else { 0.0 };
-    if c < 0.0 {
-        format!("({c})")
-    } else {
-        format!("{c}")
-    }
+    format!("CAST({c} AS {})", dialect.double())
 }
 
 /// An aggregation over a source's materialized rows (`plan.mem_table()`). Output columns:
@@ -99,6 +156,40 @@ fn literal(c: f64) -> String {
 /// so a real NULL value is told apart); `__rows`; per measure `m{j}_n`, `m{j}_s`, `m{j}_ss`,
 /// `m{j}_v`; per noise combination `q{i}` = Σ (Σ cⱼ·xⱼ)².
 pub fn aggregate(plan: &SourcePlan, agg: &Aggregate) -> String {
+    aggregate_in(plan, agg, Dialect::DataFusion, &ident(&plan.mem_table()))
+}
+
+/// One statement for PostgreSQL: `ctes` (name, query: the source's relation and the
+/// relations it reads), the source's rows in the periods ([`materialize`]) and their
+/// aggregation ([`aggregate`]); with the period bounds as parameters. The last CTE is the
+/// source itself.
+pub fn pushdown(
+    plan: &SourcePlan,
+    agg: &Aggregate,
+    ctes: &[(String, String)],
+) -> (String, Vec<Param>) {
+    let src = ctes.last().map(|(n, _)| ident(n)).unwrap_or_default();
+    let (rows, params) = materialize_in(plan, Dialect::Postgres, &src);
+    let mut with = ctes.to_vec();
+    with.push(("__rows".to_string(), rows));
+    let body = aggregate_in(plan, agg, Dialect::Postgres, &ident("__rows"));
+    (format!("{} {body}", with_clause(&with)), params)
+}
+
+/// `WITH "name" AS NOT MATERIALIZED (query), ...` (PostgreSQL). Inlined, so the planner
+/// sees the tables' statistics and indexes through every source. Each query starts and ends
+/// on its own line, so a trailing `--` comment in an author's query cannot swallow the
+/// closing parenthesis.
+pub fn with_clause(ctes: &[(String, String)]) -> String {
+    let parts: Vec<String> = ctes
+        .iter()
+        .map(|(n, q)| format!("{} AS NOT MATERIALIZED (\n{q}\n)", ident(n)))
+        .collect();
+    format!("WITH {}", parts.join(",\n"))
+}
+
+fn aggregate_in(plan: &SourcePlan, agg: &Aggregate, dialect: Dialect, from: &str) -> String {
+    let double = dialect.double();
     let mut group = String::from("CASE");
     for (g, periods) in agg.groups.iter().enumerate() {
         let list = periods.iter().map(|p| p.to_string()).collect::<Vec<_>>();
@@ -115,34 +206,35 @@ pub fn aggregate(plan: &SourcePlan, agg: &Aggregate) -> String {
             cols.push(format!("GROUPING(d{k}) AS g{k}"));
         }
     }
-    cols.push("COUNT(*) AS __rows".into());
+    cols.push(format!("CAST(COUNT(*) AS {double}) AS __rows"));
     for (j, m) in plan.measures.iter().enumerate() {
         let x = format!("x{j}");
         match m.agg {
             Agg::Count => cols.push(format!("SUM({x}) AS m{j}_n")),
             Agg::Sum | Agg::Mean => {
-                cols.push(format!("CAST(COUNT({x}) AS DOUBLE) AS m{j}_n"));
+                cols.push(format!("CAST(COUNT({x}) AS {double}) AS m{j}_n"));
                 cols.push(format!("SUM({x}) AS m{j}_s"));
                 cols.push(format!("SUM({x} * {x}) AS m{j}_ss"));
             }
             Agg::Min | Agg::Max => {
                 let f = if m.agg == Agg::Min { "MIN" } else { "MAX" };
-                cols.push(format!("CAST(COUNT({x}) AS DOUBLE) AS m{j}_n"));
+                cols.push(format!("CAST(COUNT({x}) AS {double}) AS m{j}_n"));
                 cols.push(format!("{f}({x}) AS m{j}_v"));
             }
             Agg::CountDistinct => {
-                cols.push(format!("CAST(COUNT({x}) AS DOUBLE) AS m{j}_n"));
-                cols.push(format!("CAST(COUNT(DISTINCT {x}) AS DOUBLE) AS m{j}_v"));
+                cols.push(format!("CAST(COUNT({x}) AS {double}) AS m{j}_n"));
+                cols.push(format!("CAST(COUNT(DISTINCT {x}) AS {double}) AS m{j}_v"));
             }
         }
     }
+    let zero = format!("CAST(0 AS {double})");
     for (i, combo) in agg.psi.iter().enumerate() {
         let terms: Vec<String> = combo
             .iter()
-            .map(|&(j, c)| format!("{} * COALESCE(x{j}, 0.0)", literal(c)))
+            .map(|&(j, c)| format!("{} * COALESCE(x{j}, {zero})", literal(c, dialect)))
             .collect();
         let e = if terms.is_empty() {
-            "0.0".to_string()
+            zero.clone()
         } else {
             format!("({})", terms.join(" + "))
         };
@@ -163,18 +255,28 @@ pub fn aggregate(plan: &SourcePlan, agg: &Aggregate) -> String {
         "__g".to_string()
     };
     format!(
-        "SELECT {} FROM (SELECT *, {group} AS __g FROM {} WHERE __p IN ({})) AS __s GROUP BY {group_by}",
+        "SELECT {} FROM (SELECT *, {group} AS __g FROM {from} WHERE __p IN ({})) AS __s GROUP BY {group_by}",
         cols.join(", "),
-        ident(&plan.mem_table()),
         all.join(", ")
     )
 }
 
-/// The query for a source's time range.
+/// The query for a source's time range (DataFusion).
 pub fn time_range(table: &str, time_column: &str) -> String {
     let t = ident(time_column);
     format!(
         "SELECT MIN({t}) AS lo, MAX({t}) AS hi, COUNT(*) AS n FROM {}",
         ident(table)
+    )
+}
+
+/// The query for a PostgreSQL source's time range: the last CTE is the source. Times come
+/// back as text in the session's zone (UTC), which `engine::parse_timestamp` reads.
+pub fn time_range_pushdown(ctes: &[(String, String)], time_column: &str) -> String {
+    let t = ident(time_column);
+    let src = ctes.last().map(|(n, _)| ident(n)).unwrap_or_default();
+    format!(
+        "{} SELECT CAST(MIN({t}) AS TEXT) AS lo, CAST(MAX({t}) AS TEXT) AS hi, CAST(COUNT(*) AS DOUBLE PRECISION) AS n FROM {src}",
+        with_clause(ctes)
     )
 }

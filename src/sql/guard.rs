@@ -1,0 +1,824 @@
+//! The SQL a tree's author writes, checked against an allow-list before any engine sees it.
+//!
+//! Measure filters and value expressions are parsed (sqlparser, PostgreSQL syntax) into
+//! [`SqlExpr`], a small tree of the constructs the engines share: columns, literals,
+//! comparisons, boolean logic, arithmetic, `CASE`, `IN`, `BETWEEN`, `IS [NOT] NULL`, `LIKE`,
+//! casts to plain types and a list of safe functions ([`FUNCTIONS`]). Anything else — a
+//! subquery, a second statement, an unknown function — is rejected with the reason. The tree
+//! is then rendered per [`Dialect`] with every identifier quoted, so what reaches an engine
+//! is always an expression built here, never the author's text.
+//!
+//! SQL sources and PostgreSQL queries are whole `SELECT`s; [`check_query`] accepts exactly
+//! one read-only query statement and nothing after it.
+
+use std::fmt::Write as _;
+
+use datafusion::sql::sqlparser::ast::{
+    self, BinaryOperator, CastKind, DataType as AstType, DateTimeField, Expr, FunctionArg,
+    FunctionArgExpr, FunctionArguments, SetExpr, Statement, UnaryOperator, Value,
+};
+use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
+use datafusion::sql::sqlparser::parser::Parser;
+use datafusion::sql::sqlparser::tokenizer::Token;
+
+/// Where a query runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    DataFusion,
+    Postgres,
+}
+
+impl Dialect {
+    pub fn double(self) -> &'static str {
+        match self {
+            Dialect::DataFusion => "DOUBLE",
+            Dialect::Postgres => "DOUBLE PRECISION",
+        }
+    }
+
+    pub fn text(self) -> &'static str {
+        match self {
+            Dialect::DataFusion => "VARCHAR",
+            Dialect::Postgres => "TEXT",
+        }
+    }
+}
+
+/// Functions a filter or expression may call: each exists with the same meaning in
+/// DataFusion and PostgreSQL.
+pub const FUNCTIONS: &[&str] = &[
+    "coalesce",
+    "nullif",
+    "greatest",
+    "least",
+    "abs",
+    "round",
+    "floor",
+    "ceil",
+    "sqrt",
+    "ln",
+    "exp",
+    "power",
+    "lower",
+    "upper",
+    "length",
+    "char_length",
+    "btrim",
+    "ltrim",
+    "rtrim",
+    "substr",
+    "replace",
+    "concat",
+    "strpos",
+    "left",
+    "right",
+    "date_part",
+    "date_trunc",
+];
+
+/// Fields `EXTRACT(field FROM t)` may name (rendered as `date_part('field', t)`).
+const FIELDS: &[&str] = &[
+    "year", "quarter", "month", "week", "day", "dow", "doy", "hour", "minute", "second", "epoch",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CastType {
+    Int,
+    Double,
+    Text,
+    Bool,
+    Date,
+    Timestamp,
+}
+
+/// An allowed expression.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SqlExpr {
+    /// A column, by its exact (case-folded unless quoted) name.
+    Column(String),
+    /// A numeric literal, as written (digits, `.`, exponent).
+    Number(String),
+    Text(String),
+    Bool(bool),
+    Null,
+    Not(Box<SqlExpr>),
+    Neg(Box<SqlExpr>),
+    Binary(Box<SqlExpr>, &'static str, Box<SqlExpr>),
+    /// `IS NULL`, `IS NOT NULL`, `IS TRUE`, ...: the predicate's text after `IS`.
+    Is(Box<SqlExpr>, &'static str),
+    In {
+        expr: Box<SqlExpr>,
+        list: Vec<SqlExpr>,
+        negated: bool,
+    },
+    Between {
+        expr: Box<SqlExpr>,
+        low: Box<SqlExpr>,
+        high: Box<SqlExpr>,
+        negated: bool,
+    },
+    Like {
+        expr: Box<SqlExpr>,
+        pattern: Box<SqlExpr>,
+        negated: bool,
+        insensitive: bool,
+    },
+    Case {
+        operand: Option<Box<SqlExpr>>,
+        whens: Vec<(SqlExpr, SqlExpr)>,
+        otherwise: Option<Box<SqlExpr>>,
+    },
+    Cast(Box<SqlExpr>, CastType),
+    Call(&'static str, Vec<SqlExpr>),
+}
+
+/// Why a filter or expression was not accepted.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct Rejected {
+    pub message: String,
+    pub help: String,
+}
+
+fn reject(message: impl Into<String>, help: impl Into<String>) -> Rejected {
+    Rejected {
+        message: message.into(),
+        help: help.into(),
+    }
+}
+
+const ALLOWED: &str = "filters and expressions may use columns, literals, comparisons, AND/OR/NOT, + - * / %, ||, CASE, IN (...), BETWEEN, IS [NOT] NULL, LIKE/ILIKE, CAST and the functions listed in docs/tree-format.md";
+
+/// Parses one filter or value expression into the allowed constructs.
+pub fn parse_expr(text: &str) -> Result<SqlExpr, Rejected> {
+    let dialect = PostgreSqlDialect {};
+    let mut parser = Parser::new(&dialect)
+        .try_with_sql(text)
+        .map_err(|e| reject(format!("cannot read `{text}`: {e}"), ALLOWED))?;
+    let expr = parser
+        .parse_expr()
+        .map_err(|e| reject(format!("cannot read `{text}`: {e}"), ALLOWED))?;
+    let rest = parser.peek_token();
+    if rest.token != Token::EOF {
+        return Err(reject(
+            format!(
+                "`{text}` continues after the expression, at `{}`",
+                rest.token
+            ),
+            "write one expression: no `;`, no second statement, no clauses after it",
+        ));
+    }
+    convert(&expr)
+}
+
+fn boxed(e: &Expr) -> Result<Box<SqlExpr>, Rejected> {
+    convert(e).map(Box::new)
+}
+
+fn convert(e: &Expr) -> Result<SqlExpr, Rejected> {
+    Ok(match e {
+        Expr::Identifier(id) => SqlExpr::Column(ident_name(id)),
+        Expr::CompoundIdentifier(parts) => {
+            return Err(reject(
+                format!(
+                    "`{}` names a column of another table",
+                    parts
+                        .iter()
+                        .map(|p| p.value.as_str())
+                        .collect::<Vec<_>>()
+                        .join(".")
+                ),
+                "a measure reads one source: name its columns without a table prefix",
+            ));
+        }
+        Expr::Nested(inner) => convert(inner)?,
+        Expr::Value(v) => match &v.value {
+            Value::Number(n, _) => SqlExpr::Number(n.clone()),
+            Value::SingleQuotedString(s) => SqlExpr::Text(s.clone()),
+            Value::Boolean(b) => SqlExpr::Bool(*b),
+            Value::Null => SqlExpr::Null,
+            Value::Placeholder(p) => {
+                return Err(reject(
+                    format!("`{p}` is a parameter placeholder"),
+                    "write the value itself",
+                ));
+            }
+            other => {
+                return Err(reject(
+                    format!("the literal `{other}` is not supported"),
+                    "write numbers, 'single-quoted text', TRUE, FALSE or NULL",
+                ));
+            }
+        },
+        Expr::UnaryOp { op, expr } => match op {
+            UnaryOperator::Not => SqlExpr::Not(boxed(expr)?),
+            UnaryOperator::Minus => SqlExpr::Neg(boxed(expr)?),
+            UnaryOperator::Plus => convert(expr)?,
+            other => {
+                return Err(reject(
+                    format!("the operator `{other}` is not allowed"),
+                    ALLOWED,
+                ));
+            }
+        },
+        Expr::BinaryOp { left, op, right } => {
+            let op = match op {
+                BinaryOperator::Plus => "+",
+                BinaryOperator::Minus => "-",
+                BinaryOperator::Multiply => "*",
+                BinaryOperator::Divide => "/",
+                BinaryOperator::Modulo => "%",
+                BinaryOperator::Eq => "=",
+                BinaryOperator::NotEq => "<>",
+                BinaryOperator::Lt => "<",
+                BinaryOperator::LtEq => "<=",
+                BinaryOperator::Gt => ">",
+                BinaryOperator::GtEq => ">=",
+                BinaryOperator::And => "AND",
+                BinaryOperator::Or => "OR",
+                BinaryOperator::StringConcat => "||",
+                other => {
+                    return Err(reject(
+                        format!("the operator `{other}` is not allowed"),
+                        ALLOWED,
+                    ));
+                }
+            };
+            SqlExpr::Binary(boxed(left)?, op, boxed(right)?)
+        }
+        Expr::IsNull(x) => SqlExpr::Is(boxed(x)?, "NULL"),
+        Expr::IsNotNull(x) => SqlExpr::Is(boxed(x)?, "NOT NULL"),
+        Expr::IsTrue(x) => SqlExpr::Is(boxed(x)?, "TRUE"),
+        Expr::IsNotTrue(x) => SqlExpr::Is(boxed(x)?, "NOT TRUE"),
+        Expr::IsFalse(x) => SqlExpr::Is(boxed(x)?, "FALSE"),
+        Expr::IsNotFalse(x) => SqlExpr::Is(boxed(x)?, "NOT FALSE"),
+        Expr::InList {
+            expr,
+            list,
+            negated,
+        } => SqlExpr::In {
+            expr: boxed(expr)?,
+            list: list.iter().map(convert).collect::<Result<_, _>>()?,
+            negated: *negated,
+        },
+        Expr::Between {
+            expr,
+            negated,
+            low,
+            high,
+        } => SqlExpr::Between {
+            expr: boxed(expr)?,
+            low: boxed(low)?,
+            high: boxed(high)?,
+            negated: *negated,
+        },
+        Expr::Like {
+            negated,
+            any: false,
+            expr,
+            pattern,
+            escape_char: None,
+        } => SqlExpr::Like {
+            expr: boxed(expr)?,
+            pattern: boxed(pattern)?,
+            negated: *negated,
+            insensitive: false,
+        },
+        Expr::ILike {
+            negated,
+            any: false,
+            expr,
+            pattern,
+            escape_char: None,
+        } => SqlExpr::Like {
+            expr: boxed(expr)?,
+            pattern: boxed(pattern)?,
+            negated: *negated,
+            insensitive: true,
+        },
+        Expr::Case {
+            operand,
+            conditions,
+            else_result,
+            ..
+        } => SqlExpr::Case {
+            operand: operand.as_deref().map(boxed).transpose()?,
+            whens: conditions
+                .iter()
+                .map(|w| Ok((convert(&w.condition)?, convert(&w.result)?)))
+                .collect::<Result<_, Rejected>>()?,
+            otherwise: else_result.as_deref().map(boxed).transpose()?,
+        },
+        Expr::Cast {
+            kind: CastKind::Cast | CastKind::DoubleColon,
+            expr,
+            data_type,
+            array: false,
+            format: None,
+        } => SqlExpr::Cast(boxed(expr)?, cast_type(data_type)?),
+        Expr::Extract { field, expr, .. } => {
+            let name = field_name(field)?;
+            SqlExpr::Call(
+                "date_part",
+                vec![SqlExpr::Text(name.to_string()), convert(expr)?],
+            )
+        }
+        Expr::Ceil { expr, field } | Expr::Floor { expr, field } => {
+            if !matches!(
+                field,
+                ast::CeilFloorKind::DateTimeField(DateTimeField::NoDateTime)
+            ) {
+                return Err(reject(
+                    "CEIL/FLOOR take one argument here",
+                    "write `ceil(x)` or `floor(x)`",
+                ));
+            }
+            let f = if matches!(e, Expr::Ceil { .. }) {
+                "ceil"
+            } else {
+                "floor"
+            };
+            SqlExpr::Call(f, vec![convert(expr)?])
+        }
+        Expr::Function(f) => function(f)?,
+        Expr::Subquery(_) | Expr::Exists { .. } | Expr::InSubquery { .. } => {
+            return Err(reject(
+                "subqueries are not allowed in a filter or expression",
+                "compute the value in a SQL source (`sql:`) and filter on its column",
+            ));
+        }
+        other => {
+            return Err(reject(
+                format!("`{other}` is not an allowed construct"),
+                ALLOWED,
+            ));
+        }
+    })
+}
+
+fn ident_name(id: &ast::Ident) -> String {
+    match id.quote_style {
+        Some(_) => id.value.clone(),
+        // Both engines fold unquoted names to lower case; keep that meaning once quoted.
+        None => id.value.to_lowercase(),
+    }
+}
+
+fn field_name(field: &DateTimeField) -> Result<&'static str, Rejected> {
+    let text = field.to_string().to_lowercase();
+    FIELDS
+        .iter()
+        .find(|f| **f == text.trim_matches('\''))
+        .copied()
+        .ok_or_else(|| {
+            reject(
+                format!("EXTRACT({field} ...) is not supported"),
+                format!("extract one of: {}", FIELDS.join(", ")),
+            )
+        })
+}
+
+fn cast_type(t: &AstType) -> Result<CastType, Rejected> {
+    use AstType as T;
+    Ok(match t {
+        T::SmallInt(_)
+        | T::Int(_)
+        | T::Integer(_)
+        | T::BigInt(_)
+        | T::Int2(_)
+        | T::Int4(_)
+        | T::Int8(_) => CastType::Int,
+        T::Double(_)
+        | T::DoublePrecision
+        | T::Float(_)
+        | T::Float4
+        | T::Float8
+        | T::Float64
+        | T::Real
+        | T::Numeric(_)
+        | T::Decimal(_) => CastType::Double,
+        T::Text | T::Varchar(_) | T::String(_) | T::Char(_) | T::CharVarying(_) => CastType::Text,
+        T::Boolean | T::Bool => CastType::Bool,
+        T::Date => CastType::Date,
+        T::Timestamp(None, ast::TimezoneInfo::None | ast::TimezoneInfo::WithoutTimeZone) => {
+            CastType::Timestamp
+        }
+        other => {
+            return Err(reject(
+                format!("casting to `{other}` is not supported"),
+                "cast to INTEGER, BIGINT, DOUBLE PRECISION, NUMERIC, TEXT, VARCHAR, BOOLEAN, DATE or TIMESTAMP",
+            ));
+        }
+    })
+}
+
+fn function(f: &ast::Function) -> Result<SqlExpr, Rejected> {
+    let name = f.name.to_string().to_lowercase();
+    let Some(&known) = FUNCTIONS.iter().find(|n| **n == name) else {
+        let help = match crate::diag::suggest(&name, FUNCTIONS.iter().copied()) {
+            Some(s) => format!(
+                "did you mean `{s}`? Allowed functions: {}",
+                FUNCTIONS.join(", ")
+            ),
+            None => format!("allowed functions: {}", FUNCTIONS.join(", ")),
+        };
+        return Err(reject(
+            format!("the function `{}` is not allowed", f.name),
+            help,
+        ));
+    };
+    let plain = f.filter.is_none()
+        && f.over.is_none()
+        && f.null_treatment.is_none()
+        && f.within_group.is_empty()
+        && matches!(f.parameters, FunctionArguments::None);
+    let args = match (&f.args, plain) {
+        (FunctionArguments::List(l), true)
+            if l.duplicate_treatment.is_none() && l.clauses.is_empty() =>
+        {
+            l.args
+                .iter()
+                .map(|a| match a {
+                    FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => convert(e),
+                    _ => Err(reject(
+                        format!("`{known}` takes plain arguments here"),
+                        "write `f(a, b)`: no named arguments, no `*`",
+                    )),
+                })
+                .collect::<Result<Vec<_>, _>>()?
+        }
+        _ => {
+            return Err(reject(
+                format!("`{known}` is called with clauses that are not allowed"),
+                "call it as `f(a, b)`: no DISTINCT, FILTER, OVER or ORDER BY",
+            ));
+        }
+    };
+    Ok(SqlExpr::Call(known, args))
+}
+
+/// Quotes an identifier.
+pub fn ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// A text literal.
+pub fn text_literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+impl SqlExpr {
+    /// The expression in `dialect`, fully parenthesised, identifiers quoted.
+    pub fn render(&self, dialect: Dialect) -> String {
+        let mut out = String::new();
+        self.write(dialect, &mut out);
+        out
+    }
+
+    fn write(&self, d: Dialect, out: &mut String) {
+        match self {
+            SqlExpr::Column(c) => out.push_str(&ident(c)),
+            SqlExpr::Number(n) => out.push_str(n),
+            SqlExpr::Text(s) => out.push_str(&text_literal(s)),
+            SqlExpr::Bool(b) => out.push_str(if *b { "TRUE" } else { "FALSE" }),
+            SqlExpr::Null => out.push_str("NULL"),
+            SqlExpr::Not(x) => {
+                out.push_str("(NOT ");
+                x.write(d, out);
+                out.push(')');
+            }
+            SqlExpr::Neg(x) => {
+                out.push_str("(-");
+                x.write(d, out);
+                out.push(')');
+            }
+            SqlExpr::Binary(a, op, b) => {
+                out.push('(');
+                a.write(d, out);
+                let _ = write!(out, " {op} ");
+                b.write(d, out);
+                out.push(')');
+            }
+            SqlExpr::Is(x, what) => {
+                out.push('(');
+                x.write(d, out);
+                let _ = write!(out, " IS {what})");
+            }
+            SqlExpr::In {
+                expr,
+                list,
+                negated,
+            } => {
+                out.push('(');
+                expr.write(d, out);
+                out.push_str(if *negated { " NOT IN (" } else { " IN (" });
+                for (i, x) in list.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    x.write(d, out);
+                }
+                out.push_str("))");
+            }
+            SqlExpr::Between {
+                expr,
+                low,
+                high,
+                negated,
+            } => {
+                out.push('(');
+                expr.write(d, out);
+                out.push_str(if *negated {
+                    " NOT BETWEEN "
+                } else {
+                    " BETWEEN "
+                });
+                low.write(d, out);
+                out.push_str(" AND ");
+                high.write(d, out);
+                out.push(')');
+            }
+            SqlExpr::Like {
+                expr,
+                pattern,
+                negated,
+                insensitive,
+            } => {
+                out.push('(');
+                expr.write(d, out);
+                let op = match (negated, insensitive) {
+                    (false, false) => " LIKE ",
+                    (true, false) => " NOT LIKE ",
+                    (false, true) => " ILIKE ",
+                    (true, true) => " NOT ILIKE ",
+                };
+                out.push_str(op);
+                pattern.write(d, out);
+                out.push(')');
+            }
+            SqlExpr::Case {
+                operand,
+                whens,
+                otherwise,
+            } => {
+                out.push_str("(CASE");
+                if let Some(o) = operand {
+                    out.push(' ');
+                    o.write(d, out);
+                }
+                for (c, r) in whens {
+                    out.push_str(" WHEN ");
+                    c.write(d, out);
+                    out.push_str(" THEN ");
+                    r.write(d, out);
+                }
+                if let Some(e) = otherwise {
+                    out.push_str(" ELSE ");
+                    e.write(d, out);
+                }
+                out.push_str(" END)");
+            }
+            SqlExpr::Cast(x, t) => {
+                out.push_str("CAST(");
+                x.write(d, out);
+                let ty = match t {
+                    CastType::Int => "BIGINT",
+                    CastType::Double => d.double(),
+                    CastType::Text => d.text(),
+                    CastType::Bool => "BOOLEAN",
+                    CastType::Date => "DATE",
+                    CastType::Timestamp => "TIMESTAMP",
+                };
+                let _ = write!(out, " AS {ty})");
+            }
+            SqlExpr::Call(f, args) => {
+                out.push_str(f);
+                out.push('(');
+                for (i, a) in args.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    a.write(d, out);
+                }
+                out.push(')');
+            }
+        }
+    }
+
+    /// The columns the expression reads, in order of first mention.
+    pub fn columns(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        self.visit(&mut |e| {
+            if let SqlExpr::Column(c) = e
+                && !out.contains(&c.as_str())
+            {
+                out.push(c);
+            }
+        });
+        out
+    }
+
+    fn visit<'a>(&'a self, f: &mut impl FnMut(&'a SqlExpr)) {
+        f(self);
+        match self {
+            SqlExpr::Not(x) | SqlExpr::Neg(x) | SqlExpr::Is(x, _) | SqlExpr::Cast(x, _) => {
+                x.visit(f)
+            }
+            SqlExpr::Binary(a, _, b) => {
+                a.visit(f);
+                b.visit(f);
+            }
+            SqlExpr::In { expr, list, .. } => {
+                expr.visit(f);
+                list.iter().for_each(|x| x.visit(f));
+            }
+            SqlExpr::Between {
+                expr, low, high, ..
+            } => {
+                expr.visit(f);
+                low.visit(f);
+                high.visit(f);
+            }
+            SqlExpr::Like { expr, pattern, .. } => {
+                expr.visit(f);
+                pattern.visit(f);
+            }
+            SqlExpr::Case {
+                operand,
+                whens,
+                otherwise,
+            } => {
+                if let Some(o) = operand {
+                    o.visit(f);
+                }
+                for (c, r) in whens {
+                    c.visit(f);
+                    r.visit(f);
+                }
+                if let Some(e) = otherwise {
+                    e.visit(f);
+                }
+            }
+            SqlExpr::Call(_, args) => args.iter().for_each(|x| x.visit(f)),
+            SqlExpr::Column(_)
+            | SqlExpr::Number(_)
+            | SqlExpr::Text(_)
+            | SqlExpr::Bool(_)
+            | SqlExpr::Null => {}
+        }
+    }
+}
+
+/// Checks that `text` is exactly one read-only query (`SELECT`, `WITH ... SELECT`, `VALUES`,
+/// set operations) with nothing after it. The text itself is what runs: a query is written
+/// for the backend its sources live in.
+pub fn check_query(text: &str) -> Result<(), Rejected> {
+    let statements = Parser::parse_sql(&PostgreSqlDialect {}, text).map_err(|e| {
+        reject(
+            format!("cannot read the query: {e}"),
+            "write one SELECT statement",
+        )
+    })?;
+    let [statement] = statements.as_slice() else {
+        return Err(reject(
+            format!(
+                "the query holds {} statements; a source is exactly one SELECT",
+                statements.len()
+            ),
+            "remove the `;` and everything after it",
+        ));
+    };
+    let Statement::Query(q) = statement else {
+        return Err(reject(
+            "a source's query must be a SELECT, not a command",
+            "write `SELECT ... FROM ...`; metrictree only reads",
+        ));
+    };
+    read_only(q)
+}
+
+fn read_only(q: &ast::Query) -> Result<(), Rejected> {
+    if !q.locks.is_empty() {
+        return Err(reject(
+            "the query takes row locks (`FOR UPDATE`/`FOR SHARE`)",
+            "remove the locking clause; metrictree only reads",
+        ));
+    }
+    if let Some(with) = &q.with {
+        for cte in &with.cte_tables {
+            read_only(&cte.query)?;
+        }
+    }
+    read_only_body(&q.body)
+}
+
+fn read_only_body(body: &SetExpr) -> Result<(), Rejected> {
+    match body {
+        SetExpr::Select(s) => {
+            if s.into.is_some() {
+                return Err(reject(
+                    "`SELECT ... INTO` creates a table",
+                    "remove `INTO ...`; metrictree only reads",
+                ));
+            }
+            Ok(())
+        }
+        SetExpr::Query(q) => read_only(q),
+        SetExpr::SetOperation { left, right, .. } => {
+            read_only_body(left)?;
+            read_only_body(right)
+        }
+        SetExpr::Values(_) | SetExpr::Table(_) => Ok(()),
+        _ => Err(reject(
+            "the query writes data",
+            "a source is a SELECT; metrictree only reads",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pg(text: &str) -> String {
+        parse_expr(text).unwrap().render(Dialect::Postgres)
+    }
+
+    #[test]
+    fn renders_allowed_constructs_with_quoted_names() {
+        assert_eq!(
+            pg("first_cause = 'routing'"),
+            r#"("first_cause" = 'routing')"#
+        );
+        assert_eq!(
+            pg("COALESCE(Topic, '') <> 'it''s'"),
+            r#"(coalesce("topic", '') <> 'it''s')"#
+        );
+        assert_eq!(pg(r#""Status" IS NULL"#), r#"("Status" IS NULL)"#);
+        assert_eq!(
+            pg("cause IN ('routing', 'skill') AND NOT accepted"),
+            r#"(("cause" IN ('routing', 'skill')) AND (NOT "accepted"))"#
+        );
+        assert_eq!(
+            pg("CAST(wait AS DOUBLE) / 60"),
+            r#"(CAST("wait" AS DOUBLE PRECISION) / 60)"#
+        );
+        assert_eq!(
+            parse_expr("wait::float8")
+                .unwrap()
+                .render(Dialect::DataFusion),
+            r#"CAST("wait" AS DOUBLE)"#
+        );
+        assert_eq!(
+            pg("EXTRACT(HOUR FROM created_at) BETWEEN 9 AND 17"),
+            r#"(date_part('hour', "created_at") BETWEEN 9 AND 17)"#
+        );
+        assert_eq!(
+            pg("CASE WHEN a > 1 THEN 'x' ELSE 'y' END LIKE 'x%'"),
+            r#"((CASE WHEN ("a" > 1) THEN 'x' ELSE 'y' END) LIKE 'x%')"#
+        );
+        assert_eq!(pg("-ceil(x)"), r#"(-ceil("x"))"#);
+    }
+
+    #[test]
+    fn rejects_what_is_not_an_expression_of_one_row() {
+        for bad in [
+            "a = 1; DROP TABLE conversations",
+            "a = 1) OR (1 = 1",
+            "a IN (SELECT id FROM secrets)",
+            "EXISTS (SELECT 1)",
+            "pg_sleep(10) IS NULL",
+            "count(*) > 1",
+            "sum(x) OVER ()",
+            "c.channel = 'chat'",
+            "x = $1",
+            "a = 1 -- comment\n; DELETE FROM t",
+            "lower(x) COLLATE \"C\" = 'a'",
+        ] {
+            let r = parse_expr(bad);
+            assert!(r.is_err(), "{bad} was accepted: {r:?}");
+        }
+        let e = parse_expr("lowr(x) = 'a'").unwrap_err();
+        assert!(e.help.contains("did you mean `lower`"), "{}", e.help);
+    }
+
+    #[test]
+    fn queries_are_one_read_only_select() {
+        assert!(check_query("SELECT a, b FROM t WHERE a > 1").is_ok());
+        assert!(check_query("WITH x AS (SELECT 1 AS a) SELECT a FROM x").is_ok());
+        assert!(check_query("SELECT 1; DROP TABLE t").is_err());
+        assert!(check_query("DELETE FROM t").is_err());
+        assert!(check_query("SELECT * INTO t2 FROM t").is_err());
+        assert!(check_query("SELECT * FROM t FOR UPDATE").is_err());
+        assert!(check_query("WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d").is_err());
+        assert!(
+            check_query("CREATE EXTERNAL TABLE x STORED AS CSV LOCATION '/etc/passwd'").is_err()
+        );
+    }
+
+    #[test]
+    fn columns_are_listed_once() {
+        let e = parse_expr("a + b * a > coalesce(c, 0)").unwrap();
+        assert_eq!(e.columns(), vec!["a", "b", "c"]);
+    }
+}
