@@ -49,6 +49,8 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// Extra lines, e.g. the members of a cycle.
     pub notes: Vec<String>,
+    /// The text at `pos` may be a secret: the snippet shows it masked.
+    pub secret: bool,
 }
 
 impl Diagnostic {
@@ -61,6 +63,7 @@ impl Diagnostic {
             subject: None,
             help: None,
             notes: Vec::new(),
+            secret: false,
         }
     }
 
@@ -93,6 +96,12 @@ impl Diagnostic {
 
     pub fn note(mut self, note: impl Into<String>) -> Diagnostic {
         self.notes.push(note.into());
+        self
+    }
+
+    /// Masks the text at the position in the rendered snippet (it may be a password).
+    pub fn secret(mut self) -> Diagnostic {
+        self.secret = true;
         self
     }
 
@@ -180,6 +189,21 @@ fn render_one(d: &Diagnostic, path: &Path, text: &str, color: bool) -> String {
                 p.col
             );
             if let Some(line) = text.lines().nth(p.line.saturating_sub(1) as usize) {
+                let masked: String;
+                let line = if d.secret {
+                    let (from, to) = (
+                        p.col.saturating_sub(1) as usize,
+                        (p.col - 1 + p.len) as usize,
+                    );
+                    masked = line
+                        .chars()
+                        .enumerate()
+                        .map(|(i, c)| if i >= from && i < to { '*' } else { c })
+                        .collect();
+                    masked.as_str()
+                } else {
+                    line
+                };
                 let _ = writeln!(out, "{pad} {blue}|{off}");
                 let _ = writeln!(out, "{blue}{}{off} {blue}|{off} {}", p.line, line);
                 let lead: String = line

@@ -1,6 +1,7 @@
 //! `metrictree load TREE --postgres-env VAR`: copies a tree's data files into PostgreSQL, one
 //! table per file source, named like the source, so `--postgres-env VAR` reads the same data
-//! from the database. Column types come from the file as the file engine reads it; rows go
+//! from the database. Column types come from the file as the file engine reads it (times
+//! written with UTC offsets become `timestamptz`); rows go
 //! in with `COPY ... FROM STDIN (FORMAT csv)`, all tables in one transaction, then `ANALYZE`.
 
 use std::path::Path;
@@ -94,7 +95,15 @@ pub fn run(tree: &Path, data_dir: Option<&Path>, env: &str, replace: bool) -> Ou
         let columns: Vec<String> = schema
             .fields()
             .iter()
-            .map(|f| format!("{} {}", ident(f.name()), column_type(f.data_type())))
+            .map(|f| {
+                // Offsets in the file: instants, held as UTC (the session's zone).
+                let ty = if engine.holds_instants(s, i, f.name()) {
+                    "TIMESTAMPTZ"
+                } else {
+                    column_type(f.data_type())
+                };
+                format!("{} {ty}", ident(f.name()))
+            })
             .collect();
         let table = ident(&s.id);
         let ddl = format!(

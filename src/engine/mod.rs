@@ -588,6 +588,29 @@ impl Engine {
         Rows::from_batches(batches).map_err(err)
     }
 
+    /// Whether a timestamp column of a source holds instants (a zone-aware type, or text with
+    /// UTC offsets in a CSV or JSON file, which the engine holds as UTC wall-clock values).
+    pub fn holds_instants(&self, source: &Source, index: usize, column: &str) -> bool {
+        let Some(info) = self.info.get(index).and_then(|i| i.as_ref()) else {
+            return false;
+        };
+        match info.schema.field_with_name(column).map(|f| f.data_type()) {
+            Ok(DataType::Timestamp(_, Some(_))) => true,
+            Ok(DataType::Timestamp(_, None)) => match (&source.kind, &info.file) {
+                (
+                    SourceKind::File {
+                        format, delimiter, ..
+                    },
+                    Some(file),
+                ) if matches!(format, FileFormat::Csv | FileFormat::Json) => {
+                    peek_has_offsets(file, column, *delimiter, *format)
+                }
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
     /// Runs a query and returns its result as Arrow batches (for copying data out).
     pub fn batches(&self, sql: &str) -> Result<Vec<RecordBatch>, QueryError> {
         self.rt

@@ -716,6 +716,7 @@ impl<'a> SpecParser<'a> {
                     format!("`url_env` in {ctx} is not an environment variable name"),
                 )
                 .at(url_env.pos)
+                .secret()
                 .help("put the connection string in an environment variable (`export SUPPORT_DATABASE_URL=postgres://...`) and write its name here; a tree in git must not hold the secret"),
             );
             return None;

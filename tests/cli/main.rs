@@ -5,6 +5,8 @@
 mod check;
 mod eval;
 mod noise;
+mod pg;
+mod postgres;
 mod property;
 mod reference;
 mod schema;

@@ -54,10 +54,16 @@ pub fn root() -> PathBuf {
 
 /// Runs the metrictree binary from the project root, without colour.
 pub fn mt(args: &[&str]) -> Run {
+    mt_env(args, &[])
+}
+
+/// [`mt`] with extra environment variables.
+pub fn mt_env(args: &[&str], env: &[(&str, &str)]) -> Run {
     let out = Command::new(env!("CARGO_BIN_EXE_metrictree"))
         .args(args)
         .current_dir(root())
         .env("NO_COLOR", "1")
+        .envs(env.iter().copied())
         .output()
         .expect("the binary runs");
     Run {
