@@ -158,18 +158,51 @@ pub fn check_pushdown(engine: &Engine, graph: &MetricGraph) -> Vec<Diagnostic> {
             psi: Vec::new(),
         };
         let (sql, _) = crate::sql::pushdown(&sp, &agg, ctes);
-        if let Err(e) = engine.pg_prepare(*db, &sql) {
-            let s = &graph.spec.sources[sp.source];
-            out.push(
+        let Err(e) = engine.pg_prepare(*db, &sql) else {
+            continue;
+        };
+        let s = &graph.spec.sources[sp.source];
+        // Find the measure the database rejects, to point at its filter or expression.
+        let culprit = sp.measures.iter().find_map(|m| {
+            let one = crate::plan::SourcePlan {
+                measures: vec![m.clone()],
+                ..sp.clone()
+            };
+            let (sql, _) = crate::sql::pushdown(&one, &agg, ctes);
+            engine.pg_prepare(*db, &sql).err().map(|e| (m.node, e))
+        });
+        let d = match culprit {
+            Some((n, e)) => {
+                let node = &graph.nodes[n];
+                let pos = match &node.def {
+                    Def::Measure(m) => m
+                        .filter
+                        .as_ref()
+                        .or(m.expr.as_ref())
+                        .map_or(node.pos, |l| l.pos),
+                    Def::Formula { .. } => node.pos,
+                };
                 Diagnostic::error(
                     "E034",
-                    format!("the measures of source `{}` do not run in PostgreSQL: {e}", s.id),
+                    format!(
+                        "node `{}` does not run in PostgreSQL (source `{}`): {e}",
+                        node.id, s.id
+                    ),
                 )
-                .at(s.pos)
-                .subject(format!("source `{}`", s.id))
-                .help("a filter or expression works in files but not in the database (often a column type: compare text with text, cast with CAST(x AS ...)); `metrictree check` names the node when DataFusion sees it too"),
-            );
-        }
+                .at(pos)
+                .subject(format!("node `{}`", node.id))
+            }
+            None => Diagnostic::error(
+                "E034",
+                format!(
+                    "the measures of source `{}` do not run in PostgreSQL: {e}",
+                    s.id
+                ),
+            )
+            .at(s.pos)
+            .subject(format!("source `{}`", s.id)),
+        };
+        out.push(d.help("the filter or expression works in files but not in the database, usually because of a type: compare text with text, cast with CAST(x AS ...); PostgreSQL has no % for DOUBLE PRECISION"));
     }
     out
 }

@@ -640,6 +640,9 @@ impl Engine {
             })
             .map_err(|e| err(first_line(&e.to_string())))?;
         let rows = batches.iter().map(RecordBatch::num_rows).sum();
+        // The planned schema can differ from the batches' in nullability or in the exact
+        // type of an expression (a CASE mixing numeric types): the batches are the truth.
+        let schema = batches.first().map_or(schema, |b| b.schema());
         // Two partitions so both cores aggregate.
         let mut parts: Vec<Vec<RecordBatch>> = vec![Vec::new(), Vec::new()];
         for (i, b) in batches.into_iter().enumerate() {

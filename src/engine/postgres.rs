@@ -208,7 +208,11 @@ impl Database {
                 format!("table `{table}` does not exist in {}", self.target),
                 format!(
                     "{}; create it (`metrictree load TREE --postgres-env {}` loads a tree's files), or fix `table:` (names are case-sensitive; write `schema.table` outside the search path)",
-                    crate::diag::did_you_mean(table, known.iter().map(String::as_str), "tables"),
+                    if known.is_empty() {
+                        "the database has no tables on its search path".to_string()
+                    } else {
+                        crate::diag::did_you_mean(table, known.iter().map(String::as_str), "tables")
+                    },
                     self.env
                 ),
             )),

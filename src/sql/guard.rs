@@ -84,6 +84,7 @@ const FIELDS: &[&str] = &[
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CastType {
     Int,
+    BigInt,
     Double,
     Text,
     Bool,
@@ -340,6 +341,35 @@ fn convert(e: &Expr) -> Result<SqlExpr, Rejected> {
             };
             SqlExpr::Call(f, vec![convert(expr)?])
         }
+        Expr::Substring {
+            expr,
+            substring_from,
+            substring_for,
+            ..
+        } => {
+            // SUBSTR(x, a, b) and SUBSTRING(x FROM a FOR b): substr(x, a[, b]).
+            let mut args = vec![convert(expr)?];
+            match (substring_from, substring_for) {
+                (Some(a), b) => {
+                    args.push(convert(a)?);
+                    if let Some(b) = b {
+                        args.push(convert(b)?);
+                    }
+                }
+                (None, Some(b)) => {
+                    args.push(SqlExpr::Number("1".into()));
+                    args.push(convert(b)?);
+                }
+                (None, None) => {}
+            }
+            SqlExpr::Call("substr", args)
+        }
+        Expr::Trim {
+            trim_where: None,
+            trim_what: None,
+            expr,
+            trim_characters: None,
+        } => SqlExpr::Call("btrim", vec![convert(expr)?]),
         Expr::Function(f) => function(f)?,
         Expr::Subquery(_) | Expr::Exists { .. } | Expr::InSubquery { .. } => {
             return Err(reject(
@@ -582,7 +612,8 @@ impl SqlExpr {
                 out.push_str("CAST(");
                 x.write(d, out);
                 let ty = match t {
-                    CastType::Int => "BIGINT",
+                    CastType::Int => "INTEGER",
+                    CastType::BigInt => "BIGINT",
                     CastType::Double => d.double(),
                     CastType::Text => d.text(),
                     CastType::Bool => "BOOLEAN",
@@ -590,6 +621,21 @@ impl SqlExpr {
                     CastType::Timestamp => "TIMESTAMP",
                 };
                 let _ = write!(out, " AS {ty})");
+            }
+            // PostgreSQL rounds a double half to even; DataFusion (and PostgreSQL's numeric)
+            // half away from zero.
+            SqlExpr::Call("round", args) if d == Dialect::Postgres => {
+                out.push_str("CAST(round(CAST(");
+                if let Some(x) = args.first() {
+                    x.write(d, out);
+                }
+                out.push_str(" AS NUMERIC)");
+                for a in args.iter().skip(1) {
+                    out.push_str(", CAST(");
+                    a.write(d, out);
+                    out.push_str(" AS INTEGER)");
+                }
+                out.push_str(") AS DOUBLE PRECISION)");
             }
             SqlExpr::Call(f, args) => {
                 out.push_str(f);
@@ -778,6 +824,11 @@ mod tests {
             r#"((CASE WHEN ("a" > 1) THEN 'x' ELSE 'y' END) LIKE 'x%')"#
         );
         assert_eq!(pg("-ceil(x)"), r#"(-ceil("x"))"#);
+        assert_eq!(
+            pg("substr(c, 1, 2) = trim(d)"),
+            r#"(substr("c", 1, 2) = btrim("d"))"#
+        );
+        assert_eq!(pg("SUBSTRING(c FROM 2)"), r#"substr("c", 2)"#);
     }
 
     #[test]

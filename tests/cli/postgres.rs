@@ -580,7 +580,8 @@ nodes:
     // Only the database knows this one: text compared with a number.
     check("types.yaml", &tree(db, "channel = 1"), &[(ENV, &pg.url)])
         .fails_with(1)
-        .stderr_has("source `conversations`");
+        .stderr_has("E034")
+        .stderr_has("node `a` does not run in PostgreSQL (source `conversations`)");
     // The connection string itself in the tree: refused, and not repeated.
     let leaked = tree(
         &db.replace(
@@ -602,4 +603,90 @@ nodes:
     check("mixed.yaml", &mixed, &[(ENV, &pg.url)])
         .fails_with(1)
         .stderr_has("mixes backends");
+}
+
+#[test]
+fn every_allowed_function_and_construct_means_the_same_in_both_engines() {
+    let pg = Pg::start("functions");
+    let dir = TempDir::new("pg-functions");
+    let mut csv = String::from("t,v,c\n");
+    let values = ["2.5", "-2.5", "0", "1.25", "", "-0.5", "3"];
+    let texts = ["abc", "Bcd", "  x ", "ümlaut", "", "a%b", "Zz"];
+    for i in 0..21 {
+        csv.push_str(&format!(
+            "2026-01-{:02} {:02}:{:02}:07,{},{}\n",
+            5 + i % 7,
+            (i * 5) % 24,
+            (i * 13) % 60,
+            values[i % values.len()],
+            texts[(i * 3) % texts.len()]
+        ));
+    }
+    dir.write("d.csv", &csv);
+    let exprs = [
+        "coalesce(nullif(v, 0), 1)",
+        "greatest(v, 1) + least(v, 2)",
+        "abs(v)",
+        "round(v)",
+        "round(v * 10, 1)",
+        "floor(v) + ceil(v)",
+        "sqrt(abs(v)) + ln(abs(v) + 1) + exp(0) + power(v, 2)",
+        "CAST(v * 2 AS INTEGER) % 3",
+        "length(lower(upper(c)))",
+        "char_length(btrim(ltrim(rtrim(c))))",
+        "length(substr(c, 2, 2)) + length(SUBSTRING(c FROM 2))",
+        "length(trim(c))",
+        "length(replace(c, 'a', 'bb')) + length(concat(c, 'x', c)) + length(c || '!')",
+        "strpos(c, 'b') + length(left(c, 2)) + length(right(c, 2))",
+        "date_part('hour', t) + EXTRACT(MINUTE FROM t) + EXTRACT(DOW FROM t)",
+        "EXTRACT(EPOCH FROM t) - date_part('epoch', date_trunc('day', t))",
+        "CASE WHEN v::integer > 1 THEN CAST(v AS NUMERIC) WHEN c IS NULL THEN -1 ELSE 0.5 END",
+        "CAST(v > 1 AS INTEGER) + CAST(CAST(v AS BIGINT) AS DOUBLE PRECISION)",
+        "date_part('day', CAST(CAST(t AS DATE) AS TIMESTAMP))",
+        "CASE c WHEN 'abc' THEN 1 WHEN 'Bcd' THEN 2 END",
+    ];
+    let filters = [
+        "c LIKE 'a%'",
+        "c ILIKE 'b%' OR c NOT LIKE '%z'",
+        "c IN ('abc', 'Zz') AND v NOT IN (0, 3)",
+        "v BETWEEN -1 AND 2.5",
+        "v NOT BETWEEN 0 AND 1 AND c IS NOT NULL",
+        "(v > 0) IS TRUE",
+        "(v > 0) IS NOT FALSE",
+        "NOT (v < 0 OR c = 'Zz')",
+        "c <> 'abc' AND v >= -2.5 AND v != 3",
+        "c LIKE 'a\\%b' OR c = 'a%b'",
+    ];
+    let mut nodes = String::new();
+    let mut ids = Vec::new();
+    for (i, e) in exprs.iter().enumerate() {
+        nodes.push_str(&format!(
+            "  e{i}: {{measure: {{source: s, agg: sum, expr: {e:?}}}}}\n  m{i}: {{measure: {{source: s, agg: mean, expr: {e:?}}}}}\n"
+        ));
+        ids.extend([format!("e{i}"), format!("m{i}")]);
+    }
+    for (i, f) in filters.iter().enumerate() {
+        nodes.push_str(&format!(
+            "  f{i}: {{measure: {{source: s, agg: count, filter: {f:?}}}}}\n"
+        ));
+        ids.push(format!("f{i}"));
+    }
+    let tree = format!(
+        "version: 1\nname: fns\nroot: n\ngrain: week\ntimezone: UTC\nmaturity: 0d\nowners: {{o: {{name: O}}}}\n\
+sources:\n  s: {{file: d.csv, time: t}}\nnodes:\n  n: {{formula: {}, owner: o}}\n{nodes}",
+        ids.join(" + ")
+    );
+    let tree = dir.write("fns.yaml", &tree.replace("\\\n", ""));
+    let tree = tree.to_str().unwrap();
+    mt_pg(&pg, &["load", tree, "--postgres-env", ENV]).ok();
+    mt_pg(&pg, &["check", tree, "--postgres-env", ENV]).ok();
+    let args = ["eval", tree, "--period", "2026-W02", "--format", "json"];
+    let mut db = args.to_vec();
+    db.extend_from_slice(&["--postgres-env", ENV]);
+    let (d, f) = (mt_pg(&pg, &db).ok().json(), mt_pg(&pg, &args).ok().json());
+    same(&d, &f, "functions");
+    for id in &ids {
+        let v = &crate::util::node(&d, id)["value"];
+        assert!(v.is_number(), "{id} is {v}");
+    }
 }
