@@ -230,16 +230,21 @@ impl Engine {
         }
         // SQL sources may refer to each other: register those whose inputs are ready, repeatedly.
         let mut pending: Vec<usize> = (0..sources.len())
-            .filter(|&i| matches!(sources[i].kind, SourceKind::Sql { .. }))
+            .filter(|&i| {
+                matches!(
+                    sources[i].kind,
+                    SourceKind::Sql { .. } | SourceKind::EventLog(_)
+                )
+            })
             .collect();
         while !pending.is_empty() {
             let before = pending.len();
             let mut last_errors = Vec::new();
             pending.retain(|&i| {
-                let SourceKind::Sql { query } = &sources[i].kind else {
+                let Some(query) = self.query_of(&sources[i], sources) else {
                     return false;
                 };
-                match self.register_sql_where_inputs_live(&sources[i], &query.value, sources) {
+                match self.register_sql_where_inputs_live(&sources[i], &query, sources) {
                     Ok(info) => {
                         self.info[i] = Some(info);
                         false
@@ -253,13 +258,17 @@ impl Engine {
             if pending.len() == before {
                 for (i, e) in last_errors {
                     let s = &sources[i];
-                    let SourceKind::Sql { query } = &s.kind else {
-                        continue;
+                    let (text, pos) = match &s.kind {
+                        SourceKind::Sql { query } => (query.value.clone(), query.pos),
+                        SourceKind::EventLog(el) => {
+                            (self.query_of(s, sources).unwrap_or_default(), el.events.pos)
+                        }
+                        _ => continue,
                     };
                     let missing = sources
                         .iter()
                         .enumerate()
-                        .filter(|(j, o)| self.info[*j].is_none() && mentions(&query.value, &o.id))
+                        .filter(|(j, o)| self.info[*j].is_none() && mentions(&text, &o.id))
                         .map(|(_, o)| format!("`{}`", o.id))
                         .collect::<Vec<_>>();
                     let help = if missing.is_empty() {
@@ -275,7 +284,7 @@ impl Engine {
                             "E033",
                             format!("SQL source `{}` does not run: {}", s.id, first_line(&e)),
                         )
-                        .at(query.pos)
+                        .at(pos)
                         .subject(format!("source `{}`", s.id))
                         .help(help),
                     );
@@ -380,6 +389,26 @@ impl Engine {
             file: Some(file.to_path_buf()),
             backend: Backend::Files,
         })
+    }
+
+    /// The query a SQL or event-log source runs: the author's text, or the event log's
+    /// derivation in the dialect of the backend its events live in.
+    fn query_of(&self, s: &Source, all: &[Source]) -> Option<String> {
+        match &s.kind {
+            SourceKind::Sql { query } => Some(query.value.clone()),
+            SourceKind::EventLog(el) => {
+                let dialect = all
+                    .iter()
+                    .position(|o| o.id == el.events.value)
+                    .and_then(|j| self.info[j].as_ref())
+                    .map_or(crate::sql::Dialect::DataFusion, |i| match i.backend {
+                        Backend::Postgres { .. } => crate::sql::Dialect::Postgres,
+                        Backend::Files => crate::sql::Dialect::DataFusion,
+                    });
+                Some(crate::sql::event_log::derive(el, dialect))
+            }
+            _ => None,
+        }
     }
 
     /// The open connection for `env`, connecting on first use.

@@ -102,12 +102,63 @@ pub enum SourceKind {
     },
     /// A SQL query over other sources of this tree; it runs where they live.
     Sql { query: Located<String> },
+    /// Cases derived from an event log (one row per status or assignment change) of another
+    /// source: transfers, escalations, ping-pong, waits and causes, per case.
+    EventLog(EventLog),
     /// A table or query in a PostgreSQL database.
     Postgres {
         /// The environment variable holding the connection string (never the string itself).
         url_env: Located<String>,
         relation: Relation,
     },
+}
+
+/// The owner levels an event log may record; a transfer is a change of one of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum OwnerLevel {
+    Agent,
+    Team,
+    Tier,
+    Channel,
+}
+
+impl OwnerLevel {
+    pub const ALL: [(&'static str, OwnerLevel); 4] = [
+        ("agent", OwnerLevel::Agent),
+        ("team", OwnerLevel::Team),
+        ("tier", OwnerLevel::Tier),
+        ("channel", OwnerLevel::Channel),
+    ];
+
+    pub fn name(self) -> &'static str {
+        OwnerLevel::ALL
+            .iter()
+            .find(|(_, l)| *l == self)
+            .map_or("team", |(n, _)| n)
+    }
+}
+
+/// An event-log source: which columns of `events` say whose case it is when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventLog {
+    /// The source holding the events (a file, PostgreSQL or SQL source).
+    pub events: Located<String>,
+    /// The case (ticket, conversation, incident) id column.
+    pub case: Located<String>,
+    /// The event time column.
+    pub time: Located<String>,
+    /// Owner level → column, in `OwnerLevel` order.
+    pub owners: Vec<(OwnerLevel, Located<String>)>,
+    /// Tier values from lowest to highest (a move up is an escalation).
+    pub tiers: Vec<Located<String>>,
+    /// Condition marking the event where an owner picks the case up (ends a queue wait).
+    pub pickup: Option<Located<String>>,
+    /// Condition marking the event that resolves the case.
+    pub resolved: Option<Located<String>>,
+    /// Cause rules for transfers, first match wins: (cause, condition).
+    pub causes: Vec<(Located<String>, Located<String>)>,
+    /// Event columns kept per case, from its first event (for dimensions).
+    pub attributes: Vec<Located<String>>,
 }
 
 /// What a PostgreSQL source reads.

@@ -38,6 +38,7 @@ const SOURCE_KEYS: &[&str] = &[
     "format",
     "sql",
     "postgres",
+    "event_log",
     "time",
     "dimensions",
     "description",
@@ -45,6 +46,18 @@ const SOURCE_KEYS: &[&str] = &[
     "header",
 ];
 const POSTGRES_KEYS: &[&str] = &["url_env", "table", "query"];
+const EVENT_LOG_KEYS: &[&str] = &[
+    "events",
+    "case",
+    "time",
+    "owners",
+    "tiers",
+    "pickup",
+    "resolved",
+    "causes",
+    "attributes",
+];
+const CAUSE_KEYS: &[&str] = &["cause", "when"];
 const NODE_KEYS: &[&str] = &[
     "label",
     "description",
@@ -537,10 +550,12 @@ impl<'a> SpecParser<'a> {
         let file = self.opt_text(&m, "file");
         let sql = self.opt_text(&m, "sql");
         let postgres = m.get("postgres");
+        let event_log = m.get("event_log");
         let given: Vec<&str> = [
             ("file", file.is_some()),
             ("sql", sql.is_some()),
             ("postgres", postgres.is_some()),
+            ("event_log", event_log.is_some()),
         ]
         .iter()
         .filter(|(_, g)| *g)
@@ -559,6 +574,7 @@ impl<'a> SpecParser<'a> {
         }
         let kind = match (file, sql) {
             _ if postgres.is_some() => self.postgres(postgres?, &ctx)?,
+            _ if event_log.is_some() => SourceKind::EventLog(self.event_log(event_log?, &ctx)?),
             (None, None) => {
                 self.diags.push(
                     Diagnostic::error("E005", format!("{ctx} needs `file`, `sql` or `postgres`"))
@@ -638,13 +654,17 @@ impl<'a> SpecParser<'a> {
                 SourceKind::Sql { query: q }
             }
         };
-        let time = self
-            .required(
-                &m,
-                "time",
-                "name the column that places each row in a period, e.g. `time: created_at`",
-            )
-            .and_then(|n| self.text(n, &format!("`time` in {ctx}")));
+        // An event log's cases are placed by their first event unless `time` says otherwise.
+        let time = match (&kind, m.get("time")) {
+            (SourceKind::EventLog(_), None) => Some(Located::new("opened_at".to_string(), key.pos)),
+            _ => self
+                .required(
+                    &m,
+                    "time",
+                    "name the column that places each row in a period, e.g. `time: created_at`",
+                )
+                .and_then(|n| self.text(n, &format!("`time` in {ctx}"))),
+        };
         let mut dimensions = Vec::new();
         if let Some(d) = m.get("dimensions") {
             match &d.value {
@@ -695,6 +715,127 @@ impl<'a> SpecParser<'a> {
                 .help(r.help),
             );
         }
+    }
+
+    /// `event_log: {events, case, time, owners: {team: col, ...}, tiers, pickup, resolved,
+    /// causes: [{cause, when}], attributes}`.
+    fn event_log(&mut self, node: &Node, ctx: &str) -> Option<EventLog> {
+        let ectx = format!("`event_log` in {ctx}");
+        let m = self.map(node, EVENT_LOG_KEYS, &ectx)?;
+        let need = |p: &mut Self, key: &str, help: &str| {
+            p.required(&m, key, help)
+                .and_then(|n| p.text(n, &format!("`{key}` in {ectx}")))
+        };
+        let events = need(
+            self,
+            "events",
+            "name the source that holds one row per event, e.g. `events: ticket_events`",
+        );
+        let case = need(
+            self,
+            "case",
+            "name the case id column, e.g. `case: ticket_id`",
+        );
+        let time = need(
+            self,
+            "time",
+            "name the event time column, e.g. `time: changed_at`",
+        );
+        let mut owners = Vec::new();
+        match m.get("owners").map(|n| &n.value) {
+            Some(Value::Map(entries)) => {
+                for (k, v) in entries {
+                    match OwnerLevel::ALL.iter().find(|(n, _)| *n == k.name) {
+                        Some((_, level)) => {
+                            if let Some(col) =
+                                self.text(v, &format!("owner level `{}` in {ectx}", k.name))
+                            {
+                                owners.push((*level, col));
+                            }
+                        }
+                        None => self.diags.push(
+                            Diagnostic::error(
+                                "E006",
+                                format!("unknown owner level `{}` in {ectx}", k.name),
+                            )
+                            .at(k.pos)
+                            .help(did_you_mean(
+                                &k.name,
+                                OwnerLevel::ALL.iter().map(|(n, _)| *n),
+                                "owner levels",
+                            )),
+                        ),
+                    }
+                }
+            }
+            _ => {
+                self.diags.push(
+                    Diagnostic::error("E005", format!("{ectx} needs `owners`"))
+                        .at(m.pos)
+                        .help("map owner levels to columns: `owners: {team: assigned_group, agent: assignee, tier: level, channel: via}` (any subset)"),
+                );
+                return None;
+            }
+        }
+        owners.sort_by_key(|(l, _)| *l);
+        let tiers = match m.get("tiers") {
+            Some(n) => self.id_list(n, &format!("`tiers` in {ectx}")),
+            None => Vec::new(),
+        };
+        let has_tier = owners.iter().any(|(l, _)| *l == OwnerLevel::Tier);
+        if has_tier && tiers.len() < 2 {
+            self.diags.push(
+                Diagnostic::error("E005", format!("{ectx} maps a tier column but lists no `tiers` order"))
+                    .at(m.pos)
+                    .help("list the tier values from lowest to highest, e.g. `tiers: [L1, L2, L3]`: a move up is an escalation"),
+            );
+        }
+        let pickup = self.opt_text(&m, "pickup");
+        let resolved = self.opt_text(&m, "resolved");
+        let mut causes = Vec::new();
+        if let Some(n) = m.get("causes") {
+            match &n.value {
+                Value::Seq(items) => {
+                    for item in items {
+                        let Some(c) =
+                            self.map(item, CAUSE_KEYS, &format!("a cause rule in {ectx}"))
+                        else {
+                            continue;
+                        };
+                        let cause = self
+                            .required(&c, "cause", "name the cause, e.g. `cause: routing`")
+                            .and_then(|n| self.text(n, "`cause`"));
+                        let when = self
+                            .required(&c, "when", "give the condition, e.g. `when: tier_up`")
+                            .and_then(|n| self.text(n, "`when`"));
+                        if let (Some(cause), Some(when)) = (cause, when) {
+                            causes.push((cause, when));
+                        }
+                    }
+                }
+                _ => self.wrong_kind(
+                    n,
+                    &format!("`causes` in {ectx}"),
+                    "a list",
+                    "write `causes:` then lines `- {cause: escalation, when: tier_up}`",
+                ),
+            }
+        }
+        let attributes = match m.get("attributes") {
+            Some(n) => self.id_list(n, &format!("`attributes` in {ectx}")),
+            None => Vec::new(),
+        };
+        Some(EventLog {
+            events: events?,
+            case: case?,
+            time: time?,
+            owners,
+            tiers,
+            pickup,
+            resolved,
+            causes,
+            attributes,
+        })
     }
 
     /// `postgres: {url_env: NAME, table: schema.table}` or `{url_env: NAME, query: SELECT ...}`.

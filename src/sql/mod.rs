@@ -16,6 +16,7 @@ use chrono::{DateTime, NaiveDateTime, TimeZone as _, Utc};
 use crate::plan::{Aggregate, SourcePlan, TimeMode};
 use crate::spec::model::Agg;
 
+pub mod event_log;
 pub mod guard;
 
 pub use guard::{Dialect, ident};

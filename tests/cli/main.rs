@@ -4,6 +4,7 @@
 
 mod check;
 mod eval;
+mod event_log;
 mod noise;
 mod pg;
 mod postgres;

@@ -1,0 +1,313 @@
+//! Derives cases from an event log, as one SQL query with window functions.
+//!
+//! Input: an [`EventLog`] (which columns of the events source hold the case, the time and the
+//! owner at each level) and the [`Dialect`] of the backend the events live in. Output: the
+//! text of a query with one row per case — first and last owner per level, transfers (owner
+//! changes, in time order), ping-pong (a move back to an earlier owner), escalations and
+//! de-escalations between tiers, queue waits (from a transfer to the next pickup event),
+//! resolution, and each transfer's cause by the tree's rules. It runs inside the engine that
+//! holds the events (DataFusion or PostgreSQL), never as a row loop in Rust.
+//!
+//! Order of events: by time, then by the owner columns (so ties are broken the same way on
+//! every run). An event without an owner at a level keeps the one before; an owner change is
+//! an event naming an owner other than the current one at some level (the first owner is not
+//! a change); a transfer is an event where any level changes; ping-pong counts at the primary level (team,
+//! else agent, else tier, else channel).
+
+use crate::spec::model::{EventLog, OwnerLevel};
+use crate::sql::guard::{Dialect, SqlExpr, parse_expr, text_literal};
+use crate::sql::ident;
+
+/// The per-transfer values cause rules may use, besides the event log's `attributes`.
+pub fn rule_variables(el: &EventLog) -> Vec<String> {
+    let mut v = vec![
+        "minutes_since_open".to_string(),
+        "transfer_number".to_string(),
+        "returning".to_string(),
+    ];
+    for (level, _) in &el.owners {
+        let l = level.name();
+        v.extend([
+            format!("from_{l}"),
+            format!("to_{l}"),
+            format!("first_{l}"),
+            format!("{l}_changed"),
+        ]);
+    }
+    if el.owners.iter().any(|(l, _)| *l == OwnerLevel::Tier) {
+        v.extend(["tier_up".to_string(), "tier_down".to_string()]);
+    }
+    v
+}
+
+/// The cause names in output order: the rules' (first appearance), then `unclassified`.
+pub fn cause_names(el: &EventLog) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let defaults = default_rules(el);
+    let rules: Vec<(&str, &str)> = if el.causes.is_empty() {
+        defaults
+            .iter()
+            .map(|(c, w)| (c.as_str(), w.as_str()))
+            .collect()
+    } else {
+        el.causes
+            .iter()
+            .map(|(c, w)| (c.value.as_str(), w.value.as_str()))
+            .collect()
+    };
+    for (c, _) in rules {
+        if !out.iter().any(|o| o == c) {
+            out.push(c.to_string());
+        }
+    }
+    if !out.iter().any(|o| o == "unclassified") {
+        out.push("unclassified".into());
+    }
+    out
+}
+
+/// Without `causes`: a move up a tier is an escalation, a channel change is a channel move.
+fn default_rules(el: &EventLog) -> Vec<(String, String)> {
+    let mut r = Vec::new();
+    if el.owners.iter().any(|(l, _)| *l == OwnerLevel::Tier) {
+        r.push(("escalation".to_string(), "tier_up".to_string()));
+    }
+    if el.owners.iter().any(|(l, _)| *l == OwnerLevel::Channel) {
+        r.push(("channel".to_string(), "channel_changed".to_string()));
+    }
+    r
+}
+
+/// The primary owner level: the one ping-pong and "resolved by the first owner" refer to.
+pub fn primary(el: &EventLog) -> Option<OwnerLevel> {
+    el.owners.first().map(|(l, _)| *l)
+}
+
+/// The derivation query. Conditions are parsed with `guard` (already checked by the spec
+/// parser; an unparsable one here renders as FALSE).
+pub fn derive(el: &EventLog, d: Dialect) -> String {
+    let cond = |text: Option<&str>| -> String {
+        text.and_then(|t| parse_expr(t).ok())
+            .map_or("FALSE".to_string(), |e: SqlExpr| e.render(d))
+    };
+    let levels: Vec<(&'static str, String)> = el
+        .owners
+        .iter()
+        .map(|(l, c)| (l.name(), ident(&c.value)))
+        .collect();
+    let Some(p) = primary(el).map(OwnerLevel::name) else {
+        return "SELECT 1 WHERE FALSE".to_string();
+    };
+    let has_tier = levels.iter().any(|(l, _)| *l == "tier");
+    let case = ident(&el.case.value);
+    let time = ident(&el.time.value);
+    let text = d.text();
+
+    // ev: one row per event, with a stable order k within its case.
+    let mut ev = vec![format!("{case} AS case_id"), format!("{time} AS t")];
+    for (l, c) in &levels {
+        ev.push(format!("NULLIF(CAST({c} AS {text}), '') AS own_{l}"));
+    }
+    for (i, a) in el.attributes.iter().enumerate() {
+        ev.push(format!("{} AS attr_{i}", ident(&a.value)));
+    }
+    ev.push(format!(
+        "CASE WHEN {} THEN 1 ELSE 0 END AS is_pickup",
+        cond(el.pickup.as_ref().map(|x| x.value.as_str()))
+    ));
+    ev.push(format!(
+        "CASE WHEN {} THEN 1 ELSE 0 END AS is_resolved",
+        cond(el.resolved.as_ref().map(|x| x.value.as_str()))
+    ));
+    let tie: Vec<String> = levels.iter().map(|(_, c)| format!(", {c}")).collect();
+    ev.push(format!(
+        "ROW_NUMBER() OVER (PARTITION BY {case} ORDER BY {time}{}) AS k",
+        tie.concat()
+    ));
+    let ev = format!(
+        "SELECT {} FROM {} WHERE {case} IS NOT NULL AND {time} IS NOT NULL",
+        ev.join(", "),
+        ident(&el.events.value)
+    );
+
+    // gr, cur: the owner at each event, carried forward over events that do not name one
+    // (the running count of named events groups each named event with the silent ones after).
+    let w = "PARTITION BY case_id ORDER BY k";
+    let mut gr = vec!["ev.*".to_string()];
+    let mut cur = vec!["gr.*".to_string()];
+    for (l, _) in &levels {
+        gr.push(format!(
+            "COUNT(own_{l}) OVER ({w} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS grp_{l}"
+        ));
+        cur.push(format!(
+            "MAX(own_{l}) OVER (PARTITION BY case_id, grp_{l}) AS cur_{l}"
+        ));
+    }
+    let gr = format!("SELECT {} FROM ev", gr.join(", "));
+    let cur = format!("SELECT {} FROM gr", cur.join(", "));
+
+    // st: previous owners, the case's first and last event, next pickup, first resolution.
+    let mut st = vec!["cur.*".to_string()];
+    for (l, _) in &levels {
+        st.push(format!("LAG(cur_{l}) OVER ({w}) AS prev_{l}"));
+        st.push(format!(
+            "MAX(CASE WHEN grp_{l} = 1 THEN own_{l} END) OVER (PARTITION BY case_id) AS first_seen_{l}"
+        ));
+    }
+    st.push(format!(
+        "MIN(k) OVER (PARTITION BY case_id, own_{p}) AS seen_k"
+    ));
+    st.push("MIN(t) OVER (PARTITION BY case_id) AS opened_at".into());
+    st.push(format!(
+        "MIN(CASE WHEN is_pickup = 1 THEN t END) OVER ({w} ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS next_pickup"
+    ));
+    st.push(
+        "MIN(CASE WHEN is_resolved = 1 THEN k END) OVER (PARTITION BY case_id) AS resolved_k"
+            .into(),
+    );
+    let st = format!("SELECT {} FROM cur", st.join(", "));
+
+    // mv: what moved at this event.
+    let moved =
+        |l: &str| format!("(prev_{l} IS NOT NULL AND own_{l} IS NOT NULL AND own_{l} <> prev_{l})");
+    let rank = |col: &str| {
+        let whens: String = el
+            .tiers
+            .iter()
+            .enumerate()
+            .map(|(i, t)| format!(" WHEN {} THEN {}", text_literal(&t.value), i + 1))
+            .collect();
+        format!("(CASE {col}{whens} END)")
+    };
+    let mut mv = vec!["st.*".to_string()];
+    for (l, _) in &levels {
+        mv.push(format!(
+            "CASE WHEN {} THEN 1 ELSE 0 END AS moved_{l}",
+            moved(l)
+        ));
+        mv.push(format!("prev_{l} AS from_{l}"));
+        mv.push(format!("own_{l} AS to_{l}"));
+        mv.push(format!("first_seen_{l} AS first_{l}"));
+        mv.push(format!("{} AS {l}_changed", moved(l)));
+    }
+    let any: Vec<String> = levels.iter().map(|(l, _)| moved(l)).collect();
+    mv.push(format!(
+        "CASE WHEN {} THEN 1 ELSE 0 END AS moved_any",
+        any.join(" OR ")
+    ));
+    if has_tier {
+        mv.push(format!(
+            "({} AND {} > {}) AS tier_up",
+            moved("tier"),
+            rank("own_tier"),
+            rank("prev_tier")
+        ));
+        mv.push(format!(
+            "({} AND {} < {}) AS tier_down",
+            moved("tier"),
+            rank("own_tier"),
+            rank("prev_tier")
+        ));
+    }
+    mv.push(format!("({} AND seen_k < k) AS returning", moved(p)));
+    mv.push(
+        "(date_part('epoch', t) - date_part('epoch', opened_at)) / 60.0 AS minutes_since_open"
+            .into(),
+    );
+    for (i, a) in el.attributes.iter().enumerate() {
+        mv.push(format!("attr_{i} AS {}", ident(&a.value)));
+    }
+    let mv = format!("SELECT {} FROM st", mv.join(", "));
+
+    // tr: the transfer's number within its case, and its cause.
+    let defaults = default_rules(el);
+    let rules: Vec<(&str, &str)> = if el.causes.is_empty() {
+        defaults
+            .iter()
+            .map(|(c, w)| (c.as_str(), w.as_str()))
+            .collect()
+    } else {
+        el.causes
+            .iter()
+            .map(|(c, w)| (c.value.as_str(), w.value.as_str()))
+            .collect()
+    };
+    let whens: String = rules
+        .iter()
+        .map(|(c, w)| format!(" WHEN {} THEN {}", cond(Some(w)), text_literal(c)))
+        .collect();
+    let nr = format!(
+        "SELECT mv.*, SUM(moved_any) OVER ({w} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS transfer_number FROM mv"
+    );
+    let tr = format!(
+        "SELECT nr.*, CASE WHEN moved_any = 1 THEN (CASE{whens} ELSE 'unclassified' END) END AS cause FROM nr"
+    );
+
+    // One row per case.
+    let flag = |e: &str| format!("CASE WHEN {e} THEN TRUE ELSE FALSE END");
+    let mut out = vec![
+        "case_id".to_string(),
+        "MIN(t) AS opened_at".into(),
+        "MAX(t) AS last_event_at".into(),
+        "COUNT(*) AS events".into(),
+    ];
+    for (l, _) in &levels {
+        out.push(format!("MAX(first_seen_{l}) AS first_{l}"));
+        out.push(format!(
+            "MAX(CASE WHEN k = last_k THEN cur_{l} END) AS last_{l}"
+        ));
+        out.push(format!("SUM(moved_{l}) AS {l}_changes"));
+    }
+    out.push("SUM(moved_any) AS transfers".into());
+    out.push(format!("{} AS transferred", flag("SUM(moved_any) > 0")));
+    out.push("SUM(CASE WHEN returning THEN 1 ELSE 0 END) AS ping_pongs".into());
+    out.push(format!(
+        "{} AS ping_ponged",
+        flag("SUM(CASE WHEN returning THEN 1 ELSE 0 END) > 0")
+    ));
+    if has_tier {
+        out.push("SUM(CASE WHEN tier_up THEN 1 ELSE 0 END) AS escalations".into());
+        out.push("SUM(CASE WHEN tier_down THEN 1 ELSE 0 END) AS deescalations".into());
+    }
+    out.push(
+        "SUM(CASE WHEN moved_any = 1 THEN date_part('epoch', next_pickup) - date_part('epoch', t) END) AS queue_wait_seconds"
+            .into(),
+    );
+    out.push(
+        "MAX(CASE WHEN moved_any = 1 AND transfer_number = 1 THEN cause END) AS first_cause".into(),
+    );
+    for c in cause_names(el) {
+        out.push(format!(
+            "SUM(CASE WHEN cause = {} THEN 1 ELSE 0 END) AS {}",
+            text_literal(&c),
+            ident(&format!("{c}_transfers"))
+        ));
+    }
+    out.push("MIN(CASE WHEN is_resolved = 1 THEN t END) AS resolved_at".into());
+    out.push(format!(
+        "{} AS resolved",
+        flag("MIN(resolved_k) IS NOT NULL")
+    ));
+    out.push(
+        "date_part('epoch', MIN(CASE WHEN is_resolved = 1 THEN t END)) - date_part('epoch', MIN(t)) AS resolution_seconds"
+            .into(),
+    );
+    out.push(format!(
+        "{} AS resolved_by_first_owner",
+        flag(&format!(
+            "MAX(CASE WHEN k = resolved_k THEN cur_{p} END) = MAX(first_seen_{p})"
+        ))
+    ));
+    out.push(format!(
+        "{} AS resolved_without_transfer",
+        flag("MIN(resolved_k) IS NOT NULL AND SUM(CASE WHEN k <= resolved_k THEN moved_any ELSE 0 END) = 0")
+    ));
+    for a in &el.attributes {
+        let q = ident(&a.value);
+        out.push(format!("MAX(CASE WHEN k = 1 THEN {q} END) AS {q}"));
+    }
+    format!(
+        "WITH ev AS ({ev}),\ngr AS ({gr}),\ncur AS ({cur}),\nst AS (SELECT st0.*, MAX(k) OVER (PARTITION BY case_id) AS last_k FROM ({st}) AS st0),\nmv AS ({mv}),\nnr AS ({nr}),\ntr AS ({tr})\nSELECT {} FROM tr GROUP BY case_id",
+        out.join(", ")
+    )
+}

@@ -1,0 +1,236 @@
+//! Event logs: the BPI Challenge 2013 incident log (real, messy: `../shared/data/bpic2013`)
+//! through `trees/bpic2013.yaml`, whose `incidents` source derives per-incident transfers,
+//! escalations and ping-pong with window functions; checked against a computation in plain
+//! Rust over the CSV, written here without the engine.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, FixedOffset};
+
+use crate::util::{mt, node, num, root};
+
+/// One incident's events, as the file has them.
+struct Event {
+    at: DateTime<FixedOffset>,
+    team: Option<String>,
+    tier: Option<String>,
+}
+
+/// Splits one CSV line (double quotes, doubled quotes inside).
+fn fields(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                cur.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => out.push(std::mem::take(&mut cur)),
+            c => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out
+}
+
+fn incidents() -> BTreeMap<String, Vec<Event>> {
+    let path = root().join("../shared/data/bpic2013/incidents.csv");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "the BPI Challenge 2013 log is needed at {} ({e}); CI places ../shared beside the repository",
+            path.display()
+        )
+    });
+    let mut lines = text.lines();
+    let header = fields(lines.next().unwrap().trim_start_matches('\u{feff}'));
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (case, at, team, tier) = (
+        col("SR Number"),
+        col("Change Date+Time"),
+        col("Involved ST"),
+        col("ST Level"),
+    );
+    let mut out: BTreeMap<String, Vec<Event>> = BTreeMap::new();
+    let some = |s: &str| (!s.is_empty()).then(|| s.to_string());
+    for line in lines {
+        let f = fields(line);
+        out.entry(f[case].clone()).or_default().push(Event {
+            at: DateTime::parse_from_rfc3339(&f[at]).expect("ISO 8601 time"),
+            team: some(&f[team]),
+            tier: some(&f[tier]),
+        });
+    }
+    // The engine's order: time, then team, then tier (missing values last).
+    let key = |v: &Option<String>| (v.is_none(), v.clone());
+    for events in out.values_mut() {
+        events.sort_by(|a, b| {
+            (a.at, key(&a.team), key(&a.tier)).cmp(&(b.at, key(&b.team), key(&b.tier)))
+        });
+    }
+    out
+}
+
+/// Per-month figures, by the month (Brussels time) of each incident's first event.
+#[derive(Default, Debug, PartialEq)]
+struct Month {
+    incidents: f64,
+    moved: f64,
+    team_changes: f64,
+    ping_ponged: f64,
+    escalations: f64,
+    first_escalation: f64,
+    first_push_back: f64,
+    first_lateral: f64,
+}
+
+fn by_month() -> BTreeMap<String, Month> {
+    // The tree's tier order; a value outside it is not ranked (no escalation into or out of it).
+    let rank = |t: &str| ["L1", "L2", "L2/L3", "L3"].iter().position(|x| *x == t);
+    let mut months: BTreeMap<String, Month> = BTreeMap::new();
+    for events in incidents().values() {
+        let opened = events[0].at.with_timezone(&chrono_tz::Europe::Brussels);
+        let m = months
+            .entry(opened.format("%Y-%m").to_string())
+            .or_default();
+        m.incidents += 1.0;
+        let (mut team, mut tier): (Option<&str>, Option<&str>) = (None, None);
+        let mut seen: Vec<&str> = Vec::new();
+        let (mut changes, mut pingpong, mut first_cause) = (0, false, None);
+        for e in events {
+            let team_moved = matches!((team, e.team.as_deref()), (Some(a), Some(b)) if a != b);
+            let tier_moved = matches!((tier, e.tier.as_deref()), (Some(a), Some(b)) if a != b);
+            let ranks = tier_moved
+                .then(|| rank(e.tier.as_deref().unwrap()).zip(rank(tier.unwrap())))
+                .flatten();
+            let up = ranks.is_some_and(|(new, old)| new > old);
+            let down = ranks.is_some_and(|(new, old)| new < old);
+            if team_moved {
+                changes += 1;
+                pingpong |= seen.contains(&e.team.as_deref().unwrap());
+            }
+            if up {
+                m.escalations += 1.0;
+            }
+            if (team_moved || tier_moved) && first_cause.is_none() {
+                first_cause = Some(if up {
+                    "escalation"
+                } else if down {
+                    "push_back"
+                } else if team_moved {
+                    "lateral"
+                } else {
+                    "unclassified"
+                });
+            }
+            if let Some(t) = e.team.as_deref() {
+                team = Some(t);
+                seen.push(t);
+            }
+            if let Some(t) = e.tier.as_deref() {
+                tier = Some(t);
+            }
+        }
+        m.team_changes += changes as f64;
+        if changes > 0 {
+            m.moved += 1.0;
+            match first_cause {
+                Some("escalation") => m.first_escalation += 1.0,
+                Some("push_back") => m.first_push_back += 1.0,
+                Some("lateral") => m.first_lateral += 1.0,
+                _ => {}
+            }
+        }
+        if pingpong {
+            m.ping_ponged += 1.0;
+        }
+    }
+    months
+}
+
+#[test]
+fn bpic2013_derived_figures_match_an_independent_count() {
+    mt(&["check", "trees/bpic2013.yaml"]).ok();
+    let want = by_month();
+    let total: f64 = want.values().map(|m| m.incidents).sum();
+    assert_eq!(total, 7554.0, "incidents in the log");
+    for month in ["2012-05", "2012-04", "2011-11"] {
+        let w = &want[month];
+        let j = mt(&[
+            "eval",
+            "trees/bpic2013.yaml",
+            "--period",
+            month,
+            "--format",
+            "json",
+        ])
+        .ok()
+        .json();
+        let v = |id: &str| num(&node(&j, id)["value"]);
+        let got = Month {
+            incidents: v("incidents"),
+            moved: v("handoff_rate") * v("incidents"),
+            team_changes: v("team_changes"),
+            ping_ponged: v("ping_ponged"),
+            escalations: v("escalations"),
+            first_escalation: v("escalated_first"),
+            first_push_back: v("pushed_back_first"),
+            first_lateral: v("lateral_first"),
+        };
+        let moved = got.moved.round();
+        assert!((got.moved - moved).abs() < 1e-9);
+        assert_eq!(Month { moved, ..got }, *w, "{month}");
+        assert!(
+            w.incidents > 0.0 && w.moved > 0.0 && w.ping_ponged > 0.0,
+            "{month}: {w:?}"
+        );
+    }
+}
+
+#[test]
+fn bpic2013_why_explains_a_month_by_cause_and_segment() {
+    let j = mt(&[
+        "why",
+        "trees/bpic2013.yaml",
+        "--period",
+        "2012-05",
+        "--baseline",
+        "2012-04",
+        "--by",
+        "first_tier,impact",
+        "--history",
+        "0",
+        "--format",
+        "json",
+    ])
+    .ok()
+    .json();
+    // The root's inputs split its change exactly, and each dimension's segments add up to it.
+    let root = node(&j, "handoff_rate");
+    let delta = num(&root["delta"]);
+    let inputs: f64 = root["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| num(&i["contribution"]))
+        .sum();
+    assert!((inputs - delta).abs() < 1e-12, "{inputs} vs {delta}");
+    let dims = root["segments"]["dimensions"].as_array().unwrap();
+    assert_eq!(dims.len(), 2);
+    for d in dims {
+        let sum: f64 = d["segments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| num(&s["contribution"]))
+            .sum();
+        assert!(
+            (sum - delta).abs() < 1e-9,
+            "{}: {sum} vs {delta}",
+            d["dimension"]
+        );
+    }
+}
