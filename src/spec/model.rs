@@ -104,7 +104,7 @@ pub enum SourceKind {
     Sql { query: Located<String> },
     /// Cases derived from an event log (one row per status or assignment change) of another
     /// source: transfers, escalations, ping-pong, waits and causes, per case.
-    EventLog(EventLog),
+    EventLog(Box<EventLog>),
     /// A table or query in a PostgreSQL database.
     Postgres {
         /// The environment variable holding the connection string (never the string itself).

@@ -574,7 +574,9 @@ impl<'a> SpecParser<'a> {
         }
         let kind = match (file, sql) {
             _ if postgres.is_some() => self.postgres(postgres?, &ctx)?,
-            _ if event_log.is_some() => SourceKind::EventLog(self.event_log(event_log?, &ctx)?),
+            _ if event_log.is_some() => {
+                SourceKind::EventLog(Box::new(self.event_log(event_log?, &ctx)?))
+            }
             (None, None) => {
                 self.diags.push(
                     Diagnostic::error("E005", format!("{ctx} needs `file`, `sql` or `postgres`"))
@@ -825,7 +827,7 @@ impl<'a> SpecParser<'a> {
             Some(n) => self.id_list(n, &format!("`attributes` in {ectx}")),
             None => Vec::new(),
         };
-        Some(EventLog {
+        let el = EventLog {
             events: events?,
             case: case?,
             time: time?,
@@ -835,7 +837,67 @@ impl<'a> SpecParser<'a> {
             resolved,
             causes,
             attributes,
-        })
+        };
+        self.check_event_log(&el, &ectx);
+        Some(el)
+    }
+
+    /// Conditions of an event log: allowed SQL; cause rules over the transfer's variables.
+    fn check_event_log(&mut self, el: &EventLog, ectx: &str) {
+        use crate::sql::guard::parse_expr;
+        for (what, cond) in [("pickup", &el.pickup), ("resolved", &el.resolved)] {
+            if let Some(c) = cond
+                && let Err(r) = parse_expr(&c.value)
+            {
+                self.diags.push(
+                    Diagnostic::error(
+                        "E036",
+                        format!("`{what}` in {ectx} is not allowed: {}", r.message),
+                    )
+                    .at(c.pos)
+                    .help(r.help),
+                );
+            }
+        }
+        let mut vars = crate::sql::event_log::rule_variables(el);
+        vars.extend(el.attributes.iter().map(|a| a.value.clone()));
+        for (cause, when) in &el.causes {
+            if !is_id(&cause.value) {
+                self.diags.push(
+                    Diagnostic::error("E007", format!("cause `{}` in {ectx} is not a valid id", cause.value))
+                        .at(cause.pos)
+                        .help("a cause is a letter, then letters, digits or _ (it names a column `<cause>_transfers`)"),
+                );
+            }
+            match parse_expr(&when.value) {
+                Err(r) => self.diags.push(
+                    Diagnostic::error(
+                        "E036",
+                        format!(
+                            "the rule for cause `{}` is not allowed: {}",
+                            cause.value, r.message
+                        ),
+                    )
+                    .at(when.pos)
+                    .help(r.help),
+                ),
+                Ok(e) => {
+                    for c in e.columns() {
+                        if !vars.iter().any(|v| v == c) {
+                            self.diags.push(
+                                Diagnostic::error("E031", format!("the rule for cause `{}` uses `{c}`, which a transfer does not have", cause.value))
+                                    .at(when.pos)
+                                    .help(format!(
+                                        "{} (a rule sees {})",
+                                        did_you_mean(c, vars.iter().map(String::as_str), "variables"),
+                                        vars.join(", ")
+                                    )),
+                            );
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// `postgres: {url_env: NAME, table: schema.table}` or `{url_env: NAME, query: SELECT ...}`.
