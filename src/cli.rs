@@ -121,6 +121,15 @@ pub enum Command {
         #[arg(long)]
         replace: bool,
     },
+    /// Show what a CSV export holds: delimiter, byte-order mark, each column's type or time
+    /// format, null markers, rows that do not fit the header (by line), and a few rows.
+    Inspect {
+        /// The CSV file.
+        file: PathBuf,
+        /// Rows to show.
+        #[arg(long, default_value_t = 5)]
+        rows: usize,
+    },
     /// Print a JSON Schema: of tree files (default), or of `why`/`eval` JSON output.
     Schema {
         #[arg(value_enum, default_value_t = SchemaKind::Tree)]

@@ -4,6 +4,7 @@
 mod check;
 mod demo;
 mod eval;
+mod inspect;
 mod load;
 mod why;
 
@@ -78,6 +79,7 @@ pub fn run(cli: Cli) -> Outcome {
             postgres_env,
             replace,
         } => load::run(&tree, data_dir.as_deref(), &postgres_env, replace),
+        Command::Inspect { file, rows } => inspect::run(&file, rows),
         Command::Schema { kind } => Ok(match kind {
             SchemaKind::Tree => TREE_SCHEMA,
             SchemaKind::Why => WHY_SCHEMA,
@@ -145,8 +147,14 @@ pub fn open_engine(
     data_dir: Option<&Path>,
 ) -> Result<Engine, Failure> {
     let (engine, diags) = Engine::open(g, data_dir);
-    let errors: Vec<_> = diags.into_iter().filter(|d| d.is_error()).collect();
+    let (errors, warnings): (Vec<_>, Vec<_>) = diags.into_iter().partition(|d| d.is_error());
     if errors.is_empty() {
+        // What reading the data found (rows left out, duplicates, assumptions): on stderr.
+        if !warnings.is_empty() {
+            let mut w = Report::new(&report.path, &report.text);
+            w.extend(warnings);
+            eprint!("{}", w.render(Styles::for_stderr().enabled()));
+        }
         return Ok(engine);
     }
     let mut r = report.clone();

@@ -10,6 +10,7 @@
 //! aggregation runs in the database and only aggregates come back.
 
 mod check;
+pub mod csv_clean;
 pub mod postgres;
 
 use std::path::{Path, PathBuf};
@@ -71,6 +72,16 @@ pub struct Engine {
     pub databases: Vec<Database>,
     /// Variables whose connection failed, with the failure (reported once per source).
     failed: Vec<(String, Problem)>,
+    /// Where cleaned CSV files are written (removed when the engine is dropped).
+    scratch: Option<PathBuf>,
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        if let Some(d) = &self.scratch {
+            let _ = std::fs::remove_dir_all(d);
+        }
+    }
 }
 
 /// A result table as plain values.
@@ -178,6 +189,7 @@ impl Engine {
             info: vec![None; graph.spec.sources.len()],
             databases: Vec::new(),
             failed: Vec::new(),
+            scratch: None,
         };
         let diags = engine.register_all(graph, data_dir);
         (engine, diags)
@@ -198,14 +210,30 @@ impl Engine {
                 format,
                 delimiter,
                 has_header,
+                csv,
             } = &s.kind
             {
                 // With --data-dir, each file is read by its name from that directory.
-                let file = match (data_dir, path.value.file_name()) {
+                let mut file = match (data_dir, path.value.file_name()) {
                     (Some(d), Some(name)) => d.join(name),
                     _ => base.join(&path.value),
                 };
-                match self.register_file(s, &file, *format, *delimiter, *has_header) {
+                let (mut delimiter, mut has_header) = (*delimiter, *has_header);
+                let messy = *format == FileFormat::Csv && (csv.any() || csv_clean::is_glob(&file));
+                if messy {
+                    match self.clean_csv(s, &file, csv, delimiter, has_header) {
+                        Ok((clean, ds)) => {
+                            diags.extend(ds);
+                            file = clean;
+                            (delimiter, has_header) = (b',', true);
+                        }
+                        Err(d) => {
+                            diags.push(*d);
+                            continue;
+                        }
+                    }
+                }
+                match self.register_file(s, &file, *format, delimiter, has_header, messy) {
                     Ok(info) => self.info[i] = Some(info),
                     Err(d) => diags.push(*d),
                 }
@@ -300,6 +328,143 @@ impl Engine {
         diags
     }
 
+    /// Reads a messy CSV source (see `csv_clean`) into a clean file in the engine's scratch
+    /// directory; returns it with what reading found, as diagnostics.
+    fn clean_csv(
+        &mut self,
+        s: &Source,
+        file: &Path,
+        opts: &crate::spec::model::CsvOptions,
+        delimiter: u8,
+        has_header: bool,
+    ) -> Result<(PathBuf, Vec<Diagnostic>), Box<Diagnostic>> {
+        let SourceKind::File { path, .. } = &s.kind else {
+            unreachable!("file source")
+        };
+        let at = |d: Diagnostic| d.at(path.pos).subject(format!("source `{}`", s.id));
+        let files =
+            csv_clean::expand(file).map_err(|e| {
+                Box::new(at(Diagnostic::error("E030", format!("source `{}`: {e}", s.id)).help(
+                "paths and patterns are relative to the tree file; `*` matches any part of a name",
+            )))
+            })?;
+        if let Some(missing) = files.iter().find(|f| !f.is_file()) {
+            return Err(Box::new(at(Diagnostic::error(
+                "E030",
+                format!("data file `{}` of source `{}` does not exist", missing.display(), s.id),
+            )
+            .help("paths are relative to the tree file; pass `--data-dir DIR` to read them from elsewhere"))));
+        }
+        let dir = self.scratch.get_or_insert_with(|| {
+            static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+            std::env::temp_dir().join(format!(
+                "metrictree-{}-{}",
+                std::process::id(),
+                N.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            ))
+        });
+        let _ = std::fs::create_dir_all(&*dir);
+        let out = dir.join(format!("{}.csv", s.id));
+        let mut time_columns = vec![s.time.value.clone()];
+        time_columns.extend(opts.timestamps.iter().map(|t| t.value.clone()));
+        let r = csv_clean::clean(&files, opts, delimiter, has_header, &time_columns, &out)
+            .map_err(|e| {
+                Box::new(at(Diagnostic::error(
+                    "E039",
+                    format!("source `{}`: {e}", s.id),
+                )))
+            })?;
+        let mut diags = Vec::new();
+        let where_ = |b: &csv_clean::BadRow| {
+            if files.len() > 1 {
+                format!("{}:{}", b.file.display(), b.line)
+            } else {
+                format!("line {}", b.line)
+            }
+        };
+        if r.bad_count > 0 {
+            let limit = opts.max_bad_rows.unwrap_or(0.01);
+            let allowed = if limit < 1.0 {
+                (limit * r.rows_read as f64).floor() as u64
+            } else {
+                limit as u64
+            };
+            let share = 100.0 * r.bad_count as f64 / r.rows_read.max(1) as f64;
+            let mut d = if r.bad_count > allowed {
+                Diagnostic::error(
+                    "E039",
+                    format!(
+                        "source `{}`: {} of {} rows ({share:.2}%) cannot be read, more than `max_bad_rows` allows ({allowed})",
+                        s.id, r.bad_count, r.rows_read
+                    ),
+                )
+                .help("fix the export, or raise `max_bad_rows` (a share below 1, or a count) to read the rest")
+            } else {
+                Diagnostic::warning(
+                    "W010",
+                    format!(
+                        "source `{}`: {} of {} rows ({share:.2}%) cannot be read and are left out",
+                        s.id, r.bad_count, r.rows_read
+                    ),
+                )
+                .help("the notes list them (the first 20); fix the export or the source's settings (`delimiter`, `nulls`, `time_format`) to read them")
+            };
+            for b in &r.bad {
+                d = d.note(format!("{}: {}", where_(b), b.reason));
+            }
+            if r.bad_count as usize > r.bad.len() {
+                d = d.note(format!(
+                    "... and {} more",
+                    r.bad_count as usize - r.bad.len()
+                ));
+            }
+            diags.push(at(d));
+        }
+        if r.duplicate_count > 0 {
+            let keys: Vec<&str> = opts.key.iter().map(|k| k.value.as_str()).collect();
+            let mut d = Diagnostic::warning(
+                "W011",
+                format!(
+                    "source `{}`: {} duplicate rows by key ({}) were dropped; {} rows remain",
+                    s.id,
+                    r.duplicate_count,
+                    keys.join(", "),
+                    r.rows_written
+                ),
+            );
+            for (f, line, first) in &r.duplicates {
+                let here = if files.len() > 1 {
+                    format!("{}:{line}", f.display())
+                } else {
+                    format!("line {line}")
+                };
+                d = d.note(format!("{here} repeats {first}"));
+            }
+            diags.push(at(d));
+        }
+        if !r.assumed.is_empty() {
+            let mut d = Diagnostic::warning(
+                "W012",
+                format!("source `{}`: read with assumptions", s.id),
+            )
+            .help("write them in the source (`delimiter`, `time_format`) to make them explicit");
+            for a in &r.assumed {
+                d = d.note(a.clone());
+            }
+            diags.push(at(d));
+        }
+        if diags.iter().any(Diagnostic::is_error) {
+            let (errors, rest): (Vec<_>, Vec<_>) =
+                diags.into_iter().partition(Diagnostic::is_error);
+            let mut e = errors.into_iter().next().expect("an error");
+            for r in rest {
+                e = e.note(r.message);
+            }
+            return Err(Box::new(e));
+        }
+        Ok((out, diags))
+    }
+
     fn register_file(
         &mut self,
         s: &Source,
@@ -307,6 +472,7 @@ impl Engine {
         format: FileFormat,
         delimiter: u8,
         has_header: bool,
+        cleaned: bool,
     ) -> Result<SourceInfo, Box<Diagnostic>> {
         let SourceKind::File { path, .. } = &s.kind else {
             unreachable!("file source")
@@ -329,6 +495,8 @@ impl Engine {
                 FileFormat::Csv => {
                     let opts = CsvReadOptions::new()
                         .has_header(has_header)
+                        // A cleaned file keeps quoted newlines (reading it is not split).
+                        .newlines_in_values(cleaned)
                         .delimiter(delimiter)
                         .schema_infer_max_records(100_000)
                         .file_extension(&ext);

@@ -99,6 +99,8 @@ pub enum SourceKind {
         format: FileFormat,
         delimiter: u8,
         has_header: bool,
+        /// How to read a messy CSV export (null markers, time formats, duplicates, ...).
+        csv: Box<CsvOptions>,
     },
     /// A SQL query over other sources of this tree; it runs where they live.
     Sql { query: Located<String> },
@@ -111,6 +113,36 @@ pub enum SourceKind {
         url_env: Located<String>,
         relation: Relation,
     },
+}
+
+/// Settings for messy CSV exports. Any of them (or a glob in `file`) makes the engine read
+/// the file(s) through `engine::csv_clean`, which reports what it could not read.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CsvOptions {
+    /// `delimiter` was not written: detect `,`, `;`, tab or `|` from the header line.
+    pub detect_delimiter: bool,
+    /// Values read as NULL besides the empty field (`?`, `NA`, `n/a`, ...).
+    pub nulls: Vec<String>,
+    /// How times are written: `iso`, `day_first`, `month_first`, `epoch_seconds`,
+    /// `epoch_millis`, or a chrono pattern such as `%d.%m.%Y %H:%M`. Default: detected.
+    pub time_format: Option<Located<String>>,
+    /// Columns holding times besides the time column.
+    pub timestamps: Vec<Located<String>>,
+    /// Columns identifying a row: later rows with a key seen before are dropped, and counted.
+    pub key: Vec<Located<String>>,
+    /// Bad rows tolerated before reading fails: a share of rows (below 1) or a count.
+    pub max_bad_rows: Option<f64>,
+}
+
+impl CsvOptions {
+    /// Whether the file must be read through the cleaner.
+    pub fn any(&self) -> bool {
+        !self.nulls.is_empty()
+            || self.time_format.is_some()
+            || !self.timestamps.is_empty()
+            || !self.key.is_empty()
+            || self.max_bad_rows.is_some()
+    }
 }
 
 /// The owner levels an event log may record; a transfer is a change of one of them.

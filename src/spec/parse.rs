@@ -44,6 +44,11 @@ const SOURCE_KEYS: &[&str] = &[
     "description",
     "delimiter",
     "header",
+    "nulls",
+    "time_format",
+    "timestamps",
+    "key",
+    "max_bad_rows",
 ];
 const POSTGRES_KEYS: &[&str] = &["url_env", "table", "query"];
 const EVENT_LOG_KEYS: &[&str] = &[
@@ -644,11 +649,33 @@ impl<'a> SpecParser<'a> {
                         }
                     },
                 };
+                let list = |p: &mut Self, key: &str| match m.get(key) {
+                    Some(n) => p.id_list(n, &format!("`{key}` in {ctx}")),
+                    None => Vec::new(),
+                };
+                let csv = CsvOptions {
+                    detect_delimiter: m.get("delimiter").is_none(),
+                    nulls: list(self, "nulls").into_iter().map(|l| l.value).collect(),
+                    time_format: self.opt_text(&m, "time_format"),
+                    timestamps: list(self, "timestamps"),
+                    key: list(self, "key"),
+                    max_bad_rows: self.number(&m, "max_bad_rows"),
+                };
+                if let Some(f) = &csv.time_format
+                    && crate::engine::csv_clean::TimeFormat::parse(&f.value).is_none()
+                {
+                    self.diags.push(
+                        Diagnostic::error("E006", format!("`time_format` `{}` in {ctx} is not a known format", f.value))
+                            .at(f.pos)
+                            .help("write iso, day_first, month_first, epoch_seconds, epoch_millis, or a chrono pattern with %Y, %m, %d (e.g. `%d.%m.%Y %H:%M`)"),
+                    );
+                }
                 SourceKind::File {
                     path: Located::new(PathBuf::from(f.value), f.pos),
                     format,
                     delimiter,
                     has_header,
+                    csv: Box::new(csv),
                 }
             }
             (None, Some(q)) => {

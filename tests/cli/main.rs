@@ -5,6 +5,7 @@
 mod check;
 mod eval;
 mod event_log;
+mod messy_csv;
 mod noise;
 mod pg;
 mod postgres;

@@ -1,0 +1,612 @@
+//! Reads messy CSV exports into one clean CSV file the engine then reads: several files (a
+//! glob), a byte-order mark, `,` `;` tab or `|` delimiters (detected), quoted newlines, null
+//! markers (`?`, `NA`), times written day-first, month-first, as epoch seconds or
+//! milliseconds or ISO 8601 with offsets (rewritten as ISO 8601; instants in UTC with `Z`),
+//! and duplicate rows by a declared key.
+//!
+//! Nothing is dropped silently: a row that cannot be read (wrong number of fields, a time that
+//! does not parse, bytes that are not UTF-8) is counted with its file and line; duplicates are
+//! counted with the line of the row they repeat; every guess (delimiter, time format) is
+//! listed. Too many bad rows (`max_bad_rows`, default 1 %) is an error.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+
+use crate::spec::model::CsvOptions;
+
+/// How a time column is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TimeFormat {
+    Iso,
+    DayFirst,
+    MonthFirst,
+    EpochSeconds,
+    EpochMillis,
+    /// A chrono pattern (`%d.%m.%Y %H:%M`).
+    Pattern(String),
+}
+
+impl TimeFormat {
+    pub fn parse(s: &str) -> Option<TimeFormat> {
+        Some(match s {
+            "iso" => TimeFormat::Iso,
+            "day_first" => TimeFormat::DayFirst,
+            "month_first" => TimeFormat::MonthFirst,
+            "epoch_seconds" => TimeFormat::EpochSeconds,
+            "epoch_millis" => TimeFormat::EpochMillis,
+            p if p.contains("%Y") || p.contains("%y") => TimeFormat::Pattern(p.to_string()),
+            _ => return None,
+        })
+    }
+
+    pub fn name(&self) -> String {
+        match self {
+            TimeFormat::Iso => "iso".into(),
+            TimeFormat::DayFirst => "day_first".into(),
+            TimeFormat::MonthFirst => "month_first".into(),
+            TimeFormat::EpochSeconds => "epoch_seconds".into(),
+            TimeFormat::EpochMillis => "epoch_millis".into(),
+            TimeFormat::Pattern(p) => p.clone(),
+        }
+    }
+
+    /// The value rewritten as ISO 8601 (`YYYY-MM-DD HH:MM:SS`, or `...Z` for an instant).
+    pub fn normalize(&self, v: &str) -> Option<String> {
+        let v = v.trim();
+        let naive = |t: NaiveDateTime| t.format("%Y-%m-%d %H:%M:%S%.f").to_string();
+        let instant = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%S%.fZ").to_string();
+        match self {
+            TimeFormat::Iso => {
+                if let Ok(t) = DateTime::parse_from_rfc3339(v) {
+                    return Some(instant(t.with_timezone(&Utc)));
+                }
+                for f in ["%Y-%m-%d %H:%M:%S%.f%#z", "%Y-%m-%dT%H:%M:%S%.f%#z"] {
+                    if let Ok(t) = DateTime::parse_from_str(v, f) {
+                        return Some(instant(t.with_timezone(&Utc)));
+                    }
+                }
+                for f in [
+                    "%Y-%m-%d %H:%M:%S%.f",
+                    "%Y-%m-%dT%H:%M:%S%.f",
+                    "%Y-%m-%d %H:%M",
+                    "%Y-%m-%dT%H:%M",
+                ] {
+                    if let Ok(t) = NaiveDateTime::parse_from_str(v, f) {
+                        return Some(naive(t));
+                    }
+                }
+                NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                    .ok()
+                    .and_then(|d| d.and_hms_opt(0, 0, 0))
+                    .map(naive)
+            }
+            TimeFormat::DayFirst | TimeFormat::MonthFirst => {
+                // 29/2/2016 01:16, 29.02.2016, 29-02-2016 10:00:05
+                let (date, time) = v.split_once([' ', 'T']).unwrap_or((v, ""));
+                let parts: Vec<&str> = date.split(['/', '.', '-']).collect();
+                let [a, b, y] = parts.as_slice() else {
+                    return None;
+                };
+                let (d, m) = if *self == TimeFormat::DayFirst {
+                    (a, b)
+                } else {
+                    (b, a)
+                };
+                let mut year: i32 = y.parse().ok()?;
+                if y.len() == 2 {
+                    year += 2000;
+                }
+                let date = NaiveDate::from_ymd_opt(year, m.parse().ok()?, d.parse().ok()?)?;
+                let hms: Vec<&str> = time.split(':').filter(|s| !s.is_empty()).collect();
+                let num = |i: usize| hms.get(i).map_or(Some(0), |s| s.parse::<u32>().ok());
+                let (h, mi) = (num(0)?, num(1)?);
+                let sec: f64 = hms.get(2).map_or(Some(0.0), |s| s.parse().ok())?;
+                let nanos = ((sec.fract()) * 1e9).round() as u32;
+                let t = date.and_hms_nano_opt(h, mi, sec.trunc() as u32, nanos)?;
+                Some(naive(t))
+            }
+            TimeFormat::EpochSeconds | TimeFormat::EpochMillis => {
+                let x: f64 = v.parse().ok()?;
+                let secs = if *self == TimeFormat::EpochMillis {
+                    x / 1000.0
+                } else {
+                    x
+                };
+                if !secs.is_finite() {
+                    return None;
+                }
+                let whole = secs.floor();
+                let nanos = ((secs - whole) * 1e9).round() as u32;
+                DateTime::from_timestamp(whole as i64, nanos.min(999_999_999)).map(instant)
+            }
+            TimeFormat::Pattern(p) => NaiveDateTime::parse_from_str(v, p)
+                .ok()
+                .map(naive)
+                .or_else(|| {
+                    DateTime::parse_from_str(v, p)
+                        .ok()
+                        .map(|t| instant(t.with_timezone(&Utc)))
+                })
+                .or_else(|| {
+                    NaiveDate::parse_from_str(v, p)
+                        .ok()
+                        .and_then(|d| d.and_hms_opt(0, 0, 0))
+                        .map(naive)
+                }),
+        }
+    }
+
+    /// Guesses the format of a column from sample values; the second value says why, and
+    /// whether the guess is ambiguous.
+    pub fn detect(values: &[&str]) -> Option<(TimeFormat, String)> {
+        let values: Vec<&str> = values
+            .iter()
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+            .collect();
+        if values.is_empty() {
+            return None;
+        }
+        let digits = |v: &&str| v.chars().all(|c| c.is_ascii_digit() || c == '.');
+        if values.iter().all(digits) {
+            let long = values
+                .iter()
+                .filter(|v| v.split('.').next().unwrap_or("").len() >= 12)
+                .count();
+            return Some(if long * 2 > values.len() {
+                (
+                    TimeFormat::EpochMillis,
+                    "13-digit numbers: epoch milliseconds".into(),
+                )
+            } else {
+                (
+                    TimeFormat::EpochSeconds,
+                    "10-digit numbers: epoch seconds".into(),
+                )
+            });
+        }
+        if values
+            .iter()
+            .all(|v| TimeFormat::Iso.normalize(v).is_some())
+        {
+            return Some((TimeFormat::Iso, "ISO 8601".into()));
+        }
+        let (mut first_big, mut second_big) = (false, false);
+        for v in &values {
+            let date = v.split([' ', 'T']).next().unwrap_or("");
+            let parts: Vec<u32> = date
+                .split(['/', '.', '-'])
+                .filter_map(|p| p.parse().ok())
+                .collect();
+            if parts.len() == 3 {
+                first_big |= parts[0] > 12;
+                second_big |= parts[1] > 12;
+            }
+        }
+        match (first_big, second_big) {
+            (true, false) => Some((
+                TimeFormat::DayFirst,
+                "a first number above 12: day-first".into(),
+            )),
+            (false, true) => Some((
+                TimeFormat::MonthFirst,
+                "a second number above 12: month-first".into(),
+            )),
+            (false, false) => Some((
+                TimeFormat::DayFirst,
+                "AMBIGUOUS: no value has a number above 12; day-first assumed (set `time_format`)"
+                    .into(),
+            )),
+            (true, true) => None,
+        }
+    }
+}
+
+/// A row that could not be read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BadRow {
+    pub file: PathBuf,
+    /// 1-based line where the row starts.
+    pub line: u64,
+    pub reason: String,
+}
+
+/// What reading found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CleanReport {
+    pub files: Vec<PathBuf>,
+    pub columns: Vec<String>,
+    pub delimiter: u8,
+    pub rows_read: u64,
+    pub rows_written: u64,
+    pub bad: Vec<BadRow>,
+    pub bad_count: u64,
+    /// Dropped duplicates: (file, line, the line it repeats).
+    pub duplicates: Vec<(PathBuf, u64, String)>,
+    pub duplicate_count: u64,
+    /// Per column: null markers seen, with counts.
+    pub nulls_seen: Vec<(String, String, u64)>,
+    /// What was assumed (delimiter, time formats), for the report.
+    pub assumed: Vec<String>,
+}
+
+/// The files a `file:` entry names: itself, or the matches of a glob (sorted).
+pub fn expand(path: &Path) -> Result<Vec<PathBuf>, String> {
+    let s = path.to_string_lossy();
+    if !s.contains(['*', '?', '[']) {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut files: Vec<PathBuf> = glob::glob(&s)
+        .map_err(|e| format!("`{s}` is not a valid pattern: {e}"))?
+        .filter_map(Result::ok)
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(format!("no file matches `{s}`"));
+    }
+    Ok(files)
+}
+
+/// Whether a `file:` entry is a glob.
+pub fn is_glob(path: &Path) -> bool {
+    path.to_string_lossy().contains(['*', '?', '['])
+}
+
+fn detect_delimiter(header: &str) -> u8 {
+    [b',', b';', b'\t', b'|']
+        .into_iter()
+        .max_by_key(|d| header.bytes().filter(|b| b == d).count())
+        .unwrap_or(b',')
+}
+
+fn delimiter_name(d: u8) -> String {
+    match d {
+        b'\t' => "tab".into(),
+        d => format!("`{}`", d as char),
+    }
+}
+
+/// Reads `files` with `opts` and writes one clean CSV (comma-separated, header, UTF-8) to
+/// `out`. `time_columns`: the source's time column and `timestamps`.
+pub fn clean(
+    files: &[PathBuf],
+    opts: &CsvOptions,
+    delimiter: u8,
+    has_header: bool,
+    time_columns: &[String],
+    out: &Path,
+) -> Result<CleanReport, String> {
+    let mut report = CleanReport {
+        files: files.to_vec(),
+        ..CleanReport::default()
+    };
+    let mut writer = csv::WriterBuilder::new()
+        .from_path(out)
+        .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    let mut formats: Vec<Option<TimeFormat>> = Vec::new();
+    let mut time_idx: Vec<usize> = Vec::new();
+    let mut key_idx: Vec<usize> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut first_line_of: std::collections::HashMap<String, (usize, u64)> = Default::default();
+    let mut null_counts: Vec<Vec<u64>> = Vec::new();
+    for (fi, file) in files.iter().enumerate() {
+        let bytes =
+            std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+        let first_line = text.split(|b| *b == b'\n').next().unwrap_or(b"");
+        let delim = if opts.detect_delimiter {
+            detect_delimiter(&String::from_utf8_lossy(first_line))
+        } else {
+            delimiter
+        };
+        if fi == 0 {
+            report.delimiter = delim;
+            if opts.detect_delimiter && delim != b',' {
+                report.assumed.push(format!(
+                    "delimiter {} (from the header line)",
+                    delimiter_name(delim)
+                ));
+            }
+        }
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delim)
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(text);
+        let mut records = reader.byte_records();
+        let header: Vec<String> = if has_header {
+            match records.next() {
+                Some(Ok(h)) => h
+                    .iter()
+                    .map(|f| String::from_utf8_lossy(f).trim().to_string())
+                    .collect(),
+                _ => return Err(format!("{} has no header row", file.display())),
+            }
+        } else {
+            Vec::new()
+        };
+        if fi == 0 {
+            report.columns = header.clone();
+            time_idx = time_columns
+                .iter()
+                .filter_map(|c| report.columns.iter().position(|h| h == c))
+                .collect();
+            key_idx = opts
+                .key
+                .iter()
+                .map(|k| {
+                    report
+                        .columns
+                        .iter()
+                        .position(|h| *h == k.value)
+                        .ok_or_else(|| {
+                            format!(
+                                "the key column `{}` is not in {} (columns: {})",
+                                k.value,
+                                file.display(),
+                                report.columns.join(", ")
+                            )
+                        })
+                })
+                .collect::<Result<_, _>>()?;
+            formats = vec![None; report.columns.len()];
+            null_counts = vec![vec![0; opts.nulls.len()]; report.columns.len()];
+            if let Some(f) = &opts.time_format {
+                for &i in &time_idx {
+                    formats[i] = TimeFormat::parse(&f.value);
+                }
+            }
+            writer
+                .write_record(&report.columns)
+                .map_err(|e| e.to_string())?;
+        } else if has_header && header != report.columns {
+            return Err(format!(
+                "{} has other columns than {} ({} vs {}); files of one source must share a header",
+                file.display(),
+                files[0].display(),
+                header.join(", "),
+                report.columns.join(", ")
+            ));
+        }
+        let width = report.columns.len();
+        for rec in records {
+            let (line, rec) = match rec {
+                Ok(r) => (r.position().map_or(0, |p| p.line()), r),
+                Err(e) => {
+                    report.rows_read += 1;
+                    report.bad_count += 1;
+                    let line = e.position().map_or(0, |p| p.line());
+                    push_bad(&mut report, file, line, format!("unreadable: {e}"));
+                    continue;
+                }
+            };
+            report.rows_read += 1;
+            if rec.len() != width {
+                report.bad_count += 1;
+                push_bad(
+                    &mut report,
+                    file,
+                    line,
+                    format!("has {} fields, the header has {width}", rec.len()),
+                );
+                continue;
+            }
+            let mut fields: Vec<String> = Vec::with_capacity(width);
+            let mut bad = None;
+            for (i, f) in rec.iter().enumerate() {
+                match std::str::from_utf8(f) {
+                    Ok(s) => {
+                        let t = s.trim();
+                        if let Some(k) = opts.nulls.iter().position(|n| n == t) {
+                            null_counts[i][k] += 1;
+                            fields.push(String::new());
+                        } else {
+                            fields.push(s.to_string());
+                        }
+                    }
+                    Err(_) => {
+                        bad = Some(format!("column `{}` is not UTF-8", report.columns[i]));
+                        break;
+                    }
+                }
+            }
+            if bad.is_none() {
+                for &i in &time_idx {
+                    if fields[i].trim().is_empty() {
+                        continue;
+                    }
+                    if formats[i].is_none() {
+                        formats[i] = Some(detect_column(
+                            files,
+                            &opts.nulls,
+                            delim,
+                            i,
+                            &report.columns[i],
+                            &mut report.assumed,
+                        )?);
+                    }
+                    let f = formats[i].as_ref().expect("set above");
+                    match f.normalize(&fields[i]) {
+                        Some(v) => fields[i] = v,
+                        None => {
+                            bad = Some(format!(
+                                "`{}` = `{}` is not a time in the {} format",
+                                report.columns[i],
+                                fields[i],
+                                f.name()
+                            ));
+                            break;
+                        }
+                    }
+                }
+            }
+            if let Some(reason) = bad {
+                report.bad_count += 1;
+                push_bad(&mut report, file, line, reason);
+                continue;
+            }
+            if !key_idx.is_empty() {
+                let key = key_idx
+                    .iter()
+                    .map(|&i| fields[i].as_str())
+                    .collect::<Vec<_>>()
+                    .join("\u{1f}");
+                if !seen.insert(key.clone()) {
+                    report.duplicate_count += 1;
+                    if report.duplicates.len() < 10 {
+                        let (ff, fl) = first_line_of[&key];
+                        let first = if ff == fi {
+                            format!("line {fl}")
+                        } else {
+                            format!("{} line {fl}", files[ff].display())
+                        };
+                        report.duplicates.push((file.clone(), line, first));
+                    }
+                    continue;
+                }
+                first_line_of.insert(key, (fi, line));
+            }
+            writer.write_record(&fields).map_err(|e| e.to_string())?;
+            report.rows_written += 1;
+        }
+    }
+    writer.flush().map_err(|e| e.to_string())?;
+    for (i, counts) in null_counts.iter().enumerate() {
+        for (k, &n) in counts.iter().enumerate() {
+            if n > 0 {
+                report
+                    .nulls_seen
+                    .push((report.columns[i].clone(), opts.nulls[k].clone(), n));
+            }
+        }
+    }
+    Ok(report)
+}
+
+fn push_bad(report: &mut CleanReport, file: &Path, line: u64, reason: String) {
+    if report.bad.len() < 20 {
+        report.bad.push(BadRow {
+            file: file.to_path_buf(),
+            line,
+            reason,
+        });
+    }
+}
+
+/// Detects a time column's format from up to 500 values of every file.
+fn detect_column(
+    files: &[PathBuf],
+    nulls: &[String],
+    delim: u8,
+    col: usize,
+    name: &str,
+    assumed: &mut Vec<String>,
+) -> Result<TimeFormat, String> {
+    let mut values: Vec<String> = Vec::new();
+    for file in files {
+        let bytes = std::fs::read(file).map_err(|e| e.to_string())?;
+        let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+        let mut r = csv::ReaderBuilder::new()
+            .delimiter(delim)
+            .flexible(true)
+            .from_reader(text);
+        for rec in r.records().flatten().take(500) {
+            if let Some(v) = rec.get(col) {
+                let v = v.trim();
+                if !v.is_empty() && !nulls.iter().any(|n| n == v) {
+                    values.push(v.to_string());
+                }
+            }
+        }
+    }
+    let refs: Vec<&str> = values.iter().map(String::as_str).collect();
+    match TimeFormat::detect(&refs) {
+        Some((f, why)) => {
+            assumed.push(format!("`{name}`: {} ({why})", f.name()));
+            Ok(f)
+        }
+        None => Err(format!(
+            "cannot tell how `{name}` is written (values such as `{}`); set `time_format`",
+            values.first().map_or("", String::as_str)
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_normalize() {
+        let f = |fmt: TimeFormat, v: &str| fmt.normalize(v);
+        assert_eq!(
+            f(TimeFormat::DayFirst, "29/2/2016 01:16").as_deref(),
+            Some("2016-02-29 01:16:00")
+        );
+        assert_eq!(f(TimeFormat::DayFirst, "31/02/2016"), None);
+        assert_eq!(
+            f(TimeFormat::MonthFirst, "2/29/2016 13:05:09").as_deref(),
+            Some("2016-02-29 13:05:09")
+        );
+        assert_eq!(
+            f(TimeFormat::EpochSeconds, "1456708560").as_deref(),
+            Some("2016-02-29T01:16:00Z")
+        );
+        assert_eq!(
+            f(TimeFormat::EpochMillis, "1456708560250").as_deref(),
+            Some("2016-02-29T01:16:00.250Z")
+        );
+        assert_eq!(
+            f(TimeFormat::Iso, "2010-03-31T15:59:42+01:00").as_deref(),
+            Some("2010-03-31T14:59:42Z")
+        );
+        assert_eq!(
+            f(TimeFormat::Iso, "2026-11-16 09:15").as_deref(),
+            Some("2026-11-16 09:15:00")
+        );
+        assert_eq!(
+            f(
+                TimeFormat::Pattern("%d.%m.%Y %H:%M".into()),
+                "29.02.2016 01:16"
+            )
+            .as_deref(),
+            Some("2016-02-29 01:16:00")
+        );
+    }
+
+    #[test]
+    fn detection_says_what_it_assumed() {
+        assert_eq!(
+            TimeFormat::detect(&["29/2/2016 01:16", "1/3/2016 02:00"])
+                .unwrap()
+                .0,
+            TimeFormat::DayFirst
+        );
+        assert_eq!(
+            TimeFormat::detect(&["2/29/2016"]).unwrap().0,
+            TimeFormat::MonthFirst
+        );
+        let (f, why) = TimeFormat::detect(&["1/2/2016"]).unwrap();
+        assert_eq!(f, TimeFormat::DayFirst);
+        assert!(why.contains("AMBIGUOUS"));
+        assert_eq!(
+            TimeFormat::detect(&["1456708560"]).unwrap().0,
+            TimeFormat::EpochSeconds
+        );
+        assert_eq!(
+            TimeFormat::detect(&["1456708560250"]).unwrap().0,
+            TimeFormat::EpochMillis
+        );
+        assert_eq!(
+            TimeFormat::detect(&["2016-02-29T01:16:00+01:00"])
+                .unwrap()
+                .0,
+            TimeFormat::Iso
+        );
+        assert_eq!(detect_delimiter("a;b;c"), b';');
+        assert_eq!(detect_delimiter("a\tb\tc"), b'\t');
+    }
+}
