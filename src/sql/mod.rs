@@ -36,14 +36,14 @@ pub enum Param {
 }
 
 /// Period bounds as SQL: inline literals for DataFusion, numbered parameters for PostgreSQL.
-struct Bounds<'a> {
+struct PeriodBounds<'a> {
     plan: &'a SourcePlan,
     dialect: Dialect,
     params: Vec<Param>,
 }
 
-impl<'a> Bounds<'a> {
-    fn new(plan: &'a SourcePlan, dialect: Dialect) -> Bounds<'a> {
+impl<'a> PeriodBounds<'a> {
+    fn new(plan: &'a SourcePlan, dialect: Dialect) -> PeriodBounds<'a> {
         let params = match dialect {
             Dialect::DataFusion => Vec::new(),
             Dialect::Postgres => plan
@@ -56,7 +56,7 @@ impl<'a> Bounds<'a> {
                 })
                 .collect(),
         };
-        Bounds {
+        PeriodBounds {
             plan,
             dialect,
             params,
@@ -89,7 +89,7 @@ pub fn materialize(plan: &SourcePlan) -> String {
 
 /// [`materialize`] in `dialect`, reading `from` (a quoted name); with its parameters.
 fn materialize_in(plan: &SourcePlan, dialect: Dialect, from: &str) -> (String, Vec<Param>) {
-    let bounds = Bounds::new(plan, dialect);
+    let bounds = PeriodBounds::new(plan, dialect);
     let t = ident(&plan.time_column);
     let mut case = String::from("CASE");
     for i in 0..plan.periods.len() {
