@@ -28,10 +28,7 @@ pub fn run(path: &Path, rows: usize) -> Outcome {
     let bom = bytes.starts_with(b"\xEF\xBB\xBF");
     let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     let header_line = String::from_utf8_lossy(text.split(|b| *b == b'\n').next().unwrap_or(b""));
-    let delim = [b',', b';', b'\t', b'|']
-        .into_iter()
-        .max_by_key(|d| header_line.bytes().filter(|b| b == d).count())
-        .unwrap_or(b',');
+    let delim = crate::engine::csv_clean::detect_delimiter(&header_line);
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delim)
         .has_headers(false)

@@ -255,7 +255,8 @@ pub fn is_glob(path: &Path) -> bool {
     path.to_string_lossy().contains(['*', '?', '['])
 }
 
-fn detect_delimiter(header: &str) -> u8 {
+/// The most frequent of `,` `;` tab `|` in a header line.
+pub fn detect_delimiter(header: &str) -> u8 {
     [b',', b';', b'\t', b'|']
         .into_iter()
         .max_by_key(|d| header.bytes().filter(|b| b == d).count())

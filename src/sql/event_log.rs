@@ -43,27 +43,26 @@ pub fn rule_variables(el: &EventLog) -> Vec<String> {
 /// The cause names in output order: the rules' (first appearance), then `unclassified`.
 pub fn cause_names(el: &EventLog) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    let defaults = default_rules(el);
-    let rules: Vec<(&str, &str)> = if el.causes.is_empty() {
-        defaults
-            .iter()
-            .map(|(c, w)| (c.as_str(), w.as_str()))
-            .collect()
-    } else {
-        el.causes
-            .iter()
-            .map(|(c, w)| (c.value.as_str(), w.value.as_str()))
-            .collect()
-    };
-    for (c, _) in rules {
-        if !out.iter().any(|o| o == c) {
-            out.push(c.to_string());
+    for (c, _) in rules(el) {
+        if !out.contains(&c) {
+            out.push(c);
         }
     }
     if !out.iter().any(|o| o == "unclassified") {
         out.push("unclassified".into());
     }
     out
+}
+
+/// The cause rules in order, (cause, condition): the tree's, or the defaults without any.
+fn rules(el: &EventLog) -> Vec<(String, String)> {
+    if el.causes.is_empty() {
+        return default_rules(el);
+    }
+    el.causes
+        .iter()
+        .map(|(c, w)| (c.value.clone(), w.value.clone()))
+        .collect()
 }
 
 /// Without `causes`: a move up a tier is an escalation, a channel change is a channel move.
@@ -220,18 +219,7 @@ pub fn derive(el: &EventLog, d: Dialect) -> String {
     let mv = format!("SELECT {} FROM st", mv.join(", "));
 
     // tr: the transfer's number within its case, and its cause.
-    let defaults = default_rules(el);
-    let rules: Vec<(&str, &str)> = if el.causes.is_empty() {
-        defaults
-            .iter()
-            .map(|(c, w)| (c.as_str(), w.as_str()))
-            .collect()
-    } else {
-        el.causes
-            .iter()
-            .map(|(c, w)| (c.value.as_str(), w.value.as_str()))
-            .collect()
-    };
+    let rules = rules(el);
     let whens: String = rules
         .iter()
         .map(|(c, w)| format!(" WHEN {} THEN {}", cond(Some(w)), text_literal(c)))
