@@ -497,7 +497,8 @@ fn push_bad(report: &mut CleanReport, file: &Path, line: u64, reason: String) {
     }
 }
 
-/// Detects a time column's format from up to 500 values of every file.
+/// Detects a time column's format from up to 500 values of every file (read as a stream:
+/// only those rows are read).
 fn detect_column(
     files: &[PathBuf],
     nulls: &[String],
@@ -508,12 +509,12 @@ fn detect_column(
 ) -> Result<TimeFormat, String> {
     let mut values: Vec<String> = Vec::new();
     for file in files {
-        let bytes = std::fs::read(file).map_err(|e| e.to_string())?;
-        let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+        // The header row (with any byte-order mark) is skipped, so the mark does not matter.
         let mut r = csv::ReaderBuilder::new()
             .delimiter(delim)
             .flexible(true)
-            .from_reader(text);
+            .from_path(file)
+            .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
         for rec in r.records().flatten().take(500) {
             if let Some(v) = rec.get(col) {
                 let v = v.trim();

@@ -279,13 +279,8 @@ fn convert(e: &Expr) -> Result<SqlExpr, Rejected> {
             expr,
             pattern,
             escape_char: None,
-        } => SqlExpr::Like {
-            expr: boxed(expr)?,
-            pattern: boxed(pattern)?,
-            negated: *negated,
-            insensitive: false,
-        },
-        Expr::ILike {
+        }
+        | Expr::ILike {
             negated,
             any: false,
             expr,
@@ -295,7 +290,7 @@ fn convert(e: &Expr) -> Result<SqlExpr, Rejected> {
             expr: boxed(expr)?,
             pattern: boxed(pattern)?,
             negated: *negated,
-            insensitive: true,
+            insensitive: matches!(e, Expr::ILike { .. }),
         },
         Expr::Case {
             operand,
