@@ -1,6 +1,8 @@
 //! `metrictree eval TREE [--period P] [--by DIM]`: node values for one period.
 
-use super::{Failure, Outcome, known_dimension, load_tree, open_engine, resolve_period};
+use super::{
+    Failure, Outcome, known_dimension, load_tree, open_engine, print_warnings, resolve_period,
+};
 use crate::cli::{Format, TreeArgs};
 use crate::report::style::Styles;
 
@@ -20,21 +22,31 @@ pub fn run(tree: &TreeArgs, period: Option<&str>, by: Option<&str>, format: Form
     let dims: Vec<String> = by.map(|d| vec![d.to_string()]).unwrap_or_default();
     let e = crate::eval::evaluate(&g, &engine, &[p], &dims)
         .map_err(|e| Failure::runtime(e.to_string()))?;
+    let all: Vec<usize> = (0..g.nodes.len()).collect();
+    let coverage = crate::eval::cause_coverage(&g, &engine, &all, &[p], &[vec![0]])
+        .map_err(|e| Failure::runtime(e.to_string()))?;
+    let labels = [p.label()];
+    print_warnings(
+        &report,
+        crate::report::coverage::warnings(&g, &coverage, &labels),
+    );
     Ok(match format {
         Format::Json => {
-            let j = crate::report::eval::json(&g, &e, complete, by);
+            let mut j = crate::report::eval::json(&g, &e, complete, by);
+            j.transfer_causes = crate::report::coverage::json(&g, &coverage, &labels);
             serde_json::to_string_pretty(&j).map_err(anyhow::Error::from)? + "\n"
         }
         Format::Text => {
             let st = Styles::for_stdout();
             format!(
-                "{}{}{}  {} ({})\n\n{}",
+                "{}{}{}  {} ({})\n\n{}{}",
                 st.bold,
                 g.spec.title.clone().unwrap_or_else(|| g.spec.name.clone()),
                 st.reset,
                 p.label(),
                 if complete { "complete" } else { "partial" },
-                crate::report::eval::text(&g, &e, by, &st)
+                crate::report::eval::text(&g, &e, by, &st),
+                crate::report::coverage::text(&g, &coverage, &labels, &st)
             )
         }
     })

@@ -149,12 +149,8 @@ pub fn open_engine(
     let (engine, diags) = Engine::open(g, data_dir);
     let (errors, warnings): (Vec<_>, Vec<_>) = diags.into_iter().partition(|d| d.is_error());
     if errors.is_empty() {
-        // What reading the data found (rows left out, duplicates, assumptions): on stderr.
-        if !warnings.is_empty() {
-            let mut w = Report::new(&report.path, &report.text);
-            w.extend(warnings);
-            eprint!("{}", w.render(Styles::for_stderr().enabled()));
-        }
+        // What reading the data found (rows left out, duplicates, assumptions).
+        print_warnings(report, warnings);
         return Ok(engine);
     }
     let mut r = report.clone();
@@ -162,6 +158,17 @@ pub fn open_engine(
     r.extend(errors);
     r.sort();
     Err(Failure::invalid(render_failure(&r)))
+}
+
+/// Prints warnings found while running (about the data, not the tree's text) on stderr,
+/// against the tree's source lines.
+pub fn print_warnings(report: &Report, warnings: Vec<crate::diag::Diagnostic>) {
+    if warnings.is_empty() {
+        return;
+    }
+    let mut w = Report::new(&report.path, &report.text);
+    w.extend(warnings);
+    eprint!("{}", w.render(Styles::for_stderr().enabled()));
 }
 
 fn render_failure(report: &Report) -> String {

@@ -1,7 +1,9 @@
 //! `metrictree why TREE [--period P] [--baseline B] [--node N] [--by DIMS]`: the change,
 //! attributed to branches and segments, with a noise verdict for each.
 
-use super::{Failure, Outcome, known_dimension, load_tree, open_engine, resolve_period};
+use super::{
+    Failure, Outcome, known_dimension, load_tree, open_engine, print_warnings, resolve_period,
+};
 use crate::attribution::Side;
 use crate::attribution::insights::SearchOptions;
 use crate::cli::{Format, SearchArgs, TreeArgs};
@@ -41,6 +43,14 @@ pub fn run(
         ExplainError::Eval(e) => Failure::runtime(e.to_string()),
         ExplainError::Invalid(m) => Failure::runtime(m),
     })?;
+    print_warnings(
+        &report,
+        crate::report::coverage::warnings(
+            &g,
+            &x.coverage,
+            &crate::report::why::coverage_labels(&g, &x),
+        ),
+    );
     Ok(match format {
         Format::Json => {
             let j = crate::report::why::json(&g, &x);

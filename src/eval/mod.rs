@@ -7,6 +7,7 @@
 //! formulas in Rust in topological order, per group and per segment. 0/0, empty periods and means of nothing are *undefined*: a value
 //! of `None` with a [`Status`] saying why, never NaN.
 
+mod coverage;
 mod periods;
 mod segment;
 
@@ -18,6 +19,7 @@ use crate::period::Period;
 use crate::plan::{self, TimeMode};
 use crate::spec::model::Agg;
 
+pub use coverage::{CauseCoverage, GroupCoverage, cause_coverage};
 pub use periods::{Completeness, DataExtent, data_extent, default_period};
 pub use segment::Segment;
 

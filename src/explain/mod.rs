@@ -20,7 +20,9 @@ use crate::attribution::insights::{self, Candidate, Insight, SearchOptions};
 use crate::attribution::segments::{self, NodeContext, NodeKind, SegmentChange};
 use crate::attribution::{Attribution, Undefined, attribute};
 use crate::engine::Engine;
-use crate::eval::{Cell, Dataset, EvalError, Evaluation, Psi, Segment};
+use crate::eval::{
+    CauseCoverage, Cell, Dataset, EvalError, Evaluation, Psi, Segment, cause_coverage,
+};
 use crate::graph::{Def, MetricGraph};
 use crate::noise::{Dispersion, Test, dispersion, fdr};
 use crate::period::Period;
@@ -116,6 +118,8 @@ pub struct Explanation {
     pub tree_dispersion: Dispersion,
     /// History periods that had data.
     pub history_periods: usize,
+    /// How much of each event log's transfers the cause rules name: baseline, then current.
+    pub coverage: Vec<CauseCoverage>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -250,6 +254,7 @@ pub fn explain(
     let seg_eval = data.aggregate(&sides, &sets, &psi)?;
     let hist_groups: Vec<Vec<usize>> = history.iter().map(|p| vec![idx(p)]).collect();
     let hist_eval = data.aggregate(&hist_groups, &[], &psi)?;
+    let coverage = cause_coverage(graph, engine, &subtree, &periods, &sides)?;
 
     // Branch tests, widened by each node's over-dispersion and the volume factor.
     let t0 = seg_eval.total(0);
@@ -520,6 +525,7 @@ pub fn explain(
         segments_evaluated: evaluated,
         tree_dispersion,
         history_periods,
+        coverage,
     })
 }
 

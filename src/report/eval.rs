@@ -20,6 +20,9 @@ pub struct EvalJson {
     pub complete: bool,
     pub dimension: Option<String>,
     pub nodes: Vec<EvalNode>,
+    /// Per event-log source: the period's transfers per cause (see `report::coverage`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub transfer_causes: Vec<super::coverage::CoverageJson>,
 }
 
 #[derive(Debug, Serialize)]
@@ -119,6 +122,7 @@ pub fn json(g: &MetricGraph, e: &Evaluation, complete: bool, dim: Option<&str>) 
         complete,
         dimension: dim.map(str::to_string),
         nodes,
+        transfer_causes: Vec::new(),
     }
 }
 

@@ -63,6 +63,9 @@ pub struct WhyJson {
     pub baseline_periods: Vec<String>,
     pub noise: NoiseJson,
     pub nodes: Vec<NodeJson>,
+    /// Per event-log source: transfers per cause, baseline then current.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub transfer_causes: Vec<super::coverage::CoverageJson>,
 }
 
 #[derive(Debug, Serialize)]
@@ -324,6 +327,7 @@ pub fn json(g: &MetricGraph, x: &Explanation) -> WhyJson {
             history_periods: x.history_periods,
             tree_dispersion: x.tree_dispersion,
         },
+        transfer_causes: super::coverage::json(g, &x.coverage, &coverage_labels(g, x)),
         nodes: a
             .nodes
             .iter()
@@ -665,8 +669,22 @@ pub fn text(g: &MetricGraph, x: &Explanation, st: &Styles) -> String {
             change(r.delta, root.unit)
         ));
     }
+    out.push_str(&super::coverage::text(
+        g,
+        &x.coverage,
+        &coverage_labels(g, x),
+        st,
+    ));
     out.push_str(&format!("{}{}{}", st.dim, noise_note(x), st.reset));
     out
+}
+
+/// The two sides' labels, as cause coverage lists them.
+pub fn coverage_labels(g: &MetricGraph, x: &Explanation) -> Vec<String> {
+    vec![
+        PeriodOut::span(&x.baseline, g.spec.timezone).label,
+        x.current.label(),
+    ]
 }
 
 /// How the verdicts were reached, in one paragraph.

@@ -191,6 +191,13 @@ pub struct EventLog {
     pub causes: Vec<(Located<String>, Located<String>)>,
     /// Event columns kept per case, from its first event (for dimensions).
     pub attributes: Vec<Located<String>>,
+    /// The share of transfers no cause rule may name before reports warn (W013).
+    pub max_unclassified: f64,
+}
+
+impl EventLog {
+    /// `max_unclassified` when the tree gives none: a tenth of the transfers.
+    pub const DEFAULT_MAX_UNCLASSIFIED: f64 = 0.1;
 }
 
 /// What a PostgreSQL source reads.

@@ -61,6 +61,7 @@ const EVENT_LOG_KEYS: &[&str] = &[
     "resolved",
     "causes",
     "attributes",
+    "max_unclassified",
 ];
 const CAUSE_KEYS: &[&str] = &["cause", "when"];
 const NODE_KEYS: &[&str] = &[
@@ -854,7 +855,25 @@ impl<'a> SpecParser<'a> {
             Some(n) => self.id_list(n, &format!("`attributes` in {ectx}")),
             None => Vec::new(),
         };
+        let max_unclassified = match self.number(&m, "max_unclassified") {
+            Some(v) if (0.0..=1.0).contains(&v) => v,
+            Some(v) => {
+                if let Some(n) = m.get("max_unclassified") {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "E006",
+                            format!("`max_unclassified` in {ectx} is {v}, not a share"),
+                        )
+                        .at(n.pos)
+                        .help("give the share of transfers that may match no cause rule, from 0 to 1, e.g. `max_unclassified: 0.1`"),
+                    );
+                }
+                EventLog::DEFAULT_MAX_UNCLASSIFIED
+            }
+            None => EventLog::DEFAULT_MAX_UNCLASSIFIED,
+        };
         let el = EventLog {
+            max_unclassified,
             events: events?,
             case: case?,
             time: time?,

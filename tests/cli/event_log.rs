@@ -85,7 +85,13 @@ struct Month {
     first_escalation: f64,
     first_push_back: f64,
     first_lateral: f64,
+    /// Every transfer (a team or tier change), and each one's cause by the tree's rules.
+    transfers: f64,
+    causes: [f64; 4],
 }
+
+/// The tree's cause rules in order, then `unclassified`.
+const CAUSES: [&str; 4] = ["escalation", "push_back", "lateral", "unclassified"];
 
 fn by_month() -> BTreeMap<String, Month> {
     // The tree's tier order; a value outside it is not ranked (no escalation into or out of it).
@@ -115,16 +121,19 @@ fn by_month() -> BTreeMap<String, Month> {
             if up {
                 m.escalations += 1.0;
             }
-            if (team_moved || tier_moved) && first_cause.is_none() {
-                first_cause = Some(if up {
-                    "escalation"
+            if team_moved || tier_moved {
+                let cause = if up {
+                    0
                 } else if down {
-                    "push_back"
+                    1
                 } else if team_moved {
-                    "lateral"
+                    2
                 } else {
-                    "unclassified"
-                });
+                    3
+                };
+                m.transfers += 1.0;
+                m.causes[cause] += 1.0;
+                first_cause = first_cause.or(Some(CAUSES[cause]));
             }
             if let Some(t) = e.team.as_deref() {
                 team = Some(t);
@@ -170,7 +179,28 @@ fn bpic2013_derived_figures_match_an_independent_count() {
         .ok()
         .json();
         let v = |id: &str| num(&node(&j, id)["value"]);
+        // The cause coverage the report prints beside the tree.
+        let cov = &j["transfer_causes"][0];
+        assert_eq!(cov["source"], "incidents");
+        let p = &cov["periods"][0];
+        assert_eq!(p["period"], month);
+        assert_eq!(num(&p["cases"]), w.incidents, "{month}");
+        let causes = p["causes"].as_array().unwrap();
+        let names: Vec<&str> = causes
+            .iter()
+            .map(|c| c["cause"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, CAUSES);
+        let got_causes: Vec<f64> = causes.iter().map(|c| num(&c["transfers"])).collect();
+        let share = num(&p["unclassified_share"]);
+        assert!(
+            (share - w.causes[3] / w.transfers).abs() < 1e-12,
+            "{month}: {share}"
+        );
+        assert_eq!(p["above_max"], share > 0.1);
         let got = Month {
+            transfers: num(&p["transfers"]),
+            causes: got_causes.try_into().unwrap(),
             incidents: v("incidents"),
             moved: v("handoff_rate") * v("incidents"),
             team_changes: v("team_changes"),
@@ -208,6 +238,18 @@ fn bpic2013_why_explains_a_month_by_cause_and_segment() {
     ])
     .ok()
     .json();
+    // Cause coverage for both sides, baseline first.
+    let periods = j["transfer_causes"][0]["periods"].as_array().unwrap();
+    let labels: Vec<&str> = periods
+        .iter()
+        .map(|p| p["period"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["2012-04", "2012-05"]);
+    let want = by_month();
+    for p in periods {
+        let w = &want[p["period"].as_str().unwrap()];
+        assert_eq!(num(&p["transfers"]), w.transfers);
+    }
     // The root's inputs split its change exactly, and each dimension's segments add up to it.
     let root = node(&j, "handoff_rate");
     let delta = num(&root["delta"]);
