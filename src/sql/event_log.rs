@@ -9,7 +9,8 @@
 //! holds the events (DataFusion or PostgreSQL), never as a row loop in Rust.
 //!
 //! Order of events: by time, then by the owner columns (so ties are broken the same way on
-//! every run). An event without an owner at a level keeps the one before; an owner change is
+//! every run). An event without an owner at a level keeps the one before (attributes are
+//! carried the same way, so rules see their value at the transfer); an owner change is
 //! an event naming an owner other than the current one at some level (the first owner is not
 //! a change); a transfer is an event where any level changes; ping-pong counts at the primary level (team,
 //! else agent, else tier, else channel).
@@ -134,12 +135,17 @@ pub fn derive(el: &EventLog, d: Dialect) -> String {
     let w = "PARTITION BY case_id ORDER BY k";
     let mut gr = vec!["ev.*".to_string()];
     let mut cur = vec!["gr.*".to_string()];
-    for (l, _) in &levels {
+    let carried: Vec<(String, String)> = levels
+        .iter()
+        .map(|(l, _)| (format!("own_{l}"), (*l).to_string()))
+        .chain((0..el.attributes.len()).map(|i| (format!("attr_{i}"), format!("attr_{i}"))))
+        .collect();
+    for (col, name) in &carried {
         gr.push(format!(
-            "COUNT(own_{l}) OVER ({w} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS grp_{l}"
+            "COUNT({col}) OVER ({w} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS grp_{name}"
         ));
         cur.push(format!(
-            "MAX(own_{l}) OVER (PARTITION BY case_id, grp_{l}) AS cur_{l}"
+            "MAX({col}) OVER (PARTITION BY case_id, grp_{name}) AS cur_{name}"
         ));
     }
     let gr = format!("SELECT {} FROM ev", gr.join(", "));
@@ -214,7 +220,7 @@ pub fn derive(el: &EventLog, d: Dialect) -> String {
             .into(),
     );
     for (i, a) in el.attributes.iter().enumerate() {
-        mv.push(format!("attr_{i} AS {}", ident(&a.value)));
+        mv.push(format!("cur_attr_{i} AS {}", ident(&a.value)));
     }
     let mv = format!("SELECT {} FROM st", mv.join(", "));
 
@@ -290,9 +296,11 @@ pub fn derive(el: &EventLog, d: Dialect) -> String {
         "{} AS resolved_without_transfer",
         flag("MIN(resolved_k) IS NOT NULL AND SUM(CASE WHEN k <= resolved_k THEN moved_any ELSE 0 END) = 0")
     ));
-    for a in &el.attributes {
-        let q = ident(&a.value);
-        out.push(format!("MAX(CASE WHEN k = 1 THEN {q} END) AS {q}"));
+    for (i, a) in el.attributes.iter().enumerate() {
+        out.push(format!(
+            "MAX(CASE WHEN grp_attr_{i} = 1 THEN attr_{i} END) AS {}",
+            ident(&a.value)
+        ));
     }
     format!(
         "WITH ev AS ({ev}),\ngr AS ({gr}),\ncur AS ({cur}),\nst AS (SELECT st0.*, MAX(k) OVER (PARTITION BY case_id) AS last_k FROM ({st}) AS st0),\nmv AS ({mv}),\nnr AS ({nr}),\ntr AS ({tr})\nSELECT {} FROM tr GROUP BY case_id",
