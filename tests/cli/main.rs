@@ -10,6 +10,7 @@ mod noise;
 mod pg;
 mod postgres;
 mod property;
+mod recipes;
 mod reference;
 mod schema;
 mod segments;

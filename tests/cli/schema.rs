@@ -24,6 +24,12 @@ fn assert_valid(schema: &Value, instance: &Value, what: &str) {
     );
 }
 
+/// Validates `instance` against the shipped schema `file` (e.g. `why.schema.json`).
+#[track_caller]
+pub fn assert_valid_against(file: &str, instance: &Value, what: &str) {
+    assert_valid(&schema(file), instance, what);
+}
+
 #[test]
 fn shipped_trees_match_the_tree_schema() {
     let s = schema("tree.schema.json");
