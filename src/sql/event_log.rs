@@ -214,7 +214,7 @@ pub fn derive(el: &EventLog, d: Dialect) -> String {
             rank("prev_tier")
         ));
     }
-    mv.push(format!("({} AND seen_k < k) AS returning", moved(p)));
+    mv.push(format!("({} AND seen_k < k) AS \"returning\"", moved(p)));
     mv.push(
         "(date_part('epoch', t) - date_part('epoch', opened_at)) / 60.0 AS minutes_since_open"
             .into(),
@@ -254,10 +254,10 @@ pub fn derive(el: &EventLog, d: Dialect) -> String {
     }
     out.push("SUM(moved_any) AS transfers".into());
     out.push(format!("{} AS transferred", flag("SUM(moved_any) > 0")));
-    out.push("SUM(CASE WHEN returning THEN 1 ELSE 0 END) AS ping_pongs".into());
+    out.push("SUM(CASE WHEN \"returning\" THEN 1 ELSE 0 END) AS ping_pongs".into());
     out.push(format!(
         "{} AS ping_ponged",
-        flag("SUM(CASE WHEN returning THEN 1 ELSE 0 END) > 0")
+        flag("SUM(CASE WHEN \"returning\" THEN 1 ELSE 0 END) > 0")
     ));
     if has_tier {
         out.push("SUM(CASE WHEN tier_up THEN 1 ELSE 0 END) AS escalations".into());
