@@ -250,7 +250,26 @@ impl Engine {
                         }
                     }
                 }
-                match self.register_file(s, &file, *format, delimiter, has_header, messy) {
+                let mut info = self.register_file(s, &file, *format, delimiter, has_header, messy);
+                // Times the file engine does not recognise (`2016-03-01 10:00`, day first,
+                // epoch numbers) come in as text: read the file through the cleaner, which
+                // detects the format and says what it assumed.
+                let text_time = |info: &SourceInfo| {
+                    info.schema
+                        .field_with_name(&s.time.value)
+                        .is_ok_and(|f| !is_time_type(f.data_type()))
+                };
+                if *format == FileFormat::Csv && !messy && info.as_ref().is_ok_and(text_time) {
+                    let _ = self.ctx.deregister_table(&s.id);
+                    info = match self.clean_csv(s, &file, csv, delimiter, has_header) {
+                        Ok((clean, ds)) => {
+                            diags.extend(ds);
+                            self.register_file(s, &clean, *format, b',', true, true)
+                        }
+                        Err(d) => Err(d),
+                    };
+                }
+                match info {
                     Ok(info) => self.info[i] = Some(info),
                     Err(d) => diags.push(*d),
                 }

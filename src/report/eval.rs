@@ -130,10 +130,10 @@ pub fn text(g: &MetricGraph, e: &Evaluation, dim: Option<&str>, st: &Styles) -> 
     let period = &e.periods[0];
     let segs: Vec<Option<String>> = dim.map(|d| e.segments(d)).unwrap_or_default();
     let mut header = vec!["Node".to_string(), "Owner".to_string(), period.label()];
-    header.extend(
-        segs.iter()
-            .map(|s| s.clone().unwrap_or_else(|| "(null)".into())),
-    );
+    header.extend(segs.iter().map(|s| {
+        s.as_deref()
+            .map_or("(null)".into(), super::format::one_line)
+    }));
     header.push("Target".into());
     let mut rows: Vec<Vec<String>> = Vec::new();
     let mut companions_started = false;

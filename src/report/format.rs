@@ -58,6 +58,23 @@ pub fn share(part: f64, total: f64) -> String {
     }
 }
 
+/// Text from the data on one line of a table: control characters (a newline inside a
+/// segment value, a tab) are written as escapes (`\n`, `\t`), so they cannot break the layout.
+pub fn one_line(s: &str) -> String {
+    if !s.chars().any(char::is_control) {
+        return s.to_string();
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 fn sig(v: f64) -> String {
     let a = v.abs();
     if a >= 1000.0 {
@@ -102,5 +119,7 @@ mod tests {
         assert_eq!(share(1.0, 0.0), "—");
         assert_eq!(interval(-0.001, 0.02, Unit::Percent), "[−0.10, +2.00] pp");
         assert_eq!(interval(-3.0, 4.0, Unit::Count), "[−3, +4]");
+        assert_eq!(one_line("a\nb\tc"), "a\\nb\\tc");
+        assert_eq!(one_line("Zürich"), "Zürich");
     }
 }

@@ -425,7 +425,7 @@ fn insight_lines(
     let folds: Vec<String> = ins
         .folds
         .iter()
-        .map(|&(p, _)| ns.segments[p].segment.label())
+        .map(|&(p, _)| super::format::one_line(&ns.segments[p].segment.label()))
         .collect();
     if !folds.is_empty() {
         detail.push(format!("covers {}", folds.join(", ")));
@@ -433,7 +433,7 @@ fn insight_lines(
     format!(
         "{indent}▸ {}{}{}  {}{verdict}\n{indent}    {}{}{}\n",
         st.bold,
-        s.segment.label(),
+        super::format::one_line(&s.segment.label()),
         st.reset,
         change(c.contribution, unit),
         st.dim,

@@ -67,6 +67,43 @@ fn bom_semicolons_and_quoted_newlines() {
 }
 
 #[test]
+fn a_newline_inside_a_segment_value_stays_on_one_line_of_the_table() {
+    let c = Case::new(
+        "newline-segment",
+        &[(
+            "a.csv",
+            b"id,at,channel\n1,2016-03-01 10:00,\"web\nform\"\n2,2016-03-02 10:00,chat\n",
+        )],
+    );
+    let t = c.dir.write("tree.yaml", &tree("a.csv", "", "UTC"));
+    let t = t.to_str().unwrap();
+    let out = mt(&["eval", t, "--period", "2016-03", "--by", "channel"]);
+    // Minutes without seconds are not a time to the file engine: the cleaner reads them
+    // and says what it assumed.
+    let text = &out.ok().stderr_has("W012").stdout;
+    let header = text.lines().find(|l| l.starts_with("Node")).unwrap();
+    assert!(header.contains("web\\nform"), "{text}");
+    // Every row of the table has the header's columns.
+    let rows = text
+        .lines()
+        .filter(|l| l.starts_with("rows ") || l.starts_with("with channel "));
+    assert_eq!(rows.count(), 2, "{text}");
+    // JSON keeps the value as it is.
+    let j = mt(&[
+        "eval", t, "--period", "2016-03", "--by", "channel", "--format", "json",
+    ])
+    .ok()
+    .json();
+    let values: Vec<&str> = node(&j, "rows")["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["value_of"].as_str().unwrap())
+        .collect();
+    assert!(values.contains(&"web\nform"), "{values:?}");
+}
+
+#[test]
 fn tab_delimiter_and_null_markers() {
     let c = Case::new(
         "nulls",
