@@ -20,11 +20,12 @@ pub fn run(tree: &TreeArgs, period: Option<&str>, by: Option<&str>, format: Form
     let engine = open_engine(&g, &report, tree.data_dir.as_deref())?;
     let (p, _, complete) = resolve_period(&g, &engine, period)?;
     let dims: Vec<String> = by.map(|d| vec![d.to_string()]).unwrap_or_default();
-    let e = crate::eval::evaluate(&g, &engine, &[p], &dims)
-        .map_err(|e| Failure::runtime(e.to_string()))?;
+    let fail = |e: crate::eval::EvalError| Failure::runtime(e.to_string());
+    let data = crate::eval::Dataset::load(&g, &engine, &[p], &dims).map_err(fail)?;
+    let sets: Vec<Vec<String>> = dims.iter().map(|d| vec![d.clone()]).collect();
+    let e = data.aggregate(&[vec![0]], &sets, &[]).map_err(fail)?;
     let all: Vec<usize> = (0..g.nodes.len()).collect();
-    let coverage = crate::eval::cause_coverage(&g, &engine, &all, &[p], &[vec![0]])
-        .map_err(|e| Failure::runtime(e.to_string()))?;
+    let coverage = data.coverage(&[vec![0]], &all).map_err(fail)?;
     let labels = [p.label()];
     print_warnings(
         &report,

@@ -169,7 +169,10 @@ pub fn check_pushdown(engine: &Engine, graph: &MetricGraph) -> Vec<Diagnostic> {
                 ..sp.clone()
             };
             let (sql, _) = crate::sql::pushdown(&one, &agg, ctes);
-            engine.pg_prepare(*db, &sql).err().map(|e| (m.node, e))
+            engine
+                .pg_prepare(*db, &sql)
+                .err()
+                .and_then(|e| m.node.map(|n| (n, e)))
         });
         let d = match culprit {
             Some((n, e)) => {

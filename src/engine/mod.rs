@@ -74,10 +74,6 @@ pub struct Engine {
     failed: Vec<(String, Problem)>,
     /// Where cleaned CSV files are written (removed when the engine is dropped).
     scratch: Option<PathBuf>,
-    /// Per source: an event log over files (derived once, then read from memory).
-    event_log_on_files: Vec<bool>,
-    /// Per source: whether that derivation has run (see `derive_once`).
-    derived: Vec<std::cell::Cell<bool>>,
 }
 
 impl Drop for Engine {
@@ -194,21 +190,8 @@ impl Engine {
             databases: Vec::new(),
             failed: Vec::new(),
             scratch: None,
-            event_log_on_files: Vec::new(),
-            derived: Vec::new(),
         };
         let diags = engine.register_all(graph, data_dir);
-        engine.event_log_on_files = graph
-            .spec
-            .sources
-            .iter()
-            .zip(&engine.info)
-            .map(|(s, i)| {
-                matches!(s.kind, SourceKind::EventLog(_))
-                    && matches!(i.as_ref().map(|i| &i.backend), Some(Backend::Files))
-            })
-            .collect();
-        engine.derived = vec![std::cell::Cell::new(false); graph.spec.sources.len()];
         (engine, diags)
     }
 
@@ -896,14 +879,11 @@ impl Engine {
         match self.info[plan.source].as_ref().map(|i| &i.backend) {
             Some(Backend::Postgres { .. }) => Ok(()),
             _ => self
-                .derive_once(plan.source, &plan.table)
-                .and_then(|()| {
-                    self.materialize(
-                        &plan.table,
-                        &plan.mem_table(),
-                        &crate::sql::materialize(plan),
-                    )
-                })
+                .materialize(
+                    &plan.table,
+                    &plan.mem_table(),
+                    &crate::sql::materialize(plan),
+                )
                 .map(|_| ()),
         }
     }
@@ -912,39 +892,12 @@ impl Engine {
     /// `sql::pushdown` for the columns).
     pub fn aggregate(&self, plan: &SourcePlan, agg: &Aggregate) -> Result<Rows, QueryError> {
         match self.info[plan.source].as_ref().map(|i| &i.backend) {
-            Some(Backend::Postgres { .. }) => self.aggregate_once(plan, agg),
-            _ => self.query(&plan.table, &crate::sql::aggregate(plan, agg)),
-        }
-    }
-
-    /// Reads and aggregates a source's rows in one statement, without [`Engine::load_rows`]
-    /// (nothing is kept in memory): for a single small aggregation.
-    pub fn aggregate_once(&self, plan: &SourcePlan, agg: &Aggregate) -> Result<Rows, QueryError> {
-        match self.info[plan.source].as_ref().map(|i| &i.backend) {
             Some(Backend::Postgres { db, ctes }) => {
                 let (sql, params) = crate::sql::pushdown(plan, agg, ctes);
                 self.pg_query(*db, &plan.table, &sql, &params)
             }
-            _ => {
-                self.derive_once(plan.source, &plan.table)?;
-                self.query(&plan.table, &crate::sql::read_and_aggregate(plan, agg))
-            }
+            _ => self.query(&plan.table, &crate::sql::aggregate(plan, agg)),
         }
-    }
-
-    /// Runs a file-backed event log's derivation the first time the source is read and keeps
-    /// its cases in memory under the source's name, so the time range, the rows of the
-    /// periods and the cause coverage of one command derive it once, not once each.
-    fn derive_once(&self, index: usize, id: &str) -> Result<(), QueryError> {
-        let Some(done) = self.derived.get(index) else {
-            return Ok(());
-        };
-        if !self.event_log_on_files.get(index).copied().unwrap_or(false) || done.get() {
-            return Ok(());
-        }
-        self.materialize(id, id, &format!("SELECT * FROM {}", crate::sql::ident(id)))?;
-        done.set(true);
-        Ok(())
     }
 
     fn pg_query(
@@ -991,13 +944,10 @@ impl Engine {
                 let sql = crate::sql::time_range_pushdown(ctes, &source.time.value);
                 self.pg_query(*db, &source.id, &sql, &[])?
             }
-            _ => {
-                self.derive_once(index, &source.id)?;
-                self.query(
-                    &source.id,
-                    &crate::sql::time_range(&source.id, &source.time.value),
-                )?
-            }
+            _ => self.query(
+                &source.id,
+                &crate::sql::time_range(&source.id, &source.time.value),
+            )?,
         };
         let parse = |s: Option<String>| s.and_then(|s| parse_timestamp(&s));
         let n = rows.f64("n", 0).unwrap_or(0.0) as u64;

@@ -1,20 +1,17 @@
 //! Cause coverage: how many of an event log's transfers the tree's cause rules name.
 //!
-//! Input: the graph, the engine, periods and groups of them (as for `Dataset::aggregate`).
+//! Input: a loaded [`Dataset`] and groups of its periods (as for `Dataset::aggregate`).
 //! Output: per event-log source that a measure reads, per group, the cases opened in it, their
 //! transfers and the transfers per cause, `unclassified` last. Reports print it beside every
 //! tree built on an event log, so a cause branch that looks small because the rules miss its
 //! transfers is not mistaken for a small cause; above the log's `max_unclassified` it is a
-//! warning (W013; `report::coverage` renders both). One small aggregation per source, run where the cases live.
+//! warning (W013; `report::coverage` renders both). The sums ride along in the rows each source
+//! reads once; coverage is one more small aggregation of them, where the cases live.
 
-use crate::engine::Engine;
-use crate::graph::MetricGraph;
-use crate::period::Period;
-use crate::plan::{Aggregate, Bounds, PlannedMeasure, SourcePlan};
-use crate::spec::model::{Agg, SourceKind};
-use crate::sql::guard::parse_expr;
+use crate::plan::Aggregate;
+use crate::spec::model::SourceKind;
 
-use super::EvalError;
+use super::{Dataset, EvalError};
 
 /// One event-log source's coverage, per group of periods.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,75 +55,59 @@ impl CauseCoverage {
     }
 }
 
-/// The coverage of every event-log source read by a measure among `nodes`, for `groups` of
-/// `periods`.
-pub fn cause_coverage(
-    graph: &MetricGraph,
-    engine: &Engine,
-    nodes: &[usize],
-    periods: &[Period],
-    groups: &[Vec<usize>],
-) -> Result<Vec<CauseCoverage>, EvalError> {
-    let mut out = Vec::new();
-    for (s, leaves) in graph.leaves_by_source() {
-        if !leaves.iter().any(|l| nodes.contains(l)) {
-            continue;
-        }
-        let src = &graph.spec.sources[s];
-        let SourceKind::EventLog(el) = &src.kind else {
-            continue;
-        };
-        let Some(info) = engine.info[s].as_ref() else {
-            return Err(EvalError::SourceUnavailable(src.id.clone()));
-        };
-        let causes = crate::sql::event_log::cause_names(el);
-        let sum = |column: &str| PlannedMeasure {
-            node: 0,
-            agg: Agg::Sum,
-            expr: parse_expr(&crate::sql::ident(column)).ok(),
-            filter: None,
-        };
-        let mut measures = vec![sum("transfers")];
-        measures.extend(causes.iter().map(|c| sum(&format!("{c}_transfers"))));
-        let plan = SourcePlan {
-            source: s,
-            table: src.id.clone(),
-            time_column: src.time.value.clone(),
-            time_mode: info.time_mode,
-            periods: periods
-                .iter()
-                .map(|p| Bounds::of(p, info.time_mode, graph.spec.timezone))
-                .collect(),
-            dims: Vec::new(),
-            measures,
-        };
-        let agg = Aggregate {
-            groups: groups.to_vec(),
-            sets: vec![Vec::new()],
-            psi: Vec::new(),
-        };
-        let rows = engine.aggregate_once(&plan, &agg)?;
-        let mut found = vec![GroupCoverage::default(); groups.len()];
-        for r in 0..rows.len {
-            let Some(g) = rows.f64("__g", r).map(|g| g as usize) else {
+impl Dataset<'_> {
+    /// The cause coverage of every event-log source read by a measure among `nodes`, for
+    /// `groups` of the dataset's periods: one aggregation of the rows already read (the
+    /// coverage sums ride along in each event-log source's plan, see
+    /// `plan::coverage_columns`), so the derivation is not run again.
+    pub fn coverage(
+        &self,
+        groups: &[Vec<usize>],
+        nodes: &[usize],
+    ) -> Result<Vec<CauseCoverage>, EvalError> {
+        let mut out = Vec::new();
+        for sp in &self.plans {
+            let src = &self.graph.spec.sources[sp.source];
+            let SourceKind::EventLog(el) = &src.kind else {
                 continue;
             };
-            let Some(c) = found.get_mut(g) else { continue };
-            c.cases = rows.f64("__rows", r).unwrap_or(0.0);
-            c.transfers = rows.f64("m0_s", r).unwrap_or(0.0);
-            c.by_cause = (1..=causes.len())
-                .map(|j| rows.f64(&format!("m{j}_s"), r).unwrap_or(0.0))
-                .collect();
+            if !sp
+                .measures
+                .iter()
+                .any(|m| m.node.is_some_and(|n| nodes.contains(&n)))
+            {
+                continue;
+            }
+            // The coverage sums are the plan's last measures: transfers, then per cause.
+            let causes = crate::sql::event_log::cause_names(el);
+            let first = sp.measures.len() - (causes.len() + 1);
+            let agg = Aggregate {
+                groups: groups.to_vec(),
+                sets: vec![Vec::new()],
+                psi: Vec::new(),
+            };
+            let rows = self.engine.aggregate(sp, &agg)?;
+            let mut found = vec![GroupCoverage::default(); groups.len()];
+            for r in 0..rows.len {
+                let Some(g) = rows.f64("__g", r).map(|g| g as usize) else {
+                    continue;
+                };
+                let Some(c) = found.get_mut(g) else { continue };
+                let sum = |j: usize| rows.f64(&format!("m{j}_s"), r).unwrap_or(0.0);
+                c.cases = rows.f64("__rows", r).unwrap_or(0.0);
+                c.transfers = sum(first);
+                c.by_cause = (1..=causes.len()).map(|k| sum(first + k)).collect();
+            }
+            for c in &mut found {
+                c.by_cause.resize(causes.len(), 0.0);
+            }
+            out.push(CauseCoverage {
+                source: sp.source,
+                causes,
+                max_unclassified: el.max_unclassified,
+                groups: found,
+            });
         }
-        for c in &mut found {
-            c.by_cause.resize(causes.len(), 0.0);
-        }
-        out.push(CauseCoverage {
-            source: s,
-            causes,
-            max_unclassified: el.max_unclassified,
-            groups: found,
-        });
+        Ok(out)
     }
-    Ok(out)
 }

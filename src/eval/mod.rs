@@ -19,7 +19,7 @@ use crate::period::Period;
 use crate::plan::{self, TimeMode};
 use crate::spec::model::Agg;
 
-pub use coverage::{CauseCoverage, GroupCoverage, cause_coverage};
+pub use coverage::{CauseCoverage, GroupCoverage};
 pub use periods::{Completeness, DataExtent, data_extent, default_period};
 pub use segment::Segment;
 
@@ -214,7 +214,7 @@ impl<'a> Dataset<'a> {
                     agg_sets.push(pos);
                 }
             }
-            let measure_of = |leaf: usize| sp.measures.iter().position(|m| m.node == leaf);
+            let measure_of = |leaf: usize| sp.measures.iter().position(|m| m.node == Some(leaf));
             let agg = plan::Aggregate {
                 groups: groups.to_vec(),
                 sets: agg_sets,
@@ -268,6 +268,7 @@ impl<'a> Dataset<'a> {
                     cell.psi[i] += rows.f64_at(*c, r).unwrap_or(0.0) * scale * scale;
                 }
                 for (j, m) in sp.measures.iter().enumerate() {
+                    let Some(node) = m.node else { continue };
                     let [cn, cs, css, cv] = c_meas[j];
                     let stats = LeafStats {
                         n: rows.f64_at(cn, r).unwrap_or(0.0),
@@ -284,8 +285,8 @@ impl<'a> Dataset<'a> {
                     } else {
                         stats
                     };
-                    cell.stats[m.node] = Some(stats);
-                    cell.values[m.node] = leaf_value(m.agg, &stats, rows.f64_at(cv, r), scale);
+                    cell.stats[node] = Some(stats);
+                    cell.values[node] = leaf_value(m.agg, &stats, rows.f64_at(cv, r), scale);
                 }
             }
         }
@@ -295,13 +296,17 @@ impl<'a> Dataset<'a> {
             let scale = 1.0 / groups[*g].len().max(1) as f64;
             for sp in &self.plans {
                 let splits = seg.dims().all(|d| sp.dims.iter().any(|(x, _)| x == d));
-                for m in &sp.measures {
+                for node in sp.measures.iter().filter_map(|m| m.node) {
+                    let agg = match &graph.nodes[node].def {
+                        Def::Measure(m) => m.agg,
+                        Def::Formula { .. } => continue,
+                    };
                     if !has_rows[sp.source][*g] {
-                        cell.stats[m.node] = None;
-                        cell.values[m.node] = NodeValue::undefined(Status::NoData, None);
-                    } else if splits && cell.stats[m.node].is_none() {
-                        cell.stats[m.node] = Some(LeafStats::default());
-                        cell.values[m.node] = leaf_value(m.agg, &LeafStats::default(), None, scale);
+                        cell.stats[node] = None;
+                        cell.values[node] = NodeValue::undefined(Status::NoData, None);
+                    } else if splits && cell.stats[node].is_none() {
+                        cell.stats[node] = Some(LeafStats::default());
+                        cell.values[node] = leaf_value(agg, &LeafStats::default(), None, scale);
                     }
                 }
             }
@@ -314,19 +319,6 @@ impl<'a> Dataset<'a> {
             cells,
         })
     }
-}
-
-/// Evaluates every node for each of `periods`, in total and split by each of `dims`.
-pub fn evaluate(
-    graph: &MetricGraph,
-    engine: &Engine,
-    periods: &[Period],
-    dims: &[String],
-) -> Result<Evaluation, EvalError> {
-    let data = Dataset::load(graph, engine, periods, dims)?;
-    let groups: Vec<Vec<usize>> = (0..periods.len()).map(|p| vec![p]).collect();
-    let sets: Vec<Vec<String>> = dims.iter().map(|d| vec![d.clone()]).collect();
-    data.aggregate(&groups, &sets, &[])
 }
 
 /// A leaf's value from its stats; `scale` turns a pooled group's count or sum into a per-period

@@ -20,9 +20,7 @@ use crate::attribution::insights::{self, Candidate, Insight, SearchOptions};
 use crate::attribution::segments::{self, NodeContext, NodeKind, SegmentChange};
 use crate::attribution::{Attribution, Undefined, attribute};
 use crate::engine::Engine;
-use crate::eval::{
-    CauseCoverage, Cell, Dataset, EvalError, Evaluation, Psi, Segment, cause_coverage,
-};
+use crate::eval::{CauseCoverage, Cell, Dataset, EvalError, Evaluation, Psi, Segment};
 use crate::graph::{Def, MetricGraph};
 use crate::noise::{Dispersion, Test, dispersion, fdr};
 use crate::period::Period;
@@ -254,7 +252,7 @@ pub fn explain(
     let seg_eval = data.aggregate(&sides, &sets, &psi)?;
     let hist_groups: Vec<Vec<usize>> = history.iter().map(|p| vec![idx(p)]).collect();
     let hist_eval = data.aggregate(&hist_groups, &[], &psi)?;
-    let coverage = cause_coverage(graph, engine, &subtree, &periods, &sides)?;
+    let coverage = data.coverage(&sides, &subtree)?;
 
     // Branch tests, widened by each node's over-dispersion and the volume factor.
     let t0 = seg_eval.total(0);

@@ -11,7 +11,7 @@ use chrono::NaiveDateTime;
 
 use crate::graph::{Def, MetricGraph};
 use crate::period::{Period, local_to_utc};
-use crate::spec::model::Agg;
+use crate::spec::model::{Agg, SourceKind};
 use crate::sql::guard::SqlExpr;
 
 /// How a source's time column relates to the tree's time zone.
@@ -47,8 +47,9 @@ impl Bounds {
 /// A leaf measure as the query computes it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlannedMeasure {
-    /// The graph node this measure is.
-    pub node: usize,
+    /// The graph node this measure is; `None` for the sums an event-log source adds for its
+    /// cause coverage (see [`coverage_columns`]).
+    pub node: Option<usize>,
     pub agg: Agg,
     pub expr: Option<SqlExpr>,
     pub filter: Option<SqlExpr>,
@@ -133,16 +134,42 @@ pub fn plan(
                     .into_iter()
                     .filter_map(|n| match &graph.nodes[n].def {
                         Def::Measure(m) => Some(PlannedMeasure {
-                            node: n,
+                            node: Some(n),
                             agg: m.agg,
                             expr: m.expr_sql.clone(),
                             filter: m.filter_sql.clone(),
                         }),
                         Def::Formula { .. } => None,
                     })
+                    .chain(
+                        coverage_columns(&src.kind)
+                            .into_iter()
+                            .map(|c| PlannedMeasure {
+                                node: None,
+                                agg: Agg::Sum,
+                                expr: crate::sql::guard::parse_expr(&crate::sql::ident(&c)).ok(),
+                                filter: None,
+                            }),
+                    )
                     .collect(),
             }
         })
+        .collect()
+}
+
+/// The columns an event-log source's cases are summed over for its cause coverage, in
+/// order: `transfers`, then `<cause>_transfers` per cause (`unclassified` last). They ride
+/// along in the source's plan so the derivation runs once; none for other sources.
+pub fn coverage_columns(kind: &SourceKind) -> Vec<String> {
+    let SourceKind::EventLog(el) = kind else {
+        return Vec::new();
+    };
+    std::iter::once("transfers".to_string())
+        .chain(
+            crate::sql::event_log::cause_names(el)
+                .into_iter()
+                .map(|c| format!("{c}_transfers")),
+        )
         .collect()
 }
 

@@ -9,8 +9,8 @@
 //! holds the events (DataFusion or PostgreSQL), never as a row loop in Rust.
 //!
 //! Order of events: by time, then by the owner columns (so ties are broken the same way on
-//! every run). An event without an owner at a level keeps the one before (attributes are
-//! carried the same way, so rules see their value at the transfer); an owner change is
+//! every run). An event without an owner at a level keeps the one before (attributes a cause
+//! rule reads are carried the same way, so rules see their value at the transfer); an owner change is
 //! an event naming an owner other than the current one at some level (the first owner is not
 //! a change); a transfer is an event where any level changes; ping-pong counts at the primary level (team,
 //! else agent, else tier, else channel).
@@ -78,6 +78,24 @@ fn default_rules(el: &EventLog) -> Vec<(String, String)> {
     r
 }
 
+/// Per attribute: whether some cause rule reads it.
+fn attribute_in_rules(el: &EventLog) -> Vec<bool> {
+    let read: Vec<String> = rules(el)
+        .iter()
+        .filter_map(|(_, w)| parse_expr(w).ok())
+        .flat_map(|e| {
+            e.columns()
+                .into_iter()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    el.attributes
+        .iter()
+        .map(|a| read.iter().any(|c| *c == a.value))
+        .collect()
+}
+
 /// The primary owner level: the one ping-pong and "resolved by the first owner" refer to.
 pub fn primary(el: &EventLog) -> Option<OwnerLevel> {
     el.owners.first().map(|(l, _)| *l)
@@ -135,18 +153,26 @@ pub fn derive(el: &EventLog, d: Dialect) -> String {
     let w = "PARTITION BY case_id ORDER BY k";
     let mut gr = vec!["ev.*".to_string()];
     let mut cur = vec!["gr.*".to_string()];
-    let carried: Vec<(String, String)> = levels
+    // Attributes are carried only where a cause rule reads them: each carried value is a
+    // window partition of its own, the costliest part of the query.
+    let in_rules = attribute_in_rules(el);
+    let carried: Vec<(String, String, bool)> = levels
         .iter()
-        .map(|(l, _)| (format!("own_{l}"), (*l).to_string()))
-        .chain((0..el.attributes.len()).map(|i| (format!("attr_{i}"), format!("attr_{i}"))))
+        .map(|(l, _)| (format!("own_{l}"), (*l).to_string(), true))
+        .chain(
+            (0..el.attributes.len())
+                .map(|i| (format!("attr_{i}"), format!("attr_{i}"), in_rules[i])),
+        )
         .collect();
-    for (col, name) in &carried {
+    for (col, name, carry) in &carried {
         gr.push(format!(
             "COUNT({col}) OVER ({w} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS grp_{name}"
         ));
-        cur.push(format!(
-            "MAX({col}) OVER (PARTITION BY case_id, grp_{name}) AS cur_{name}"
-        ));
+        cur.push(if *carry {
+            format!("MAX({col}) OVER (PARTITION BY case_id, grp_{name}) AS cur_{name}")
+        } else {
+            format!("{col} AS cur_{name}")
+        });
     }
     let gr = format!("SELECT {} FROM ev", gr.join(", "));
     let cur = format!("SELECT {} FROM gr", cur.join(", "));

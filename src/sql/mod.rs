@@ -177,14 +177,6 @@ pub fn pushdown(
     (format!("{} {body}", with_clause(&with)), params)
 }
 
-/// [`materialize`] and [`aggregate`] in one DataFusion statement that reads the source
-/// table itself: for a one-off aggregation whose rows are not worth keeping in memory.
-pub fn read_and_aggregate(plan: &SourcePlan, agg: &Aggregate) -> String {
-    let (rows, _) = materialize_in(plan, Dialect::DataFusion, &ident(&plan.table));
-    let body = aggregate_in(plan, agg, Dialect::DataFusion, &ident("__rows"));
-    format!("WITH \"__rows\" AS ({rows}) {body}")
-}
-
 /// `WITH "name" AS NOT MATERIALIZED (query), ...` (PostgreSQL). Inlined, so the planner
 /// sees the tables' statistics and indexes through every source. Each query starts and ends
 /// on its own line, so a trailing `--` comment in an author's query cannot swallow the
