@@ -92,7 +92,7 @@ fn attribute_in_rules(el: &EventLog) -> Vec<bool> {
         .collect();
     el.attributes
         .iter()
-        .map(|a| read.iter().any(|c| *c == a.value))
+        .map(|a| read.contains(&a.value))
         .collect()
 }
 
