@@ -180,10 +180,12 @@ impl TimeFormat {
                 .split(['/', '.', '-'])
                 .filter_map(|p| p.parse().ok())
                 .collect();
-            if parts.len() == 3 {
-                first_big |= parts[0] > 12;
-                second_big |= parts[1] > 12;
+            if parts.len() != 3 {
+                // Not a date at all (`hello`, `10:15`): nothing to assume.
+                return None;
             }
+            first_big |= parts[0] > 12;
+            second_big |= parts[1] > 12;
         }
         match (first_big, second_big) {
             (true, false) => Some((
@@ -531,7 +533,7 @@ fn detect_column(
             Ok(f)
         }
         None => Err(format!(
-            "cannot tell how `{name}` is written (values such as `{}`); set `time_format`",
+            "cannot tell how `{name}` is written (values such as `{}`); set the source's `time_format` (iso, day_first, month_first, epoch_seconds, epoch_millis, or a pattern like `%d.%m.%Y %H:%M`), or name the column that holds the time",
             values.first().map_or("", String::as_str)
         )),
     }
@@ -594,6 +596,12 @@ mod tests {
         let (f, why) = TimeFormat::detect(&["1/2/2016"]).unwrap();
         assert_eq!(f, TimeFormat::DayFirst);
         assert!(why.contains("AMBIGUOUS"));
+        assert_eq!(
+            TimeFormat::detect(&["1456708560"]).unwrap().0,
+            TimeFormat::EpochSeconds
+        );
+        assert_eq!(TimeFormat::detect(&["hello", "world"]), None);
+        assert_eq!(TimeFormat::detect(&["1/3/2016", "soon"]), None);
         assert_eq!(
             TimeFormat::detect(&["1456708560"]).unwrap().0,
             TimeFormat::EpochSeconds

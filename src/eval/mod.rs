@@ -296,17 +296,14 @@ impl<'a> Dataset<'a> {
             let scale = 1.0 / groups[*g].len().max(1) as f64;
             for sp in &self.plans {
                 let splits = seg.dims().all(|d| sp.dims.iter().any(|(x, _)| x == d));
-                for node in sp.measures.iter().filter_map(|m| m.node) {
-                    let agg = match &graph.nodes[node].def {
-                        Def::Measure(m) => m.agg,
-                        Def::Formula { .. } => continue,
-                    };
+                for m in &sp.measures {
+                    let Some(node) = m.node else { continue };
                     if !has_rows[sp.source][*g] {
                         cell.stats[node] = None;
                         cell.values[node] = NodeValue::undefined(Status::NoData, None);
                     } else if splits && cell.stats[node].is_none() {
                         cell.stats[node] = Some(LeafStats::default());
-                        cell.values[node] = leaf_value(agg, &LeafStats::default(), None, scale);
+                        cell.values[node] = leaf_value(m.agg, &LeafStats::default(), None, scale);
                     }
                 }
             }

@@ -104,6 +104,18 @@ fn a_newline_inside_a_segment_value_stays_on_one_line_of_the_table() {
 }
 
 #[test]
+fn a_time_column_that_holds_no_times_is_named_with_the_fix() {
+    let c = Case::new(
+        "no-times",
+        &[("a.csv", b"id,at,channel\n1,soon,chat\n2,later,email\n")],
+    );
+    c.eval("a.csv", "", "UTC", "2016-03")
+        .fails_with(1)
+        .stderr_has("cannot tell how `at` is written (values such as `soon`)")
+        .stderr_has("`time_format`");
+}
+
+#[test]
 fn tab_delimiter_and_null_markers() {
     let c = Case::new(
         "nulls",
