@@ -80,7 +80,7 @@ impl Dataset<'_> {
             }
             // The coverage sums are the plan's last measures: transfers, then per cause.
             let causes = crate::sql::event_log::cause_names(el);
-            let first = sp.measures.len() - (causes.len() + 1);
+            let first = sp.measures.len() - crate::plan::coverage_columns(&src.kind).len();
             let agg = Aggregate {
                 groups: groups.to_vec(),
                 sets: vec![Vec::new()],

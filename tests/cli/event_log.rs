@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, FixedOffset};
 
-use crate::util::{mt, node, num, root};
+use crate::util::{contributions, mt, node, num, root};
 
 /// One incident's events, as the file has them.
 struct Event {
@@ -253,22 +253,12 @@ fn bpic2013_why_explains_a_month_by_cause_and_segment() {
     // The root's inputs split its change exactly, and each dimension's segments add up to it.
     let root = node(&j, "handoff_rate");
     let delta = num(&root["delta"]);
-    let inputs: f64 = root["inputs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| num(&i["contribution"]))
-        .sum();
+    let inputs = contributions(&root["inputs"]);
     assert!((inputs - delta).abs() < 1e-12, "{inputs} vs {delta}");
     let dims = root["segments"]["dimensions"].as_array().unwrap();
     assert_eq!(dims.len(), 2);
     for d in dims {
-        let sum: f64 = d["segments"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| num(&s["contribution"]))
-            .sum();
+        let sum = contributions(&d["segments"]);
         assert!(
             (sum - delta).abs() < 1e-9,
             "{}: {sum} vs {delta}",

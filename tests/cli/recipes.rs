@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use crate::schema::assert_valid_against;
-use crate::util::{TempDir, mt, node, num, root};
+use crate::util::{TempDir, contributions, mt, node, num, root};
 
 /// `eval TREE --period P --format json`, checked against the eval schema.
 fn eval(tree: &str, period: &str) -> Value {
@@ -56,7 +56,7 @@ fn why_default(tree: &str, week: &str, baseline: &str) -> (Value, String) {
     assert_eq!(j["baseline"]["label"], baseline, "{tree}");
     let root = j["root"].as_str().unwrap().to_string();
     let inputs = node(&j, &root)["inputs"].as_array().unwrap().clone();
-    let total: f64 = inputs.iter().map(|i| num(&i["contribution"])).sum();
+    let total = contributions(&node(&j, &root)["inputs"]);
     let delta = num(&node(&j, &root)["delta"]);
     assert!((total - delta).abs() < 1e-12, "{tree}: {total} vs {delta}");
     let top = inputs

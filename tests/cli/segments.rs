@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use crate::util::{TempDir, close, mt, node, num, reference};
+use crate::util::{TempDir, close, contributions, mt, node, num, reference};
 
 /// Two weeks in UTC: rows dated in the baseline (2026-W02) and current (2026-W03) weeks.
 pub const BASE_DAY: &str = "2026-01-06 10:00:00";
@@ -261,12 +261,7 @@ fn segments_sum_to_the_change_with_vanishing_segments_and_zero_denominators() {
         for id in ["r", "x_rate", "y_rate"] {
             let n = node(&j, id);
             for d in n["segments"]["dimensions"].as_array().unwrap() {
-                let sum: f64 = d["segments"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|s| num(&s["contribution"]))
-                    .sum();
+                let sum = contributions(&d["segments"]);
                 close(sum, num(&n["delta"]), 1e-12);
                 close(num(&d["sum_of_contributions"]), num(&n["delta"]), 1e-12);
                 for s in d["segments"].as_array().unwrap() {

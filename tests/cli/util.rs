@@ -138,6 +138,16 @@ pub fn num(v: &serde_json::Value) -> f64 {
     v.as_f64().unwrap_or_else(|| panic!("number expected: {v}"))
 }
 
+/// Σ `contribution` over a JSON list (a node's `inputs`, a dimension's `segments`).
+#[track_caller]
+pub fn contributions(list: &serde_json::Value) -> f64 {
+    list.as_array()
+        .unwrap_or_else(|| panic!("list expected: {list}"))
+        .iter()
+        .map(|x| num(&x["contribution"]))
+        .sum()
+}
+
 /// The entry with `"id": id` in a JSON output's `nodes` list.
 #[track_caller]
 pub fn node<'a>(j: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
