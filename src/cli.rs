@@ -34,6 +34,46 @@ pub struct TreeArgs {
     /// `metrictree load` writes).
     #[arg(long, value_name = "VAR", conflicts_with = "data_dir")]
     pub postgres_env: Option<String>,
+    #[command(flatten)]
+    pub access: AccessArgs,
+}
+
+impl TreeArgs {
+    /// What the operator allows this run to read and spend.
+    pub fn access(&self) -> crate::engine::Access {
+        self.access.access(self.data_dir.clone())
+    }
+}
+
+/// What a tree may read besides its own repository, and what a run may spend. The tree is
+/// untrusted; these flags are the operator's.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AccessArgs {
+    /// Also let the tree read data files inside DIR (repeatable). A tree reads only inside
+    /// its root: the git repository that holds it, or else its own directory.
+    #[arg(long = "allow-path", value_name = "DIR")]
+    pub allow_path: Vec<PathBuf>,
+    /// The query engine's memory limit in MiB (64 to 1048576); a query that needs more stops
+    /// with a message.
+    #[arg(long, value_name = "MIB", default_value_t = crate::engine::access::DEFAULT_MEMORY_MIB,
+          value_parser = clap::value_parser!(u64).range(64..=1_048_576))]
+    pub memory_limit: u64,
+    /// Stop the run's queries after this many seconds (1 to 604800; default: no limit).
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=604_800))]
+    pub timeout: Option<u64>,
+}
+
+impl AccessArgs {
+    pub fn access(&self, data_dir: Option<PathBuf>) -> crate::engine::Access {
+        crate::engine::Access {
+            data_dir,
+            allow_paths: self.allow_path.clone(),
+            limits: crate::engine::Limits {
+                memory_bytes: usize::try_from(self.memory_limit << 20).unwrap_or(usize::MAX),
+                timeout: self.timeout.map(std::time::Duration::from_secs),
+            },
+        }
+    }
 }
 
 /// How `why` looks for segments and judges noise.
@@ -52,14 +92,15 @@ pub struct SearchArgs {
     /// Minimum rows (in the larger period) for a segment to be tested and shown.
     #[arg(long, default_value_t = 30, value_name = "ROWS")]
     pub min_count: u64,
-    /// Insights shown per node.
-    #[arg(long, default_value_t = 3, value_name = "K")]
-    pub top: usize,
+    /// Insights shown per node (0 to 100).
+    #[arg(long, default_value_t = 3, value_name = "K", value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub top: u8,
     /// The false discovery rate controlled over branches and over segments.
     #[arg(long, default_value_t = 0.05, value_name = "RATE")]
     pub fdr: f64,
-    /// Periods of history used to estimate over-dispersion (0: binomial/Poisson noise only).
-    #[arg(long, default_value_t = 8, value_name = "N")]
+    /// Periods of history used to estimate over-dispersion (0: binomial/Poisson noise only;
+    /// at most 520).
+    #[arg(long, default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=520))]
     pub history: u32,
 }
 
@@ -120,15 +161,17 @@ pub enum Command {
         /// Replace tables that already exist (otherwise loading stops before touching them).
         #[arg(long)]
         replace: bool,
+        #[command(flatten)]
+        access: AccessArgs,
     },
     /// Show what a CSV export holds: delimiter, byte-order mark, each column's type or time
     /// format, null markers, rows that do not fit the header (by line), and a few rows.
     Inspect {
         /// The CSV file.
         file: PathBuf,
-        /// Rows to show.
-        #[arg(long, default_value_t = 5)]
-        rows: usize,
+        /// Rows to show (0 to 1000).
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(0..=1000))]
+        rows: u16,
     },
     /// Print a JSON Schema: of tree files (default), or of `why`/`eval` JSON output.
     Schema {
@@ -140,11 +183,11 @@ pub enum Command {
         /// Output directory.
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
-        /// Conversations in all.
-        #[arg(long, default_value_t = 24_000)]
+        /// Conversations in all (1 to 100,000,000).
+        #[arg(long, default_value_t = 24_000, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
         conversations: u64,
-        /// Number of ISO weeks, ending with the week that contains --end.
-        #[arg(long, default_value_t = 12)]
+        /// Number of ISO weeks, ending with the week that contains --end (2 to 520).
+        #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(2..=520))]
         weeks: u32,
         #[arg(long, default_value_t = 7)]
         seed: u64,
@@ -156,11 +199,11 @@ pub enum Command {
         no_plants: bool,
         /// Instead, write the wide benchmark dataset: this many dimensions (with its own
         /// tree.yaml; --conversations rows over W45–W46 plus --weeks − 2 weeks of history).
-        #[arg(long, value_name = "D")]
-        wide_dims: Option<usize>,
-        /// Values per dimension of the wide dataset.
-        #[arg(long, default_value_t = 20, value_name = "V")]
-        wide_values: usize,
+        #[arg(long, value_name = "D", value_parser = clap::value_parser!(u8).range(1..=64))]
+        wide_dims: Option<u8>,
+        /// Values per dimension of the wide dataset (1 to 10000).
+        #[arg(long, default_value_t = 20, value_name = "V", value_parser = clap::value_parser!(u16).range(1..=10_000))]
+        wide_values: u16,
     },
 }
 

@@ -176,18 +176,20 @@ fn render_one(d: &Diagnostic, path: &Path, text: &str, color: bool) -> String {
         ("", "", "", "")
     };
     let mut out = String::new();
-    let _ = writeln!(out, "{on}{sev}[{}]{off}{bold}: {}{off}", d.code, d.message);
+    // Every string here may hold text from the tree or the data: escaped (see `text`).
+    let esc = crate::text::escape_lines;
+    let path = crate::text::escape(&path.display().to_string()).into_owned();
+    let _ = writeln!(
+        out,
+        "{on}{sev}[{}]{off}{bold}: {}{off}",
+        d.code,
+        esc(&d.message)
+    );
     let gutter_width = d.pos.map(|p| p.line.to_string().len()).unwrap_or(1);
     let pad = " ".repeat(gutter_width);
     match d.pos {
         Some(p) => {
-            let _ = writeln!(
-                out,
-                "{pad}{blue}-->{off} {}:{}:{}",
-                path.display(),
-                p.line,
-                p.col
-            );
+            let _ = writeln!(out, "{pad}{blue}-->{off} {}:{}:{}", path, p.line, p.col);
             if let Some(line) = text.lines().nth(p.line.saturating_sub(1) as usize) {
                 let masked: String;
                 let line = if d.secret {
@@ -205,32 +207,41 @@ fn render_one(d: &Diagnostic, path: &Path, text: &str, color: bool) -> String {
                     line
                 };
                 let _ = writeln!(out, "{pad} {blue}|{off}");
-                let _ = writeln!(out, "{blue}{}{off} {blue}|{off} {}", p.line, line);
-                let lead: String = line
+                // Each character as printed: a hidden one as its escape, so the carets
+                // still sit under what the position names.
+                let shown: Vec<String> = line
                     .chars()
-                    .take(p.col.saturating_sub(1) as usize)
-                    .map(|c| if c == '\t' { '\t' } else { ' ' })
+                    .map(|c| match c {
+                        '\t' => "\t".to_string(),
+                        c => crate::text::escape(c.encode_utf8(&mut [0; 4])).into_owned(),
+                    })
                     .collect();
-                let avail = line
-                    .chars()
-                    .count()
-                    .saturating_sub(p.col.saturating_sub(1) as usize);
-                let carets = "^".repeat((p.len as usize).clamp(1, avail.max(1)));
+                let _ = writeln!(out, "{blue}{}{off} {blue}|{off} {}", p.line, shown.concat());
+                let from = p.col.saturating_sub(1) as usize;
+                let lead = " ".repeat(shown.iter().take(from).map(|c| c.chars().count()).sum());
+                let avail: usize = shown.iter().skip(from).map(|c| c.chars().count()).sum();
+                let span: usize = shown
+                    .iter()
+                    .skip(from)
+                    .take(p.len as usize)
+                    .map(|c| c.chars().count())
+                    .sum();
+                let carets = "^".repeat(span.clamp(1, avail.max(1)));
                 let _ = writeln!(out, "{pad} {blue}|{off} {lead}{on}{carets}{off}");
             }
         }
         None => {
-            let _ = writeln!(out, "{pad}{blue}-->{off} {}", path.display());
+            let _ = writeln!(out, "{pad}{blue}-->{off} {path}");
         }
     }
     if let Some(s) = &d.subject {
-        let _ = writeln!(out, "{pad} {blue}={off} {bold}in{off}: {s}");
+        let _ = writeln!(out, "{pad} {blue}={off} {bold}in{off}: {}", esc(s));
     }
     for n in &d.notes {
-        let _ = writeln!(out, "{pad} {blue}={off} {bold}note{off}: {n}");
+        let _ = writeln!(out, "{pad} {blue}={off} {bold}note{off}: {}", esc(n));
     }
     if let Some(h) = &d.help {
-        let _ = writeln!(out, "{pad} {blue}={off} {bold}help{off}: {h}");
+        let _ = writeln!(out, "{pad} {blue}={off} {bold}help{off}: {}", esc(h));
     }
     out
 }

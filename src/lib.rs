@@ -20,3 +20,4 @@ pub mod plan;
 pub mod report;
 pub mod spec;
 pub mod sql;
+pub mod text;

@@ -7,7 +7,7 @@ use crate::engine::{Engine, check_measures, check_pushdown};
 use crate::report::style::Styles;
 
 pub fn run(tree: &TreeArgs, no_data: bool) -> Outcome {
-    let (path, data_dir) = (tree.tree.as_path(), tree.data_dir.as_deref());
+    let path = tree.tree.as_path();
     let text = std::fs::read_to_string(path).map_err(|e| {
         Failure::runtime(format!("cannot read tree file `{}`: {e}", path.display()))
     })?;
@@ -33,7 +33,7 @@ pub fn run(tree: &TreeArgs, no_data: bool) -> Outcome {
                 g.nodes[g.root].id
             ));
             if !no_data {
-                let (engine, diags): (Engine, _) = Engine::open(&g, data_dir);
+                let (engine, diags): (Engine, _) = Engine::open(&g, &tree.access());
                 report.extend(diags);
                 let measures = check_measures(&engine, &g);
                 // The database's own plan is only worth asking for once the tree plans.

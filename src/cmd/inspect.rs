@@ -23,6 +23,17 @@ struct Column {
 }
 
 pub fn run(path: &Path, rows: usize) -> Outcome {
+    // The operator names the file (trusted), but only a regular file is read: a FIFO or a
+    // device would block or never end.
+    let meta = std::fs::metadata(path)
+        .map_err(|e| Failure::runtime(format!("cannot read `{}`: {e}", path.display())))?;
+    let kind = crate::engine::access::kind_of(&meta);
+    if kind != "a file" {
+        return Err(Failure::runtime(format!(
+            "`{}` is {kind}, not a CSV file",
+            path.display()
+        )));
+    }
     let bytes = std::fs::read(path)
         .map_err(|e| Failure::runtime(format!("cannot read `{}`: {e}", path.display())))?;
     let bom = bytes.starts_with(b"\xEF\xBB\xBF");
@@ -209,7 +220,8 @@ pub fn run(path: &Path, rows: usize) -> Outcome {
                 .join(", ")
         );
     }
-    Ok(out)
+    // Headers, values and markers come from the file: escaped, line breaks kept.
+    Ok(crate::text::escape_lines(&out))
 }
 
 /// A time format that reads at least 90 % of the values (an export's few broken dates do not

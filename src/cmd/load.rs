@@ -35,14 +35,14 @@ fn column_type(t: &DataType) -> &'static str {
     }
 }
 
-pub fn run(tree: &Path, data_dir: Option<&Path>, env: &str, replace: bool) -> Outcome {
+pub fn run(tree: &Path, access: &crate::engine::Access, env: &str, replace: bool) -> Outcome {
     if !crate::spec::parse::is_env_name(env) {
         return Err(Failure::runtime(
             "--postgres-env takes the name of an environment variable (e.g. SUPPORT_DATABASE_URL), not the connection string itself",
         ));
     }
     let (g, report) = load(tree)?;
-    let engine = open_engine(&g, &report, data_dir)?;
+    let engine = open_engine(&g, &report, access)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -31,7 +31,8 @@ impl Failure {
     pub fn runtime(message: impl Into<String>) -> Failure {
         Failure {
             code: 2,
-            message: format!("error: {}", message.into()),
+            // May quote tree, data or engine text: escaped (see `text`).
+            message: format!("error: {}", crate::text::escape_lines(&message.into())),
         }
     }
 }
@@ -78,8 +79,9 @@ pub fn run(cli: Cli) -> Outcome {
             data_dir,
             postgres_env,
             replace,
-        } => load::run(&tree, data_dir.as_deref(), &postgres_env, replace),
-        Command::Inspect { file, rows } => inspect::run(&file, rows),
+            access,
+        } => load::run(&tree, &access.access(data_dir), &postgres_env, replace),
+        Command::Inspect { file, rows } => inspect::run(&file, usize::from(rows)),
         Command::Schema { kind } => Ok(match kind {
             SchemaKind::Tree => TREE_SCHEMA,
             SchemaKind::Why => WHY_SCHEMA,
@@ -96,7 +98,13 @@ pub fn run(cli: Cli) -> Outcome {
             wide_dims,
             wide_values,
         } => match wide_dims {
-            Some(dims) => demo::wide(&out, conversations, dims, wide_values, weeks),
+            Some(dims) => demo::wide(
+                &out,
+                conversations,
+                usize::from(dims),
+                usize::from(wide_values),
+                weeks,
+            ),
             None => demo::run(&out, conversations, weeks, seed, end, !no_plants),
         },
     }
@@ -144,9 +152,9 @@ pub fn load(path: &Path) -> Result<(MetricGraph, Report), Failure> {
 pub fn open_engine(
     g: &MetricGraph,
     report: &Report,
-    data_dir: Option<&Path>,
+    access: &crate::engine::Access,
 ) -> Result<Engine, Failure> {
-    let (engine, diags) = Engine::open(g, data_dir);
+    let (engine, diags) = Engine::open(g, access);
     let (errors, warnings): (Vec<_>, Vec<_>) = diags.into_iter().partition(|d| d.is_error());
     if errors.is_empty() {
         // What reading the data found (rows left out, duplicates, assumptions).

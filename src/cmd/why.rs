@@ -36,7 +36,7 @@ pub fn run(
         Some(b) => Baseline::parse(b, g.spec.grain).map_err(Failure::runtime)?,
         None => Baseline::Previous,
     };
-    let engine = open_engine(&g, &report, tree.data_dir.as_deref())?;
+    let engine = open_engine(&g, &report, &tree.access())?;
     let (current, _, _) = resolve_period(&g, &engine, period)?;
     let x = explain(&g, &engine, target, current, &baseline, options).map_err(|e| match e {
         ExplainError::Undefined(u, e) => undefined_error(&g, &e, u.node, u.side),
@@ -111,7 +111,7 @@ fn options(g: &MetricGraph, target: usize, a: &SearchArgs) -> Result<Options, Fa
             depth: a.depth as usize,
             min_support: a.min_support,
             min_count: a.min_count as f64,
-            top: a.top,
+            top: usize::from(a.top),
             ..SearchOptions::default()
         },
         fdr: a.fdr,

@@ -9,8 +9,10 @@
 //! queries that `sql` renders, returning plain rows. For a PostgreSQL source the whole
 //! aggregation runs in the database and only aggregates come back.
 
+pub mod access;
 mod check;
 pub mod csv_clean;
+pub mod exact_sum;
 pub mod postgres;
 
 use std::path::{Path, PathBuf};
@@ -27,7 +29,9 @@ use crate::diag::Diagnostic;
 use crate::graph::MetricGraph;
 use crate::plan::{Aggregate, SourcePlan, TimeMode};
 use crate::spec::model::{FileFormat, Relation, Source, SourceKind};
+use crate::sql::query::{CheckedQuery, Scope};
 
+pub use access::{Access, Limits, Reach};
 pub use check::{check_measures, check_pushdown};
 use postgres::{Database, Problem};
 
@@ -74,6 +78,45 @@ pub struct Engine {
     failed: Vec<(String, Problem)>,
     /// Where cleaned CSV files are written (removed when the engine is dropped).
     scratch: Option<PathBuf>,
+    /// Where the tree may read files.
+    pub reach: Reach,
+    /// When every query of this run must have finished.
+    deadline: Option<std::time::Instant>,
+}
+
+/// The query a SQL or event-log source runs.
+enum SourceQuery {
+    /// An author's `sql:`, checked: what runs is rendered from its syntax tree.
+    Author(CheckedQuery),
+    /// An event log's derivation, written by `sql::event_log`; it reads `events`.
+    Derived { sql: String, events: String },
+}
+
+impl SourceQuery {
+    /// The relations (source ids) the query reads.
+    fn inputs(&self) -> Vec<String> {
+        match self {
+            SourceQuery::Author(q) => q.relations().to_vec(),
+            SourceQuery::Derived { events, .. } => vec![events.clone()],
+        }
+    }
+
+    /// The query as SQL text, for a database.
+    fn text(&self) -> String {
+        match self {
+            SourceQuery::Author(q) => q.render(),
+            SourceQuery::Derived { sql, .. } => sql.clone(),
+        }
+    }
+}
+
+/// Statements the file engine accepts: queries only. DDL (`CREATE EXTERNAL TABLE`), DML
+/// (`COPY`, `INSERT`) and statements (`SET`) are refused even if one got past the guard.
+fn read_only() -> datafusion::execution::context::SQLOptions {
+    datafusion::execution::context::SQLOptions::new()
+        .with_allow_ddl(false)
+        .with_allow_dml(false)
+        .with_allow_statements(false)
 }
 
 impl Drop for Engine {
@@ -172,7 +215,7 @@ impl Engine {
     /// Registers every source of the tree. Problems (missing files, bad SQL sources, time
     /// columns that are not timestamps) come back as diagnostics; the engine is still usable
     /// for the sources that registered.
-    pub fn open(graph: &MetricGraph, data_dir: Option<&Path>) -> (Engine, Vec<Diagnostic>) {
+    pub fn open(graph: &MetricGraph, access: &Access) -> (Engine, Vec<Diagnostic>) {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(
                 std::thread::available_parallelism()
@@ -182,17 +225,65 @@ impl Engine {
             .enable_all()
             .build()
             .expect("the tokio runtime starts");
-        let config = SessionConfig::new().with_information_schema(false);
+        let mut config = SessionConfig::new().with_information_schema(false);
+        // Tuning knobs (the results do not depend on them: sums are exact, rows sorted).
+        let knob = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .and_then(|v| v.parse::<usize>().ok())
+                .filter(|n| (1..=1 << 20).contains(n))
+        };
+        if let Some(n) = knob("METRICTREE_TARGET_PARTITIONS") {
+            config = config.with_target_partitions(n);
+        }
+        if let Some(n) = knob("METRICTREE_BATCH_SIZE") {
+            config = config.with_batch_size(n);
+        }
+        // Our own SQL is tokenized as the guard tokenized the author's: one dialect.
+        config.options_mut().sql_parser.dialect = datafusion::config::Dialect::PostgreSQL;
+        let runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new()
+            .with_memory_limit(access.limits.memory_bytes, 1.0)
+            .build_arc()
+            .expect("the runtime environment builds");
+        let ctx = SessionContext::new_with_config_rt(config, runtime);
+        ctx.register_udaf(exact_sum::udaf());
         let mut engine = Engine {
-            ctx: SessionContext::new_with_config(config),
+            ctx,
             rt,
             info: vec![None; graph.spec.sources.len()],
             databases: Vec::new(),
             failed: Vec::new(),
             scratch: None,
+            reach: Reach::new(&graph.spec.path, access),
+            deadline: access.limits.timeout.map(|t| std::time::Instant::now() + t),
         };
-        let diags = engine.register_all(graph, data_dir);
+        let diags = engine.register_all(graph, access.data_dir.as_deref());
         (engine, diags)
+    }
+
+    /// Runs a future on the engine's runtime, bounded by the run's time limit.
+    fn block<T>(
+        &self,
+        f: impl std::future::Future<Output = datafusion::error::Result<T>>,
+    ) -> datafusion::error::Result<T> {
+        match self.deadline {
+            None => self.rt.block_on(f),
+            Some(d) => {
+                let left = d.saturating_duration_since(std::time::Instant::now());
+                self.rt
+                    .block_on(async { tokio::time::timeout(left, f).await })
+                    .unwrap_or_else(|_| {
+                        Err(datafusion::error::DataFusionError::Execution(
+                            "the run's time limit (--timeout) was reached; raise it, or narrow the tree's data".into(),
+                        ))
+                    })
+            }
+        }
+    }
+
+    /// Plans and runs one of our own statements (read-only).
+    async fn run_sql(&self, sql: &str) -> datafusion::error::Result<DataFrame> {
+        self.ctx.sql_with_options(sql, read_only()).await
     }
 
     fn register_all(&mut self, graph: &MetricGraph, data_dir: Option<&Path>) -> Vec<Diagnostic> {
@@ -220,6 +311,21 @@ impl Engine {
                 };
                 let (mut delimiter, mut has_header) = (*delimiter, *has_header);
                 let messy = *format == FileFormat::Csv && (csv.any() || csv_clean::is_glob(&file));
+                if !messy {
+                    match self.reach.file(&file) {
+                        Ok(f) => file = f,
+                        Err(p) => {
+                            let (message, help) = p.message(&self.reach.root);
+                            diags.push(
+                                Diagnostic::error("E030", format!("source `{}`: {message}", s.id))
+                                    .at(path.pos)
+                                    .subject(format!("source `{}`", s.id))
+                                    .help(help),
+                            );
+                            continue;
+                        }
+                    }
+                }
                 if messy {
                     match self.clean_csv(s, &file, csv, delimiter, has_header) {
                         Ok((clean, ds)) => {
@@ -288,8 +394,13 @@ impl Engine {
             let before = pending.len();
             let mut last_errors = Vec::new();
             pending.retain(|&i| {
-                let Some(query) = self.query_of(&sources[i], sources) else {
-                    return false;
+                let query = match self.query_of(&sources[i], sources) {
+                    None => return false,
+                    Some(Ok(q)) => q,
+                    Some(Err(e)) => {
+                        last_errors.push((i, e, Vec::new()));
+                        return true;
+                    }
                 };
                 match self.register_sql_where_inputs_live(&sources[i], &query, sources) {
                     Ok(info) => {
@@ -297,25 +408,23 @@ impl Engine {
                         false
                     }
                     Err(e) => {
-                        last_errors.push((i, e));
+                        last_errors.push((i, e, query.inputs()));
                         true
                     }
                 }
             });
             if pending.len() == before {
-                for (i, e) in last_errors {
+                for (i, e, inputs) in last_errors {
                     let s = &sources[i];
-                    let (text, pos) = match &s.kind {
-                        SourceKind::Sql { query } => (query.value.clone(), query.pos),
-                        SourceKind::EventLog(el) => {
-                            (self.query_of(s, sources).unwrap_or_default(), el.events.pos)
-                        }
+                    let pos = match &s.kind {
+                        SourceKind::Sql { query } => query.pos,
+                        SourceKind::EventLog(el) => el.events.pos,
                         _ => continue,
                     };
                     let missing = sources
                         .iter()
                         .enumerate()
-                        .filter(|(j, o)| self.info[*j].is_none() && mentions(&text, &o.id))
+                        .filter(|(j, o)| self.info[*j].is_none() && inputs.contains(&o.id))
                         .map(|(_, o)| format!("`{}`", o.id))
                         .collect::<Vec<_>>();
                     let help = if missing.is_empty() {
@@ -329,7 +438,11 @@ impl Engine {
                     diags.push(
                         Diagnostic::error(
                             "E033",
-                            format!("SQL source `{}` does not run: {}", s.id, first_line(&e)),
+                            format!(
+                                "SQL source `{}` does not run: {}",
+                                s.id,
+                                crate::sql::guard::short(&crate::text::escape(&e))
+                            ),
                         )
                         .at(pos)
                         .subject(format!("source `{}`", s.id))
@@ -361,19 +474,19 @@ impl Engine {
             unreachable!("file source")
         };
         let at = |d: Diagnostic| d.at(path.pos).subject(format!("source `{}`", s.id));
-        let files =
-            csv_clean::expand(file).map_err(|e| {
-                Box::new(at(Diagnostic::error("E030", format!("source `{}`: {e}", s.id)).help(
-                "paths and patterns are relative to the tree file; `*` matches any part of a name",
-            )))
-            })?;
-        if let Some(missing) = files.iter().find(|f| !f.is_file()) {
-            return Err(Box::new(at(Diagnostic::error(
-                "E030",
-                format!("data file `{}` of source `{}` does not exist", missing.display(), s.id),
-            )
-            .help("paths are relative to the tree file; pass `--data-dir DIR` to read them from elsewhere"))));
+        let files = if csv_clean::is_glob(file) {
+            self.reach.glob(file)
+        } else {
+            self.reach.file(file).map(|f| vec![f])
         }
+        .map_err(|p| {
+            let (message, help) = p.message(&self.reach.root);
+            Box::new(at(Diagnostic::error(
+                "E030",
+                format!("source `{}`: {message}", s.id),
+            )
+            .help(help)))
+        })?;
         let dir = self.scratch.get_or_insert_with(|| {
             static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
             std::env::temp_dir().join(format!(
@@ -509,7 +622,7 @@ impl Engine {
             .extension()
             .map(|e| format!(".{}", e.to_string_lossy()))
             .unwrap_or_default();
-        let res = self.rt.block_on(async {
+        let res = self.block(async {
             match format {
                 FileFormat::Csv => {
                     let opts = CsvReadOptions::new()
@@ -578,11 +691,18 @@ impl Engine {
         })
     }
 
-    /// The query a SQL or event-log source runs: the author's text, or the event log's
-    /// derivation in the dialect of the backend its events live in.
-    fn query_of(&self, s: &Source, all: &[Source]) -> Option<String> {
+    /// The query a SQL or event-log source runs: the author's query as checked by the guard,
+    /// or the event log's derivation in the dialect of the backend its events live in.
+    fn query_of(&self, s: &Source, all: &[Source]) -> Option<Result<SourceQuery, String>> {
         match &s.kind {
-            SourceKind::Sql { query } => Some(query.value.clone()),
+            SourceKind::Sql { query } => {
+                let ids: Vec<String> = all.iter().map(|o| o.id.clone()).collect();
+                Some(
+                    crate::sql::query::check_query(&query.value, Scope::Sources(&ids))
+                        .map(SourceQuery::Author)
+                        .map_err(|r| r.message),
+                )
+            }
             SourceKind::EventLog(el) => {
                 let dialect = all
                     .iter()
@@ -592,7 +712,10 @@ impl Engine {
                         Backend::Postgres { .. } => crate::sql::Dialect::Postgres,
                         Backend::Files => crate::sql::Dialect::DataFusion,
                     });
-                Some(crate::sql::event_log::derive(el, dialect))
+                Some(Ok(SourceQuery::Derived {
+                    sql: crate::sql::event_log::derive(el, dialect),
+                    events: el.events.value.clone(),
+                }))
             }
             _ => None,
         }
@@ -630,7 +753,14 @@ impl Engine {
                 "SELECT * FROM {}",
                 self.databases[db].resolve_table(&self.rt, &t.value)?
             ),
-            Relation::Query(q) => q.value.clone(),
+            // What runs is rendered from the checked syntax tree, never the author's text.
+            Relation::Query(q) => crate::sql::query::check_query(&q.value, Scope::Database)
+                .map_err(|r| Problem {
+                    code: "E036",
+                    message: r.message,
+                    help: r.help,
+                })?
+                .render(),
         };
         self.register_in_database(s, db, vec![(s.id.clone(), query)])
     }
@@ -681,11 +811,12 @@ impl Engine {
     fn register_sql_where_inputs_live(
         &mut self,
         s: &Source,
-        query: &str,
+        query: &SourceQuery,
         all: &[Source],
     ) -> Result<SourceInfo, String> {
+        let names = query.inputs();
         let inputs: Vec<usize> = (0..all.len())
-            .filter(|&j| all[j].id != s.id && mentions(query, &all[j].id))
+            .filter(|&j| all[j].id != s.id && names.contains(&all[j].id))
             .collect();
         if let Some(&j) = inputs.iter().find(|&&j| self.info[j].is_none()) {
             return Err(format!("source `{}` is not registered", all[j].id));
@@ -702,7 +833,7 @@ impl Engine {
             })
             .collect();
         if dbs.is_empty() {
-            return self.register_sql(s, query, all);
+            return self.register_sql(s, query, &inputs);
         }
         let places = |j: usize| match &self.info[j].as_ref().map(|i| &i.backend) {
             Some(Backend::Postgres { db, .. }) => format!(
@@ -735,7 +866,7 @@ impl Engine {
                 }
             }
         }
-        ctes.push((s.id.clone(), query.to_string()));
+        ctes.push((s.id.clone(), query.text()));
         self.register_in_database(s, dbs[0], ctes)
             .map_err(|p| p.message)
     }
@@ -743,12 +874,27 @@ impl Engine {
     fn register_sql(
         &mut self,
         s: &Source,
-        query: &str,
-        all: &[Source],
+        query: &SourceQuery,
+        inputs: &[usize],
     ) -> Result<SourceInfo, String> {
         let view = self
-            .rt
-            .block_on(async { self.ctx.sql(query).await.map(|df| df.into_view()) })
+            .block(async {
+                let df = match query {
+                    // DataFusion plans the checked syntax tree itself: no text is parsed again.
+                    SourceQuery::Author(q) => {
+                        let state = self.ctx.state();
+                        let plan = state
+                            .statement_to_plan(datafusion::sql::parser::Statement::Statement(
+                                Box::new(q.statement().clone()),
+                            ))
+                            .await?;
+                        read_only().verify_plan(&plan)?;
+                        self.ctx.execute_logical_plan(plan).await?
+                    }
+                    SourceQuery::Derived { sql, .. } => self.run_sql(sql).await?,
+                };
+                Ok(df.into_view())
+            })
             .map_err(|e| e.to_string())?;
         self.ctx
             .register_table(&s.id, view)
@@ -761,11 +907,9 @@ impl Engine {
             .map(|f| f.data_type().clone())
         {
             Ok(DataType::Timestamp(_, Some(_))) => TimeMode::Utc,
-            _ => all
+            _ => inputs
                 .iter()
-                .enumerate()
-                .filter(|(_, o)| o.id != s.id && mentions(query, &o.id))
-                .find_map(|(j, _)| self.info[j].as_ref().map(|i| i.time_mode))
+                .find_map(|&j| self.info[j].as_ref().map(|i| i.time_mode))
                 .unwrap_or(TimeMode::Local),
         };
         Ok(SourceInfo {
@@ -777,16 +921,14 @@ impl Engine {
     }
 
     fn schema(&self, table: &str) -> Result<Arc<Schema>, String> {
-        self.rt
-            .block_on(async { self.ctx.table(table).await })
+        self.block(async { self.ctx.table(table).await })
             .map(|df| Arc::new(df.schema().as_arrow().clone()))
             .map_err(|e| e.to_string())
     }
 
     /// Plans a query without running it (used to check filters and expressions).
     pub fn plan_only(&self, sql: &str) -> Result<(), String> {
-        self.rt
-            .block_on(async { self.ctx.sql(sql).await.map(|_| ()) })
+        self.block(async { self.run_sql(sql).await.map(|_| ()) })
             .map_err(|e| e.to_string())
     }
 
@@ -798,8 +940,7 @@ impl Engine {
             sql: sql.to_string(),
         };
         let batches = self
-            .rt
-            .block_on(async { self.ctx.sql(sql).await?.collect().await })
+            .block(async { self.run_sql(sql).await?.collect().await })
             .map_err(|e| err(first_line(&e.to_string())))?;
         Rows::from_batches(batches).map_err(err)
     }
@@ -829,8 +970,7 @@ impl Engine {
 
     /// Runs a query and returns its result as Arrow batches (for copying data out).
     pub fn batches(&self, sql: &str) -> Result<Vec<RecordBatch>, QueryError> {
-        self.rt
-            .block_on(async { self.ctx.sql(sql).await?.collect().await })
+        self.block(async { self.run_sql(sql).await?.collect().await })
             .map_err(|e| QueryError {
                 source_id: String::new(),
                 message: first_line(&e.to_string()),
@@ -847,9 +987,8 @@ impl Engine {
             sql: sql.to_string(),
         };
         let (schema, batches) = self
-            .rt
-            .block_on(async {
-                let df = self.ctx.sql(sql).await?;
+            .block(async {
+                let df = self.run_sql(sql).await?;
                 let schema = Arc::new(df.schema().as_arrow().clone());
                 let batches = df.collect().await?;
                 Ok::<_, datafusion::error::DataFusionError>((schema, batches))
@@ -974,16 +1113,6 @@ pub fn parse_timestamp(s: &str) -> Option<NaiveDateTime> {
         })
 }
 
-/// Whether `sql` mentions `word` as a whole identifier.
-fn mentions(sql: &str, word: &str) -> bool {
-    sql.match_indices(word).any(|(i, _)| {
-        let before = sql[..i].chars().next_back();
-        let after = sql[i + word.len()..].chars().next();
-        let boundary = |c: Option<char>| c.is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
-        boundary(before) && boundary(after)
-    })
-}
-
 fn first_line(s: &str) -> String {
     s.lines().next().unwrap_or(s).to_string()
 }
@@ -1078,11 +1207,5 @@ mod tests {
     #[test]
     fn csv_split_honours_quotes() {
         assert_eq!(split_csv_line(r#"a,"b,c",d"#, ','), vec!["a", "b,c", "d"]);
-    }
-
-    #[test]
-    fn word_mentions() {
-        assert!(mentions("SELECT * FROM handoffs h", "handoffs"));
-        assert!(!mentions("SELECT * FROM handoffs_raw", "handoffs"));
     }
 }

@@ -5,6 +5,9 @@
 
 use crate::period::{Grain, Period};
 
+/// The most periods `ago:N` and `trailing:N` may reach back (ten years of weeks).
+pub const MAX_BASELINE_PERIODS: u32 = 520;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Baseline {
     Previous,
@@ -17,10 +20,11 @@ impl Baseline {
     /// Parses `--baseline`: a period label, `ago:N` or `trailing:N`.
     pub fn parse(s: &str, grain: Grain) -> Result<Baseline, String> {
         let count = |n: &str, what: &str| -> Result<u32, String> {
-            match n.trim().parse::<u32>() {
-                Ok(n) if n >= 1 => Ok(n),
+            match n.trim().parse::<u64>() {
+                Ok(n) if (1..=u64::from(MAX_BASELINE_PERIODS)).contains(&n) => Ok(n as u32),
                 _ => Err(format!(
-                    "`{s}`: {what} needs a whole number of periods ≥ 1, like `{what}:4`"
+                    "`{}`: {what} needs a whole number of periods from 1 to {MAX_BASELINE_PERIODS}, like `{what}:4`",
+                    crate::text::excerpt(s)
                 )),
             }
         };
@@ -81,5 +85,7 @@ mod tests {
                 .contains("trailing:4")
         );
         assert!(Baseline::parse("last week", Grain::Week).is_err());
+        assert!(Baseline::parse("trailing:4000000000", Grain::Week).is_err());
+        assert!(Baseline::parse("ago:521", Grain::Week).is_err());
     }
 }

@@ -75,6 +75,7 @@ pub fn json(g: &MetricGraph, cov: &[CauseCoverage], labels: &[String]) -> Vec<Co
 
 /// A block per source: a line per period with transfers and each cause's share.
 pub fn text(g: &MetricGraph, cov: &[CauseCoverage], labels: &[String], st: &Styles) -> String {
+    let g = &super::terminal::escaped(g);
     let mut out = String::new();
     let width = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
     for c in cov {
@@ -100,7 +101,11 @@ pub fn text(g: &MetricGraph, cov: &[CauseCoverage], labels: &[String], st: &Styl
                 .iter()
                 .zip(&gc.by_cause)
                 .map(|(name, &n)| {
-                    format!("{name} {}", value(Some(n / gc.transfers), Unit::Percent))
+                    format!(
+                        "{} {}",
+                        crate::text::escape(name),
+                        value(Some(n / gc.transfers), Unit::Percent)
+                    )
                 })
                 .collect();
             let flag = if c.above_max(i) {

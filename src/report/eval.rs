@@ -127,6 +127,7 @@ pub fn json(g: &MetricGraph, e: &Evaluation, complete: bool, dim: Option<&str>) 
 }
 
 pub fn text(g: &MetricGraph, e: &Evaluation, dim: Option<&str>, st: &Styles) -> String {
+    let g = &super::terminal::escaped(g);
     let period = &e.periods[0];
     let segs: Vec<Option<String>> = dim.map(|d| e.segments(d)).unwrap_or_default();
     let mut header = vec!["Node".to_string(), "Owner".to_string(), period.label()];

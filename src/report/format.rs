@@ -59,20 +59,10 @@ pub fn share(part: f64, total: f64) -> String {
 }
 
 /// Text from the data on one line of a table: control characters (a newline inside a
-/// segment value, a tab) are written as escapes (`\n`, `\t`), so they cannot break the layout.
+/// segment value, a tab), bidirectional overrides and invisible characters are written as
+/// escapes (`\n`, `\u{202e}`), so they cannot break the layout or hide text.
 pub fn one_line(s: &str) -> String {
-    if !s.chars().any(char::is_control) {
-        return s.to_string();
-    }
-    s.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
+    crate::text::escape(s).into_owned()
 }
 
 fn sig(v: f64) -> String {

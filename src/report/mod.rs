@@ -5,4 +5,5 @@ pub mod coverage;
 pub mod eval;
 pub mod format;
 pub mod style;
+pub mod terminal;
 pub mod why;

@@ -444,6 +444,7 @@ fn insight_lines(
 
 /// The human view.
 pub fn text(g: &MetricGraph, x: &Explanation, st: &Styles) -> String {
+    let g = &super::terminal::escaped(g);
     let a = &x.attribution;
     let root = &g.nodes[a.root];
     let r = a.get(a.root).expect("the root is attributed");

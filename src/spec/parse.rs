@@ -91,6 +91,7 @@ pub fn parse(path: &Path, text: &str) -> (Option<Spec>, Vec<Diagnostic>) {
     let mut p = SpecParser {
         text,
         diags: Vec::new(),
+        source_ids: Vec::new(),
     };
     let root = match yaml::parse(text) {
         Ok(n) => n,
@@ -130,6 +131,8 @@ pub fn parse(path: &Path, text: &str) -> (Option<Spec>, Vec<Diagnostic>) {
 struct SpecParser<'a> {
     text: &'a str,
     diags: Vec<Diagnostic>,
+    /// Every source id of the tree: the relations a SQL source may read.
+    source_ids: Vec<String>,
 }
 
 /// A mapping being read: remembers which keys were used, to report the unknown ones.
@@ -347,7 +350,11 @@ impl<'a> SpecParser<'a> {
                         self.diags.push(
                             Diagnostic::error("E007", format!("`{}` is not a valid {what} id", k.name))
                                 .at(Pos::new(k.pos.line, k.pos.col, k.name.chars().count() as u32))
-                                .help("ids are letters, digits and `_`, starting with a letter, e.g. `routing_rate`"),
+                                .help(if k.name.chars().any(crate::text::is_hidden) {
+                                    "it holds invisible or control characters (shown as `\\u{...}` escapes); retype the id with letters, digits and `_`"
+                                } else {
+                                    "ids are letters, digits and `_`, starting with a letter, e.g. `routing_rate`"
+                                }),
                         );
                     }
                     ok
@@ -456,6 +463,7 @@ impl<'a> SpecParser<'a> {
             .filter_map(|(k, v)| self.dimension(k, v))
             .collect();
         let srcs = self.id_map(top.get("sources"), "source");
+        self.source_ids = srcs.iter().map(|(k, _)| k.name.clone()).collect();
         let sources = srcs
             .into_iter()
             .filter_map(|(k, v)| self.source(k, v))
@@ -680,7 +688,8 @@ impl<'a> SpecParser<'a> {
                 }
             }
             (None, Some(q)) => {
-                self.check_query(&q, &ctx);
+                let ids = self.source_ids.clone();
+                self.check_query(&q, &ctx, crate::sql::query::Scope::Sources(&ids));
                 SourceKind::Sql { query: q }
             }
         };
@@ -733,9 +742,10 @@ impl<'a> SpecParser<'a> {
         })
     }
 
-    /// A source's query must be one read-only SELECT (see `sql::guard::check_query`).
-    fn check_query(&mut self, q: &Located<String>, ctx: &str) {
-        if let Err(r) = crate::sql::guard::check_query(&q.value) {
+    /// A source's query must be one read-only SELECT over what `scope` allows (see
+    /// `sql::query::check_query`).
+    fn check_query(&mut self, q: &Located<String>, ctx: &str, scope: crate::sql::query::Scope<'_>) {
+        if let Err(r) = crate::sql::query::check_query(&q.value, scope) {
             self.diags.push(
                 Diagnostic::error(
                     "E036",
@@ -973,7 +983,7 @@ impl<'a> SpecParser<'a> {
         let relation = match (self.opt_text(&m, "table"), self.opt_text(&m, "query")) {
             (Some(t), None) => Relation::Table(t),
             (None, Some(q)) => {
-                self.check_query(&q, ctx);
+                self.check_query(&q, ctx, crate::sql::query::Scope::Database);
                 Relation::Query(q)
             }
             (Some(_), Some(_)) => {

@@ -8,14 +8,14 @@
 //! is then rendered per [`Dialect`] with every identifier quoted, so what reaches an engine
 //! is always an expression built here, never the author's text.
 //!
-//! SQL sources and PostgreSQL queries are whole `SELECT`s; [`check_query`] accepts exactly
-//! one read-only query statement and nothing after it.
+//! SQL sources and PostgreSQL queries are whole `SELECT`s, checked and rendered by
+//! [`super::query`].
 
 use std::fmt::Write as _;
 
 use datafusion::sql::sqlparser::ast::{
     self, BinaryOperator, CastKind, DataType as AstType, DateTimeField, Expr, FunctionArg,
-    FunctionArgExpr, FunctionArguments, SetExpr, Statement, UnaryOperator, Value,
+    FunctionArgExpr, FunctionArguments, UnaryOperator, Value,
 };
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
@@ -75,6 +75,9 @@ pub const FUNCTIONS: &[&str] = &[
     "date_part",
     "date_trunc",
 ];
+
+/// The longest filter or expression accepted, in bytes.
+pub const MAX_EXPR_BYTES: usize = 8 * 1024;
 
 /// Fields `EXTRACT(field FROM t)` may name (rendered as `date_part('field', t)`).
 const FIELDS: &[&str] = &[
@@ -141,7 +144,7 @@ pub struct Rejected {
     pub help: String,
 }
 
-fn reject(message: impl Into<String>, help: impl Into<String>) -> Rejected {
+pub(crate) fn reject(message: impl Into<String>, help: impl Into<String>) -> Rejected {
     Rejected {
         message: message.into(),
         help: help.into(),
@@ -152,19 +155,38 @@ const ALLOWED: &str = "filters and expressions may use columns, literals, compar
 
 /// Parses one filter or value expression into the allowed constructs.
 pub fn parse_expr(text: &str) -> Result<SqlExpr, Rejected> {
+    if text.len() > MAX_EXPR_BYTES {
+        return Err(reject(
+            format!(
+                "the expression is {} bytes long; at most {MAX_EXPR_BYTES} are accepted",
+                text.len()
+            ),
+            "compute the value in a SQL source (`sql:`) and refer to its column",
+        ));
+    }
+    let quoted = short(&crate::text::escape(text));
     let dialect = PostgreSqlDialect {};
     let mut parser = Parser::new(&dialect)
+        .with_recursion_limit(super::query::MAX_DEPTH)
         .try_with_sql(text)
-        .map_err(|e| reject(format!("cannot read `{text}`: {e}"), ALLOWED))?;
-    let expr = parser
-        .parse_expr()
-        .map_err(|e| reject(format!("cannot read `{text}`: {e}"), ALLOWED))?;
+        .map_err(|e| {
+            reject(
+                format!("cannot read `{quoted}`: {}", short(&e.to_string())),
+                ALLOWED,
+            )
+        })?;
+    let expr = parser.parse_expr().map_err(|e| {
+        reject(
+            format!("cannot read `{quoted}`: {}", short(&e.to_string())),
+            ALLOWED,
+        )
+    })?;
     let rest = parser.peek_token();
     if rest.token != Token::EOF {
         return Err(reject(
             format!(
-                "`{text}` continues after the expression, at `{}`",
-                rest.token
+                "`{quoted}` continues after the expression, at `{}`",
+                short(&crate::text::escape(&rest.token.to_string()))
             ),
             "write one expression: no `;`, no second statement, no clauses after it",
         ));
@@ -183,11 +205,13 @@ fn convert(e: &Expr) -> Result<SqlExpr, Rejected> {
             return Err(reject(
                 format!(
                     "`{}` names a column of another table",
-                    parts
-                        .iter()
-                        .map(|p| p.value.as_str())
-                        .collect::<Vec<_>>()
-                        .join(".")
+                    short(&crate::text::escape(
+                        &parts
+                            .iter()
+                            .map(|p| p.value.as_str())
+                            .collect::<Vec<_>>()
+                            .join(".")
+                    ))
                 ),
                 "a measure reads one source: name its columns without a table prefix",
             ));
@@ -206,7 +230,10 @@ fn convert(e: &Expr) -> Result<SqlExpr, Rejected> {
             }
             other => {
                 return Err(reject(
-                    format!("the literal `{other}` is not supported"),
+                    format!(
+                        "the literal `{}` is not supported",
+                        short(&crate::text::escape(&other.to_string()))
+                    ),
                     "write numbers, 'single-quoted text', TRUE, FALSE or NULL",
                 ));
             }
@@ -374,7 +401,10 @@ fn convert(e: &Expr) -> Result<SqlExpr, Rejected> {
         }
         other => {
             return Err(reject(
-                format!("`{other}` is not an allowed construct"),
+                format!(
+                    "`{}` is not an allowed construct",
+                    short(&crate::text::escape(&other.to_string()))
+                ),
                 ALLOWED,
             ));
         }
@@ -389,7 +419,7 @@ fn ident_name(id: &ast::Ident) -> String {
     }
 }
 
-fn field_name(field: &DateTimeField) -> Result<&'static str, Rejected> {
+pub(crate) fn field_name(field: &DateTimeField) -> Result<&'static str, Rejected> {
     let text = field.to_string().to_lowercase();
     FIELDS
         .iter()
@@ -403,7 +433,7 @@ fn field_name(field: &DateTimeField) -> Result<&'static str, Rejected> {
         })
 }
 
-fn cast_type(t: &AstType) -> Result<CastType, Rejected> {
+pub(crate) fn cast_type(t: &AstType) -> Result<CastType, Rejected> {
     use AstType as T;
     Ok(match t {
         T::SmallInt(_)
@@ -430,7 +460,10 @@ fn cast_type(t: &AstType) -> Result<CastType, Rejected> {
         }
         other => {
             return Err(reject(
-                format!("casting to `{other}` is not supported"),
+                format!(
+                    "casting to `{}` is not supported",
+                    short(&crate::text::escape(&other.to_string()))
+                ),
                 "cast to INTEGER, BIGINT, DOUBLE PRECISION, NUMERIC, TEXT, VARCHAR, BOOLEAN, DATE or TIMESTAMP",
             ));
         }
@@ -448,7 +481,10 @@ fn function(f: &ast::Function) -> Result<SqlExpr, Rejected> {
             None => format!("allowed functions: {}", FUNCTIONS.join(", ")),
         };
         return Err(reject(
-            format!("the function `{}` is not allowed", f.name),
+            format!(
+                "the function `{}` is not allowed",
+                short(&crate::text::escape(&f.name.to_string()))
+            ),
             help,
         ));
     };
@@ -710,71 +746,14 @@ impl SqlExpr {
     }
 }
 
-/// Checks that `text` is exactly one read-only query (`SELECT`, `WITH ... SELECT`, `VALUES`,
-/// set operations) with nothing after it. The text itself is what runs: a query is written
-/// for the backend its sources live in.
-pub fn check_query(text: &str) -> Result<(), Rejected> {
-    let statements = Parser::parse_sql(&PostgreSqlDialect {}, text).map_err(|e| {
-        reject(
-            format!("cannot read the query: {e}"),
-            "write one SELECT statement",
-        )
-    })?;
-    let [statement] = statements.as_slice() else {
-        return Err(reject(
-            format!(
-                "the query holds {} statements; a source is exactly one SELECT",
-                statements.len()
-            ),
-            "remove the `;` and everything after it",
-        ));
-    };
-    let Statement::Query(q) = statement else {
-        return Err(reject(
-            "a source's query must be a SELECT, not a command",
-            "write `SELECT ... FROM ...`; metrictree only reads",
-        ));
-    };
-    read_only(q)
-}
-
-fn read_only(q: &ast::Query) -> Result<(), Rejected> {
-    if !q.locks.is_empty() {
-        return Err(reject(
-            "the query takes row locks (`FOR UPDATE`/`FOR SHARE`)",
-            "remove the locking clause; metrictree only reads",
-        ));
+/// A message's quote of SQL or of an engine's error: one line, at most 160 characters.
+pub(crate) fn short(s: &str) -> String {
+    let line = s.lines().next().unwrap_or("");
+    let mut out: String = line.chars().take(160).collect();
+    if line.chars().count() > 160 {
+        out.push('…');
     }
-    if let Some(with) = &q.with {
-        for cte in &with.cte_tables {
-            read_only(&cte.query)?;
-        }
-    }
-    read_only_body(&q.body)
-}
-
-fn read_only_body(body: &SetExpr) -> Result<(), Rejected> {
-    match body {
-        SetExpr::Select(s) => {
-            if s.into.is_some() {
-                return Err(reject(
-                    "`SELECT ... INTO` creates a table",
-                    "remove `INTO ...`; metrictree only reads",
-                ));
-            }
-            Ok(())
-        }
-        SetExpr::Query(q) => read_only(q),
-        SetExpr::SetOperation { left, right, .. } => {
-            read_only_body(left)?;
-            read_only_body(right)
-        }
-        SetExpr::Values(_) | SetExpr::Table(_) => Ok(()),
-        _ => Err(reject(
-            "the query writes data",
-            "a source is a SELECT; metrictree only reads",
-        )),
-    }
+    out
 }
 
 #[cfg(test)]
@@ -846,20 +825,6 @@ mod tests {
         }
         let e = parse_expr("lowr(x) = 'a'").unwrap_err();
         assert!(e.help.contains("did you mean `lower`"), "{}", e.help);
-    }
-
-    #[test]
-    fn queries_are_one_read_only_select() {
-        assert!(check_query("SELECT a, b FROM t WHERE a > 1").is_ok());
-        assert!(check_query("WITH x AS (SELECT 1 AS a) SELECT a FROM x").is_ok());
-        assert!(check_query("SELECT 1; DROP TABLE t").is_err());
-        assert!(check_query("DELETE FROM t").is_err());
-        assert!(check_query("SELECT * INTO t2 FROM t").is_err());
-        assert!(check_query("SELECT * FROM t FOR UPDATE").is_err());
-        assert!(check_query("WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d").is_err());
-        assert!(
-            check_query("CREATE EXTERNAL TABLE x STORED AS CSV LOCATION '/etc/passwd'").is_err()
-        );
     }
 
     #[test]

@@ -18,6 +18,7 @@ use crate::spec::model::Agg;
 
 pub mod event_log;
 pub mod guard;
+pub mod query;
 
 pub use guard::{Dialect, ident};
 
@@ -189,8 +190,19 @@ pub fn with_clause(ctes: &[(String, String)]) -> String {
     format!("WITH {}", parts.join(",\n"))
 }
 
+/// An order-independent sum of a `DOUBLE` expression: exact, then rounded once, so the
+/// result does not depend on partitioning, batch sizes or parallel workers. DataFusion:
+/// the `exact_sum` aggregate (`engine::exact_sum`); PostgreSQL: `NUMERIC` arithmetic.
+fn exact_sum(e: &str, dialect: Dialect) -> String {
+    match dialect {
+        Dialect::DataFusion => format!("exact_sum({e})"),
+        Dialect::Postgres => format!("CAST(SUM(CAST({e} AS NUMERIC)) AS DOUBLE PRECISION)"),
+    }
+}
+
 fn aggregate_in(plan: &SourcePlan, agg: &Aggregate, dialect: Dialect, from: &str) -> String {
     let double = dialect.double();
+    let sum = |e: &str| exact_sum(e, dialect);
     let mut group = String::from("CASE");
     for (g, periods) in agg.groups.iter().enumerate() {
         let list = periods.iter().map(|p| p.to_string()).collect::<Vec<_>>();
@@ -211,11 +223,11 @@ fn aggregate_in(plan: &SourcePlan, agg: &Aggregate, dialect: Dialect, from: &str
     for (j, m) in plan.measures.iter().enumerate() {
         let x = format!("x{j}");
         match m.agg {
-            Agg::Count => cols.push(format!("SUM({x}) AS m{j}_n")),
+            Agg::Count => cols.push(format!("{} AS m{j}_n", sum(&x))),
             Agg::Sum | Agg::Mean => {
                 cols.push(format!("CAST(COUNT({x}) AS {double}) AS m{j}_n"));
-                cols.push(format!("SUM({x}) AS m{j}_s"));
-                cols.push(format!("SUM({x} * {x}) AS m{j}_ss"));
+                cols.push(format!("{} AS m{j}_s", sum(&x)));
+                cols.push(format!("{} AS m{j}_ss", sum(&format!("{x} * {x}"))));
             }
             Agg::Min | Agg::Max => {
                 let f = if m.agg == Agg::Min { "MIN" } else { "MAX" };
@@ -239,7 +251,7 @@ fn aggregate_in(plan: &SourcePlan, agg: &Aggregate, dialect: Dialect, from: &str
         } else {
             format!("({})", terms.join(" + "))
         };
-        cols.push(format!("SUM({e} * {e}) AS q{i}"));
+        cols.push(format!("{} AS q{i}", sum(&format!("{e} * {e}"))));
     }
     let group_by = if grouped {
         let sets: Vec<String> = agg

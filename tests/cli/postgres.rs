@@ -462,7 +462,8 @@ nodes:
         assert_eq!(rows(), ["100"], "case {i} changed the table");
     }
 
-    // Defence in depth: a query the guard accepts still cannot write (read-only session).
+    // A function with a side effect is outside the guard's allow-list: refused before any
+    // statement reaches the server (the read-only session stays as a second wall).
     sql(&pg.url, "CREATE SEQUENCE probe").unwrap();
     let writes = tree("", "handled").replace(
         "{file: conversations.csv,",
@@ -470,7 +471,9 @@ nodes:
     );
     let t = dir.write("writes.yaml", &writes);
     let out = mt_pg(&pg, &["eval", t.to_str().unwrap(), "--period", "2026-W03"]);
-    out.fails_with(2).stderr_has("read-only transaction");
+    out.fails_with(1)
+        .stderr_has("E036")
+        .stderr_has("the function `nextval` is not allowed");
     assert_eq!(
         sql(&pg.url, "SELECT last_value FROM probe").unwrap(),
         ["1"],
@@ -719,13 +722,45 @@ fn event_logs_derive_the_same_inside_postgresql() {
     ];
     for (tree, period, by) in runs {
         // The trees share source names (`events`): each replaces the last one's tables.
-        mt_pg(&pg, &["load", tree, "--postgres-env", ENV, "--replace"]).ok();
-        mt_pg(&pg, &["check", tree, "--postgres-env", ENV]).ok();
+        // The BPI Challenge log lives in ../shared, outside the repository: allowed by name.
+        let allow = ["--allow-path", "../shared"];
+        mt_pg(
+            &pg,
+            &[
+                &["load", tree, "--postgres-env", ENV, "--replace"][..],
+                &allow,
+            ]
+            .concat(),
+        )
+        .ok();
+        mt_pg(
+            &pg,
+            &[&["check", tree, "--postgres-env", ENV][..], &allow].concat(),
+        )
+        .ok();
         let evals: [&[&str]; 2] = [
             &[
-                "eval", tree, "--period", period, "--by", by, "--format", "json",
+                "eval",
+                tree,
+                "--period",
+                period,
+                "--by",
+                by,
+                "--format",
+                "json",
+                "--allow-path",
+                "../shared",
             ],
-            &["why", tree, "--period", period, "--format", "json"],
+            &[
+                "why",
+                tree,
+                "--period",
+                period,
+                "--format",
+                "json",
+                "--allow-path",
+                "../shared",
+            ],
         ];
         for files in evals {
             let mut db = files.to_vec();
