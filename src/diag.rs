@@ -268,7 +268,8 @@ pub fn did_you_mean<'a>(
     match suggest(word, candidates.clone()) {
         Some(c) => format!("did you mean `{c}`?"),
         None => {
-            let all: Vec<&str> = candidates.into_iter().collect();
+            // Names may come from a data file's header: each one shortened.
+            let all: Vec<String> = candidates.into_iter().map(crate::text::excerpt).collect();
             if all.is_empty() {
                 format!("no {what} is declared in this tree")
             } else if all.len() <= 12 {

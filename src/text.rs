@@ -69,6 +69,28 @@ pub fn escape_lines(s: &str) -> String {
         .join("\n")
 }
 
+/// JSON text with every hidden character that is still raw in it (JSON escapes control
+/// characters, but not bidirectional overrides or zero-width characters) written as a
+/// `\uXXXX` escape: the same value for a program, nothing hidden for a person reading it.
+pub fn json_safe(json: String) -> String {
+    if !json.chars().any(is_hidden) {
+        return json;
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if is_hidden(c) && c != '\n' {
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                use std::fmt::Write as _;
+                let _ = write!(out, "\\u{:04x}", u);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// The most characters of data a message quotes.
 pub const EXCERPT_CHARS: usize = 40;
 
@@ -100,5 +122,9 @@ mod tests {
         assert_eq!(escape("\u{9b}31m"), "\\u{9b}31m");
         assert_eq!(escape_lines("a\u{1b}\nb"), "a\\u{1b}\nb");
         assert_eq!(excerpt(&"x".repeat(100)).chars().count(), EXCERPT_CHARS + 1);
+        let j = json_safe("{\n  \"a\": \"x\u{202e}y\u{1f600}\u{e0001}\"\n}".into());
+        assert_eq!(j, "{\n  \"a\": \"x\\u202ey\u{1f600}\\udb40\\udc01\"\n}");
+        let v: serde_json::Value = serde_json::from_str(&j).unwrap();
+        assert_eq!(v["a"], "x\u{202e}y\u{1f600}\u{e0001}");
     }
 }

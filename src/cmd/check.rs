@@ -8,8 +8,9 @@ use crate::report::style::Styles;
 
 pub fn run(tree: &TreeArgs, no_data: bool) -> Outcome {
     let path = tree.tree.as_path();
+    let shown = crate::text::escape(&path.display().to_string()).into_owned();
     let text = std::fs::read_to_string(path).map_err(|e| {
-        Failure::runtime(format!("cannot read tree file `{}`: {e}", path.display()))
+        Failure::runtime(format!("cannot read tree file `{shown}`: {e}"))
     })?;
     let mut report = Report::new(path, &text);
     let (spec, diags) = crate::spec::parse(path, &text);
@@ -52,13 +53,13 @@ pub fn run(tree: &TreeArgs, no_data: bool) -> Outcome {
             "{rendered}error: {} error(s), {} warning(s) in {}",
             report.errors(),
             report.warnings(),
-            path.display()
+            shown
         )));
     }
     eprint!("{rendered}");
     Ok(format!(
         "ok: {} is valid{} ({} warning(s)){}\n",
-        path.display(),
+        shown,
         if no_data { " (data not checked)" } else { "" },
         report.warnings(),
         summary.map(|s| format!("\n    {s}")).unwrap_or_default()

@@ -190,8 +190,8 @@ fn render_failure(report: &Report) -> String {
             "error"
         },
         report.errors(),
-        report.path.display(),
-        report.path.display()
+        crate::text::escape(&report.path.display().to_string()),
+        crate::text::escape(&report.path.display().to_string())
     ));
     s
 }

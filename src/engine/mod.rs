@@ -82,6 +82,8 @@ pub struct Engine {
     pub reach: Reach,
     /// When every query of this run must have finished.
     deadline: Option<std::time::Instant>,
+    /// Memory reserved for the tables kept in memory, by table name.
+    held: std::sync::Mutex<Vec<(String, datafusion::execution::memory_pool::MemoryReservation)>>,
 }
 
 /// The query a SQL or event-log source runs.
@@ -256,6 +258,7 @@ impl Engine {
             scratch: None,
             reach: Reach::new(&graph.spec.path, access),
             deadline: access.limits.timeout.map(|t| std::time::Instant::now() + t),
+            held: std::sync::Mutex::new(Vec::new()),
         };
         let diags = engine.register_all(graph, access.data_dir.as_deref());
         (engine, diags)
@@ -986,12 +989,24 @@ impl Engine {
             message: m,
             sql: sql.to_string(),
         };
-        let (schema, batches) = self
+        let (schema, batches, reservation) = self
             .block(async {
+                use futures_util::StreamExt as _;
                 let df = self.run_sql(sql).await?;
                 let schema = Arc::new(df.schema().as_arrow().clone());
-                let batches = df.collect().await?;
-                Ok::<_, datafusion::error::DataFusionError>((schema, batches))
+                // The rows kept in memory count against the engine's memory pool, so a
+                // source larger than `--memory-limit` stops with a message, not the OOM killer.
+                let reservation =
+                    datafusion::execution::memory_pool::MemoryConsumer::new(format!("rows of `{source_id}`"))
+                        .register(&self.ctx.runtime_env().memory_pool);
+                let mut stream = df.execute_stream().await?;
+                let mut batches = Vec::new();
+                while let Some(b) = stream.next().await {
+                    let b = b?;
+                    reservation.try_grow(b.get_array_memory_size())?;
+                    batches.push(b);
+                }
+                Ok::<_, datafusion::error::DataFusionError>((schema, batches, reservation))
             })
             .map_err(|e| err(first_line(&e.to_string())))?;
         let rows = batches.iter().map(RecordBatch::num_rows).sum();
@@ -1009,6 +1024,10 @@ impl Engine {
         self.ctx
             .register_table(name, Arc::new(table))
             .map_err(|e| err(e.to_string()))?;
+        // The table's memory stays reserved while the table is registered.
+        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        held.retain(|(n, _)| n != name);
+        held.push((name.to_string(), reservation));
         Ok(rows)
     }
 
@@ -1113,8 +1132,14 @@ pub fn parse_timestamp(s: &str) -> Option<NaiveDateTime> {
         })
 }
 
+/// An engine's error as a message may quote it: its first line, at most 160 characters
+/// (it can hold a value from the data), with what to do when a limit was reached.
 fn first_line(s: &str) -> String {
-    s.lines().next().unwrap_or(s).to_string()
+    let mut m = crate::sql::guard::short(s);
+    if s.contains("Resources exhausted") {
+        m.push_str(" (the memory limit was reached: raise --memory-limit, in MiB, or narrow the tree's data)");
+    }
+    m
 }
 
 /// Looks at the first rows of a CSV or JSON-lines file: do the time column's values carry a

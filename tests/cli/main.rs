@@ -3,8 +3,10 @@
 //! fixtures written to temporary directories, and on `../shared/reference` cases.
 
 mod check;
+mod determinism;
 mod eval;
 mod event_log;
+mod hostile;
 mod messy_csv;
 mod noise;
 mod pg;
