@@ -35,7 +35,8 @@ pub fn run(tree: &TreeArgs, period: Option<&str>, by: Option<&str>, format: Form
         Format::Json => {
             let mut j = crate::report::eval::json(&g, &e, complete, by);
             j.transfer_causes = crate::report::coverage::json(&g, &coverage, &labels);
-            crate::text::json_safe(serde_json::to_string_pretty(&j).map_err(anyhow::Error::from)?) + "\n"
+            crate::text::json_safe(serde_json::to_string_pretty(&j).map_err(anyhow::Error::from)?)
+                + "\n"
         }
         Format::Text => {
             let st = Styles::for_stdout();

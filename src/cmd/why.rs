@@ -54,7 +54,8 @@ pub fn run(
     Ok(match format {
         Format::Json => {
             let j = crate::report::why::json(&g, &x);
-            crate::text::json_safe(serde_json::to_string_pretty(&j).map_err(anyhow::Error::from)?) + "\n"
+            crate::text::json_safe(serde_json::to_string_pretty(&j).map_err(anyhow::Error::from)?)
+                + "\n"
         }
         Format::Text => crate::report::why::text(&g, &x, &Styles::for_stdout()),
     })

@@ -83,7 +83,12 @@ pub struct Engine {
     /// When every query of this run must have finished.
     deadline: Option<std::time::Instant>,
     /// Memory reserved for the tables kept in memory, by table name.
-    held: std::sync::Mutex<Vec<(String, datafusion::execution::memory_pool::MemoryReservation)>>,
+    held: std::sync::Mutex<
+        Vec<(
+            String,
+            datafusion::execution::memory_pool::MemoryReservation,
+        )>,
+    >,
 }
 
 /// The query a SQL or event-log source runs.
@@ -996,9 +1001,10 @@ impl Engine {
                 let schema = Arc::new(df.schema().as_arrow().clone());
                 // The rows kept in memory count against the engine's memory pool, so a
                 // source larger than `--memory-limit` stops with a message, not the OOM killer.
-                let reservation =
-                    datafusion::execution::memory_pool::MemoryConsumer::new(format!("rows of `{source_id}`"))
-                        .register(&self.ctx.runtime_env().memory_pool);
+                let reservation = datafusion::execution::memory_pool::MemoryConsumer::new(format!(
+                    "rows of `{source_id}`"
+                ))
+                .register(&self.ctx.runtime_env().memory_pool);
                 let mut stream = df.execute_stream().await?;
                 let mut batches = Vec::new();
                 while let Some(b) = stream.next().await {

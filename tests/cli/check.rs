@@ -2,7 +2,7 @@
 
 use crate::util::{TempDir, mt};
 
-const GOOD: &str = r#"version: 1
+pub const GOOD: &str = r#"version: 1
 root: rate
 owners:
   ops: {name: Ops}
@@ -24,7 +24,7 @@ nodes:
     measure: {source: conv, agg: count}
 "#;
 
-const CSV: &str = "id,created_at,channel,moved\n1,2026-11-02 10:00:00,chat,true\n2,2026-11-03 11:00:00,email,false\n";
+pub const CSV: &str = "id,created_at,channel,moved\n1,2026-11-02 10:00:00,chat,true\n2,2026-11-03 11:00:00,email,false\n";
 
 fn check(tree: &str) -> (TempDir, crate::util::Run) {
     let d = TempDir::new("check");

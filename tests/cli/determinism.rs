@@ -50,12 +50,7 @@ fn outputs(tree: &Path, extra: &[&str], env: &[(&str, &str)]) -> Vec<String> {
     outputs_of(RUNS, tree, extra, env)
 }
 
-fn outputs_of(
-    runs: &[&[&str]],
-    tree: &Path,
-    extra: &[&str],
-    env: &[(&str, &str)],
-) -> Vec<String> {
+fn outputs_of(runs: &[&[&str]], tree: &Path, extra: &[&str], env: &[(&str, &str)]) -> Vec<String> {
     runs.iter()
         .map(|args| {
             let mut a = vec![args[0], tree.to_str().unwrap()];
@@ -122,7 +117,8 @@ fn layout(dir: &Path, tree: &str) -> std::path::PathBuf {
 }
 
 fn check_variants(data: &Path, label: &str, runs: &[&[&str]], engines: &[(&str, &str)]) {
-    let outputs = |tree: &Path, extra: &[&str], env: &[(&str, &str)]| outputs_of(runs, tree, extra, env);
+    let outputs =
+        |tree: &Path, extra: &[&str], env: &[(&str, &str)]| outputs_of(runs, tree, extra, env);
     let tree_text = std::fs::read_to_string(root().join("trees/handoff.yaml")).unwrap();
     let conv = std::fs::read_to_string(data.join("conversations.csv")).unwrap();
     let hand = std::fs::read_to_string(data.join("handoffs.csv")).unwrap();
@@ -136,7 +132,11 @@ fn check_variants(data: &Path, label: &str, runs: &[&[&str]], engines: &[(&str, 
             ("METRICTREE_BATCH_SIZE", batch),
         ];
         let got = outputs(&tree, &["--data-dir", data_dir], &env);
-        same_bytes(&base, &got, &format!("{label}: {parts} partitions, batches of {batch}"));
+        same_bytes(
+            &base,
+            &got,
+            &format!("{label}: {parts} partitions, batches of {batch}"),
+        );
     }
 
     let d = TempDir::new("determinism");
@@ -168,7 +168,12 @@ fn check_variants(data: &Path, label: &str, runs: &[&[&str]], engines: &[(&str, 
 
 #[test]
 fn the_bundled_example_gives_the_same_bytes_every_way() {
-    check_variants(&root().join("examples/support"), "bundled example", RUNS, ENGINES);
+    check_variants(
+        &root().join("examples/support"),
+        "bundled example",
+        RUNS,
+        ENGINES,
+    );
 }
 
 #[test]
@@ -208,7 +213,11 @@ fn postgresql_with_parallel_workers_gives_the_same_bytes() {
     .ok();
     let with_options = |opts: &str| {
         let sep = if pg.url.contains('?') { '&' } else { '?' };
-        format!("{}{sep}options={}", pg.url, opts.replace(' ', "%20").replace('=', "%3D"))
+        format!(
+            "{}{sep}options={}",
+            pg.url,
+            opts.replace(' ', "%20").replace('=', "%3D")
+        )
     };
     let serial = with_options("-c max_parallel_workers_per_gather=0");
     let parallel = with_options(

@@ -113,7 +113,10 @@ fn sql_source(query: &str) -> String {
     let q = query.replace('\n', " ");
     with(
         "v",
-        &format!("  v:\n    sql: {}\n    time: created_at\n    dimensions: {{channel: channel}}", yaml_str(&q)),
+        &format!(
+            "  v:\n    sql: {}\n    time: created_at\n    dimensions: {{channel: channel}}",
+            yaml_str(&q)
+        ),
         "moved",
     )
 }
@@ -173,8 +176,16 @@ fn hostile_sql_sources_are_refused_or_run_harmlessly() {
         assert_eq!(r.code, *code, "{what}: {payload}\n{}", r.stderr);
         if *code == 1 {
             assert!(r.stderr.contains("error[E036]"), "{what}:\n{}", r.stderr);
-            assert!(r.stderr.contains(&format!("sql{i}.yaml:")), "{what}: no place\n{}", r.stderr);
-            assert!(r.stderr.contains(word), "{what}: lacks {word:?}\n{}", r.stderr);
+            assert!(
+                r.stderr.contains(&format!("sql{i}.yaml:")),
+                "{what}: no place\n{}",
+                r.stderr
+            );
+            assert!(
+                r.stderr.contains(word),
+                "{what}: lacks {word:?}\n{}",
+                r.stderr
+            );
             // `eval` refuses the same tree before running anything.
             fx.run(&["eval", &t, "--period", "2026-W45"]).fails_with(1);
         } else {
@@ -195,35 +206,61 @@ fn hostile_filters_expressions_and_names_are_refused() {
     let secret = fx.secret();
     let conv = |filter: &str| with("conv", "", filter);
     let cases: Vec<(&str, String, &str)> = vec![
-        ("second statement in a filter", conv("moved; DROP TABLE conv"), "E036"),
-        ("breaking out of the parentheses", conv("moved) OR (1 = 1"), "E036"),
-        ("subquery over a file", conv(&format!("channel IN (SELECT channel FROM '{secret}')")), "E036"),
-        ("a file-reading function", conv(&format!("pg_read_file('{secret}') IS NOT NULL")), "E036"),
+        (
+            "second statement in a filter",
+            conv("moved; DROP TABLE conv"),
+            "E036",
+        ),
+        (
+            "breaking out of the parentheses",
+            conv("moved) OR (1 = 1"),
+            "E036",
+        ),
+        (
+            "subquery over a file",
+            conv(&format!("channel IN (SELECT channel FROM '{secret}')")),
+            "E036",
+        ),
+        (
+            "a file-reading function",
+            conv(&format!("pg_read_file('{secret}') IS NOT NULL")),
+            "E036",
+        ),
         ("a placeholder", conv("$1 = 1"), "E036"),
-        ("a collation", conv("lower(channel) COLLATE \\\"C\\\" = 'chat'"), "E036"),
+        (
+            "a collation",
+            conv("lower(channel) COLLATE \\\"C\\\" = 'chat'"),
+            "E036",
+        ),
         ("a window in a filter", conv("count(*) OVER () > 1"), "E036"),
         (
             "a subquery as an expression",
-            TREE.replace("{src}", "conv").replace("{extra}", "").replace(
-                "agg: count, filter: \"{filter}\"}",
-                "agg: sum, expr: \"(SELECT 1)\"}",
-            ),
+            TREE.replace("{src}", "conv")
+                .replace("{extra}", "")
+                .replace(
+                    "agg: count, filter: \"{filter}\"}",
+                    "agg: sum, expr: \"(SELECT 1)\"}",
+                ),
             "E036",
         ),
         (
             "a cast to a catalog type",
-            TREE.replace("{src}", "conv").replace("{extra}", "").replace(
-                "agg: count, filter: \"{filter}\"}",
-                "agg: sum, expr: \"CAST(channel AS regclass)\"}",
-            ),
+            TREE.replace("{src}", "conv")
+                .replace("{extra}", "")
+                .replace(
+                    "agg: count, filter: \"{filter}\"}",
+                    "agg: sum, expr: \"CAST(channel AS regclass)\"}",
+                ),
             "E036",
         ),
         (
             "an aggregate inside an expression",
-            TREE.replace("{src}", "conv").replace("{extra}", "").replace(
-                "agg: count, filter: \"{filter}\"}",
-                "agg: sum, expr: \"sum(id) OVER ()\"}",
-            ),
+            TREE.replace("{src}", "conv")
+                .replace("{extra}", "")
+                .replace(
+                    "agg: count, filter: \"{filter}\"}",
+                    "agg: sum, expr: \"sum(id) OVER ()\"}",
+                ),
             "E036",
         ),
         (
@@ -236,7 +273,10 @@ fn hostile_filters_expressions_and_names_are_refused() {
         ),
         (
             "a time column that breaks out of its quotes",
-            with("conv", "", "moved").replace("time: created_at", "time: 'created_at\" ; DROP TABLE conv; --'"),
+            with("conv", "", "moved").replace(
+                "time: created_at",
+                "time: 'created_at\" ; DROP TABLE conv; --'",
+            ),
             "E0",
         ),
     ];
@@ -245,12 +285,19 @@ fn hostile_filters_expressions_and_names_are_refused() {
         let r = fx.run(&["check", &t]);
         r.fails_with(1);
         assert!(r.stderr.contains(code), "{what}:\n{}", r.stderr);
-        assert!(r.stderr.contains(&format!("f{i}.yaml:")), "{what}: no place\n{}", r.stderr);
+        assert!(
+            r.stderr.contains(&format!("f{i}.yaml:")),
+            "{what}: no place\n{}",
+            r.stderr
+        );
         assert!(r.stderr.contains("help:"), "{what}: no help\n{}", r.stderr);
     }
     // A comment inside a filter is dropped with the parse: the filter means `moved`.
     let t = fx.tree("comment.yaml", &conv("moved /*! OR 1 = 1 */"));
-    let j = fx.run(&["eval", &t, "--period", "2026-W45", "--format", "json"]).ok().json();
+    let j = fx
+        .run(&["eval", &t, "--period", "2026-W45", "--format", "json"])
+        .ok()
+        .json();
     assert_eq!(crate::util::node(&j, "rate")["value"].as_f64(), Some(0.5));
 }
 
@@ -276,13 +323,18 @@ fn hostile_data_values_are_data_and_labels_are_escaped() {
     }
     std::fs::write(fx.repo().join("conv.csv"), &csv).unwrap();
     let tree = with("conv", "", "moved")
-        .replace("label: Rate", "label: \"Rate \\e[2J\\e[1;32mAPPROVED\\u202e\"")
+        .replace(
+            "label: Rate",
+            "label: \"Rate \\e[2J\\e[1;32mAPPROVED\\u202e\"",
+        )
         .replace("{name: Ops}", "{name: \"Ops\\r\\u200bSecurity\"}");
     let t = fx.tree("values.yaml", &tree);
     fx.run(&["check", &t]).ok();
     // JSON carries every value byte for byte; the terminal sees escapes.
     let j = fx
-        .run(&["eval", &t, "--period", "2026-W45", "--by", "channel", "--format", "json"])
+        .run(&[
+            "eval", &t, "--period", "2026-W45", "--by", "channel", "--format", "json",
+        ])
         .ok()
         .json();
     let mut got: Vec<String> = j["nodes"][0]["segments"]
@@ -295,11 +347,24 @@ fn hostile_data_values_are_data_and_labels_are_escaped() {
     let mut want: Vec<String> = values.iter().map(|v| v.to_string()).collect();
     want.sort();
     assert_eq!(got, want);
-    let text = fx.run(&["eval", &t, "--period", "2026-W45", "--by", "channel"]).ok().stdout.clone();
+    let text = fx
+        .run(&["eval", &t, "--period", "2026-W45", "--by", "channel"])
+        .ok()
+        .stdout
+        .clone();
     assert!(text.contains("\\u{1b}[2J"), "{text}");
     assert!(text.contains("evil\\u{202e}gnp.exe"), "{text}");
     assert!(text.contains("Ops\\r\\u{200b}Security"), "{text}");
-    let why = fx.run(&["why", &t, "--period", "2026-W45", "--baseline", "2026-W44", "--history", "0"]);
+    let why = fx.run(&[
+        "why",
+        &t,
+        "--period",
+        "2026-W45",
+        "--baseline",
+        "2026-W44",
+        "--history",
+        "0",
+    ]);
     // W44 holds no rows: a runtime refusal, escaped like everything else.
     assert_ne!(why.code, 0);
 }
@@ -317,21 +382,62 @@ fn paths_outside_the_root_devices_and_globs_are_refused() {
         let ok = std::process::Command::new("mkfifo").arg(&fifo).status();
         assert!(ok.is_ok_and(|s| s.success()), "mkfifo");
     }
-    let file = |f: &str| with("conv", "", "moved").replace("file: conv.csv", &format!("file: '{f}'"));
+    let file =
+        |f: &str| with("conv", "", "moved").replace("file: conv.csv", &format!("file: '{f}'"));
     let cases: Vec<(&str, String, &str)> = vec![
-        ("an absolute path outside", file(&secret), "outside the tree's reach"),
-        ("a relative path outside", file("../outside/secret.csv"), "outside the tree's reach"),
-        ("a symlink to a file outside", file("link.csv"), "outside the tree's reach"),
-        ("a symlinked directory outside", file("linkdir/secret.csv"), "outside the tree's reach"),
-        ("a system file", file("/etc/passwd"), "outside the tree's reach"),
-        ("a missing system file (no existence oracle)", file("/etc/no-such-file-here"), "outside the tree's reach"),
-        ("a glob from the filesystem root", file("/**/*.csv"), "outside the tree's reach"),
-        ("a glob outside", file("../outside/*.csv"), "outside the tree's reach"),
-        ("a glob through a symlinked directory", file("linkdir/*.csv"), "outside the tree's reach"),
+        (
+            "an absolute path outside",
+            file(&secret),
+            "outside the tree's reach",
+        ),
+        (
+            "a relative path outside",
+            file("../outside/secret.csv"),
+            "outside the tree's reach",
+        ),
+        (
+            "a symlink to a file outside",
+            file("link.csv"),
+            "outside the tree's reach",
+        ),
+        (
+            "a symlinked directory outside",
+            file("linkdir/secret.csv"),
+            "outside the tree's reach",
+        ),
+        (
+            "a system file",
+            file("/etc/passwd"),
+            "outside the tree's reach",
+        ),
+        (
+            "a missing system file (no existence oracle)",
+            file("/etc/no-such-file-here"),
+            "outside the tree's reach",
+        ),
+        (
+            "a glob from the filesystem root",
+            file("/**/*.csv"),
+            "outside the tree's reach",
+        ),
+        (
+            "a glob outside",
+            file("../outside/*.csv"),
+            "outside the tree's reach",
+        ),
+        (
+            "a glob through a symlinked directory",
+            file("linkdir/*.csv"),
+            "outside the tree's reach",
+        ),
         ("a directory", file("data"), "is a directory"),
         ("a FIFO", file("fifo.csv"), "is a FIFO"),
         ("a device", file("/dev/zero"), "outside the tree's reach"),
-        ("a messy-CSV option on a file outside", file(&secret).replace("time: created_at", "time: created_at\n    nulls: ['-']"), "outside the tree's reach"),
+        (
+            "a messy-CSV option on a file outside",
+            file(&secret).replace("time: created_at", "time: created_at\n    nulls: ['-']"),
+            "outside the tree's reach",
+        ),
     ];
     for (i, (what, text, msg)) in cases.iter().enumerate() {
         let t = fx.tree(&format!("p{i}.yaml"), text);
@@ -339,7 +445,11 @@ fn paths_outside_the_root_devices_and_globs_are_refused() {
         r.fails_with(1);
         assert!(r.stderr.contains(msg), "{what}:\n{}", r.stderr);
         assert!(r.stderr.contains("error[E030]"), "{what}:\n{}", r.stderr);
-        assert!(r.stderr.contains(&format!("p{i}.yaml:")), "{what}: no place\n{}", r.stderr);
+        assert!(
+            r.stderr.contains(&format!("p{i}.yaml:")),
+            "{what}: no place\n{}",
+            r.stderr
+        );
     }
     // The operator may allow more, by name: a device is then refused for what it is.
     let t = fx.tree("dev.yaml", &file("/dev/zero"));
@@ -351,7 +461,9 @@ fn paths_outside_the_root_devices_and_globs_are_refused() {
     fx.run(&["check", &t, "--allow-path", &outside]).ok();
     fx.run(&["check", &t, "--data-dir", &outside]).ok();
     // `inspect` reads what the operator names, but never a device or a FIFO.
-    fx.run(&["inspect", "/dev/zero"]).fails_with(2).stderr_has("is a device");
+    fx.run(&["inspect", "/dev/zero"])
+        .fails_with(2)
+        .stderr_has("is a device");
     #[cfg(unix)]
     fx.run(&["inspect", repo.join("fifo.csv").to_str().unwrap()])
         .fails_with(2)
@@ -362,15 +474,22 @@ fn paths_outside_the_root_devices_and_globs_are_refused() {
 fn invisible_and_control_characters_are_shown_as_escapes() {
     let fx = Fixture::new();
     // An id with a zero-width space: the error shows it.
-    let t = fx.tree("id.yaml", &with("conv", "", "moved").replace("  total:\n", "  total\u{200b}:\n"));
+    let t = fx.tree(
+        "id.yaml",
+        &with("conv", "", "moved").replace("  total:\n", "  total\u{200b}:\n"),
+    );
     let r = fx.run(&["check", &t]);
-    r.fails_with(1).stderr_has("total\\u{200b}").stderr_has("invisible");
+    r.fails_with(1)
+        .stderr_has("total\\u{200b}")
+        .stderr_has("invisible");
     // A reference with an escape sequence in it.
     let t = fx.tree(
         "ref.yaml",
         &with("conv", "", "moved").replace("denominator: total}", "denominator: \"tot\\e[2Jal\"}"),
     );
-    fx.run(&["check", &t]).fails_with(1).stderr_has("\\u{1b}[2J");
+    fx.run(&["check", &t])
+        .fails_with(1)
+        .stderr_has("\\u{1b}[2J");
     // A header in a CSV export, shown by `inspect`.
     let p = fx.repo().join("hdr.csv");
     std::fs::write(&p, "id,\u{1b}]0;pwned\u{7},name\u{202e}\n1,2,3\n").unwrap();
@@ -388,17 +507,32 @@ fn invisible_and_control_characters_are_shown_as_escapes() {
 fn numeric_arguments_are_bounded() {
     for args in [
         &["why", "trees/handoff.yaml", "--history", "1000000000"][..],
-        &["why", "trees/handoff.yaml", "--baseline", "trailing:4000000000"],
+        &[
+            "why",
+            "trees/handoff.yaml",
+            "--baseline",
+            "trailing:4000000000",
+        ],
         &["why", "trees/handoff.yaml", "--baseline", "ago:99999"],
         &["why", "trees/handoff.yaml", "--top", "100000"],
         &["why", "trees/handoff.yaml", "--memory-limit", "1"],
         &["why", "trees/handoff.yaml", "--timeout", "0"],
-        &["demo-data", "--out", "/tmp/never", "--conversations", "100000000000"],
+        &[
+            "demo-data",
+            "--out",
+            "/tmp/never",
+            "--conversations",
+            "100000000000",
+        ],
         &["inspect", "README.md", "--rows", "1000000"],
     ] {
         let r = mt(args);
         assert_eq!(r.code, 2, "{args:?}:\n{}", r.stderr);
-        assert!(!r.stderr.contains("panicked") && !r.stderr.contains("memory allocation"), "{}", r.stderr);
+        assert!(
+            !r.stderr.contains("panicked") && !r.stderr.contains("memory allocation"),
+            "{}",
+            r.stderr
+        );
         assert!(r.stderr.contains("error"), "{args:?}: {}", r.stderr);
     }
 }
@@ -410,7 +544,12 @@ fn runaway_queries_stop_at_the_limits() {
     let fx = Fixture::new();
     let mut csv = String::from("id,created_at,channel,moved\n");
     for i in 0..400 {
-        csv.push_str(&format!("{i},2026-11-0{} 10:00:00,c{},{}\n", 2 + i % 4, i % 7, i % 3 == 0));
+        csv.push_str(&format!(
+            "{i},2026-11-0{} 10:00:00,c{},{}\n",
+            2 + i % 4,
+            i % 7,
+            i % 3 == 0
+        ));
     }
     std::fs::write(fx.repo().join("conv.csv"), csv).unwrap();
     let t = fx.tree(
@@ -435,7 +574,10 @@ fn runaway_queries_stop_at_the_limits() {
 fn no_existence_oracle_outside_the_root() {
     let fx = Fixture::new();
     let msg = |f: &str| {
-        let t = fx.tree("o.yaml", &with("conv", "", "moved").replace("file: conv.csv", &format!("file: '{f}'")));
+        let t = fx.tree(
+            "o.yaml",
+            &with("conv", "", "moved").replace("file: conv.csv", &format!("file: '{f}'")),
+        );
         let r = fx.run(&["check", &t]);
         // The carets under the path are as long as the path.
         r.stderr
@@ -446,6 +588,9 @@ fn no_existence_oracle_outside_the_root() {
             .join("\n")
     };
     let a = msg(&fx.secret());
-    let b = msg(&Path::new(&fx.secret()).with_file_name("nope.csv").display().to_string());
+    let b = msg(&Path::new(&fx.secret())
+        .with_file_name("nope.csv")
+        .display()
+        .to_string());
     assert_eq!(a, b);
 }

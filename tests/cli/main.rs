@@ -6,6 +6,7 @@ mod check;
 mod determinism;
 mod eval;
 mod event_log;
+mod fuzz;
 mod hostile;
 mod messy_csv;
 mod noise;
