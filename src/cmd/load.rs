@@ -47,7 +47,7 @@ pub fn run(tree: &Path, access: &crate::engine::Access, env: &str, replace: bool
         .enable_all()
         .build()
         .map_err(anyhow::Error::from)?;
-    let db = postgres::connect(&rt, env, false)
+    let db = postgres::connect(&rt, env, false, access.limits.timeout)
         .map_err(|p| Failure::runtime(format!("{}\n  help: {}", p.message, p.help)))?;
     let files: Vec<usize> = (0..g.spec.sources.len())
         .filter(|&i| matches!(g.spec.sources[i].kind, SourceKind::File { .. }))

@@ -94,7 +94,7 @@ pub struct Engine {
 /// The query a SQL or event-log source runs.
 enum SourceQuery {
     /// An author's `sql:`, checked: what runs is rendered from its syntax tree.
-    Author(CheckedQuery),
+    Author(Box<CheckedQuery>),
     /// An event log's derivation, written by `sql::event_log`; it reads `events`.
     Derived { sql: String, events: String },
 }
@@ -707,7 +707,7 @@ impl Engine {
                 let ids: Vec<String> = all.iter().map(|o| o.id.clone()).collect();
                 Some(
                     crate::sql::query::check_query(&query.value, Scope::Sources(&ids))
-                        .map(SourceQuery::Author)
+                        .map(|q| SourceQuery::Author(Box::new(q)))
                         .map_err(|r| r.message),
                 )
             }
@@ -737,7 +737,10 @@ impl Engine {
         if let Some((_, p)) = self.failed.iter().find(|(e, _)| e == env) {
             return Err(p.clone());
         }
-        match postgres::connect(&self.rt, env, true) {
+        let left = self
+            .deadline
+            .map(|d| d.saturating_duration_since(std::time::Instant::now()));
+        match postgres::connect(&self.rt, env, true, left) {
             Ok(db) => {
                 self.databases.push(db);
                 Ok(self.databases.len() - 1)

@@ -44,8 +44,14 @@ fn problem(code: &'static str, message: String, help: impl Into<String>) -> Prob
     }
 }
 
-/// Opens a connection from the string in `$env`. `read_only` sessions cannot write.
-pub fn connect(rt: &Runtime, env: &str, read_only: bool) -> Result<Database, Problem> {
+/// Opens a connection from the string in `$env`. `read_only` sessions cannot write;
+/// `timeout` bounds every statement of the session (the run's `--timeout`).
+pub fn connect(
+    rt: &Runtime,
+    env: &str,
+    read_only: bool,
+    timeout: Option<Duration>,
+) -> Result<Database, Problem> {
     let url = std::env::var(env).map_err(|_| {
         problem(
             "E040",
@@ -74,6 +80,12 @@ pub fn connect(rt: &Runtime, env: &str, read_only: bool) -> Result<Database, Pro
         let mut setup = String::from("SET TIME ZONE 'UTC'; SET extra_float_digits = 3;");
         if read_only {
             setup.push_str(" SET default_transaction_read_only = on;");
+        }
+        if let Some(t) = timeout {
+            setup.push_str(&format!(
+                " SET statement_timeout = {};",
+                t.as_millis().max(1)
+            ));
         }
         client.batch_execute(&setup).await?;
         Ok::<_, tokio_postgres::Error>(client)
@@ -179,7 +191,7 @@ impl Database {
             let rows = self
                 .client
                 .query(
-                    "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) \
+                    "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), n.nspname::text \
                      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
                      WHERE c.oid = to_regclass($1)",
                     &[&quoted],
@@ -194,7 +206,8 @@ impl Database {
                 )
                 .await?;
             Ok::<_, tokio_postgres::Error>((
-                rows.first().map(|r| r.get::<_, String>(0)),
+                rows.first()
+                    .map(|r| (r.get::<_, String>(0), r.get::<_, String>(1))),
                 known
                     .iter()
                     .map(|r| r.get::<_, String>(0))
@@ -202,7 +215,21 @@ impl Database {
             ))
         });
         match found {
-            Ok((Some(q), _)) => Ok(q),
+            // The database's catalogs are not data a tree may read.
+            Ok((Some((_, schema)), _))
+                if schema == "information_schema" || schema.starts_with("pg_") =>
+            {
+                Err(problem(
+                    "E031",
+                    format!(
+                        "table `{}` is in the system catalog `{}`",
+                        crate::text::escape(table),
+                        crate::text::escape(&schema)
+                    ),
+                    "read the tables that hold your data (`schema.table`), not the database's catalogs",
+                ))
+            }
+            Ok((Some((q, _)), _)) => Ok(q),
             Ok((None, known)) => Err(problem(
                 "E031",
                 format!("table `{table}` does not exist in {}", self.target),

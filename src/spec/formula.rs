@@ -77,12 +77,16 @@ fn lex(text: &str) -> Result<Vec<(Tok, usize, usize)>, FormulaError> {
                     i += 1;
                 }
                 let s: String = chars[start..i].iter().collect();
-                let v = s.parse::<f64>().map_err(|_| FormulaError {
-                    offset: start,
-                    len: i - start,
-                    message: format!("`{s}` is not a number"),
-                    help: "write numbers like 100, 0.5 or 1e3".into(),
-                })?;
+                let v = s
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|v| v.is_finite())
+                    .ok_or_else(|| FormulaError {
+                        offset: start,
+                        len: i - start,
+                        message: format!("`{s}` is not a finite number"),
+                        help: "write numbers like 100, 0.5 or 1e3 (at most about 1.8e308)".into(),
+                    })?;
                 out.push((Tok::Num(v), start, i - start));
                 continue;
             }

@@ -326,7 +326,18 @@ impl<'a> SpecParser<'a> {
     fn number(&mut self, m: &MapReader, key: &str) -> Option<f64> {
         let n = m.get(key)?;
         match n.as_f64() {
-            Some(v) => Some(v),
+            Some(v) if v.is_finite() => Some(v),
+            Some(_) => {
+                self.diags.push(
+                    Diagnostic::error(
+                        "E006",
+                        format!("`{key}` in {} is not a finite number", m.context),
+                    )
+                    .at(n.pos)
+                    .help("write a number such as 0.25; `.inf`, `.nan` and values beyond ±1.8e308 are not numbers a tree can use"),
+                );
+                None
+            }
             None => {
                 self.wrong_kind(
                     n,
@@ -440,14 +451,22 @@ impl<'a> SpecParser<'a> {
         let maturity = match top.get("maturity") {
             None => TimeDelta::zero(),
             Some(n) => match self.text(n, "`maturity`") {
-                Some(t) => parse_duration(&t.value).unwrap_or_else(|| {
-                    self.diags.push(
-                        Diagnostic::error("E006", format!("`{}` is not a duration", t.value))
+                Some(t) => parse_duration(&t.value)
+                    .filter(|d| *d >= TimeDelta::zero() && *d <= TimeDelta::days(MAX_MATURITY_DAYS))
+                    .unwrap_or_else(|| {
+                        self.diags.push(
+                            Diagnostic::error(
+                                "E006",
+                                format!(
+                                    "`{}` is not a duration of at most {MAX_MATURITY_DAYS} days",
+                                    t.value
+                                ),
+                            )
                             .at(t.pos)
                             .help("write a number of days or hours, e.g. `3d`, `36h` or `0d`"),
-                    );
-                    TimeDelta::zero()
-                }),
+                        );
+                        TimeDelta::zero()
+                    }),
                 None => TimeDelta::zero(),
             },
         };
@@ -668,7 +687,17 @@ impl<'a> SpecParser<'a> {
                     time_format: self.opt_text(&m, "time_format"),
                     timestamps: list(self, "timestamps"),
                     key: list(self, "key"),
-                    max_bad_rows: self.number(&m, "max_bad_rows"),
+                    max_bad_rows: self.number(&m, "max_bad_rows").and_then(|v| {
+                        if v >= 0.0 && (v < 1.0 || (v.fract() == 0.0 && v <= 1e15)) {
+                            return Some(v);
+                        }
+                        self.diags.push(
+                            Diagnostic::error("E006", format!("`max_bad_rows` in {ctx} is {v}, not a share or a count"))
+                                .at_opt(m.key_pos("max_bad_rows"))
+                                .help("write a share from 0 to 1 (0.01 = 1 % of the rows) or a whole number of rows, e.g. 50"),
+                        );
+                        None
+                    }),
                 };
                 if let Some(f) = &csv.time_format
                     && crate::engine::csv_clean::TimeFormat::parse(&f.value).is_none()
@@ -1298,6 +1327,9 @@ impl<'a> SpecParser<'a> {
 }
 
 /// `3d`, `36h`, `90m`, `0`, `2w` → a duration.
+/// The longest `maturity` a tree may declare.
+pub const MAX_MATURITY_DAYS: i64 = 366;
+
 pub fn parse_duration(s: &str) -> Option<TimeDelta> {
     let s = s.trim();
     if s == "0" {

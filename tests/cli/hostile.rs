@@ -594,3 +594,52 @@ fn no_existence_oracle_outside_the_root() {
         .to_string());
     assert_eq!(a, b);
 }
+
+/// Tree settings have bounds too, each refused at its place with the fix.
+#[test]
+fn tree_settings_are_bounded() {
+    let fx = Fixture::new();
+    let base = with("conv", "", "moved");
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "a maturity beyond a year",
+            base.replace("root: rate\n", "root: rate\nmaturity: 99999999999d\n"),
+            "not a duration of at most 366 days",
+        ),
+        (
+            "a negative max_bad_rows",
+            base.replace(
+                "    time: created_at\n    dimensions",
+                "    time: created_at\n    max_bad_rows: -1\n    dimensions",
+            ),
+            "not a share or a count",
+        ),
+        (
+            "an infinite target",
+            base.replace(
+                "    unit: percent\n",
+                "    unit: percent\n    target: 1e999\n",
+            ),
+            "finite",
+        ),
+        (
+            "an overflowing constant",
+            base.replace(
+                "    ratio: {numerator: moved, denominator: total}",
+                "    formula: moved / total * 1e999",
+            ),
+            "not a finite number",
+        ),
+    ];
+    for (i, (what, text, msg)) in cases.iter().enumerate() {
+        let t = fx.tree(&format!("b{i}.yaml"), text);
+        let r = fx.run(&["check", &t, "--no-data"]);
+        r.fails_with(1);
+        assert!(r.stderr.contains(msg), "{what}:\n{}", r.stderr);
+        assert!(
+            r.stderr.contains(&format!("b{i}.yaml:")),
+            "{what}: no place\n{}",
+            r.stderr
+        );
+    }
+}

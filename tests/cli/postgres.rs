@@ -436,6 +436,28 @@ nodes:
             ),
             "E031",
         ),
+        // The catalogs are not data: by their bare name (found on the search path) or qualified.
+        (
+            tree("", "handled").replace(
+                "{file: conversations.csv,",
+                "{postgres: {url_env: MT_TEST_DATABASE_URL, table: pg_authid},",
+            ),
+            "system catalog",
+        ),
+        (
+            tree("", "handled").replace(
+                "{file: conversations.csv,",
+                "{postgres: {url_env: MT_TEST_DATABASE_URL, table: information_schema.tables},",
+            ),
+            "system catalog",
+        ),
+        (
+            tree("", "handled").replace(
+                "{file: conversations.csv,",
+                "{postgres: {url_env: MT_TEST_DATABASE_URL, query: 'SELECT * FROM pg_catalog.pg_class'},",
+            ),
+            "E036",
+        ),
         (
             tree("", "handled").replace(
                 "{file: conversations.csv,",
