@@ -234,24 +234,6 @@ pub struct CleanReport {
     pub assumed: Vec<String>,
 }
 
-/// The files a `file:` entry names: itself, or the matches of a glob (sorted).
-pub fn expand(path: &Path) -> Result<Vec<PathBuf>, String> {
-    let s = path.to_string_lossy();
-    if !s.contains(['*', '?', '[']) {
-        return Ok(vec![path.to_path_buf()]);
-    }
-    let mut files: Vec<PathBuf> = glob::glob(&s)
-        .map_err(|e| format!("`{s}` is not a valid pattern: {e}"))?
-        .filter_map(Result::ok)
-        .filter(|p| p.is_file())
-        .collect();
-    files.sort();
-    if files.is_empty() {
-        return Err(format!("no file matches `{s}`"));
-    }
-    Ok(files)
-}
-
 /// Whether a `file:` entry is a glob.
 pub fn is_glob(path: &Path) -> bool {
     path.to_string_lossy().contains(['*', '?', '['])

@@ -233,7 +233,7 @@ impl Engine {
             .build()
             .expect("the tokio runtime starts");
         let mut config = SessionConfig::new().with_information_schema(false);
-        // Tuning knobs (the results do not depend on them: sums are exact, rows sorted).
+        // Tuning knobs; the results do not depend on them (sums are exact, cells ordered).
         let knob = |name: &str| {
             std::env::var(name)
                 .ok()
@@ -1012,7 +1012,14 @@ impl Engine {
                 let mut batches = Vec::new();
                 while let Some(b) = stream.next().await {
                     let b = b?;
-                    reservation.try_grow(b.get_array_memory_size())?;
+                    // The slice's own bytes: batches can share one buffer, and counting the
+                    // whole buffer per batch would count it many times over.
+                    let bytes: usize = b
+                        .columns()
+                        .iter()
+                        .map(|c| c.to_data().get_slice_memory_size().unwrap_or(0))
+                        .sum();
+                    reservation.try_grow(bytes)?;
                     batches.push(b);
                 }
                 Ok::<_, datafusion::error::DataFusionError>((schema, batches, reservation))
