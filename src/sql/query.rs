@@ -350,10 +350,12 @@ impl Visitor for Checker<'_> {
             );
         };
         let full = parts.join(".");
-        if parts.len() == 1 && self.ctes.contains(&parts[0]) {
-            return ControlFlow::Continue(());
-        }
+        // A name some `WITH` of the query defines. CTE names are collected at every depth, so
+        // such a name may still reach a real relation out of the CTE's scope: harmless among
+        // the tree's own sources, so the catalog check below still applies to it.
+        let cte = parts.len() == 1 && self.ctes.contains(&parts[0]);
         match self.scope {
+            Scope::Sources(_) if cte => ControlFlow::Continue(()),
             Scope::Sources(ids) => {
                 if parts.len() == 1 && ids.iter().any(|i| *i == parts[0]) {
                     self.relations.push(parts[0].clone());
@@ -397,7 +399,9 @@ impl Visitor for Checker<'_> {
                         "read the tables that hold your data (`schema.table`), not the database's catalogs",
                     );
                 }
-                self.relations.push(full);
+                if !cte {
+                    self.relations.push(full);
+                }
                 ControlFlow::Continue(())
             }
         }
@@ -682,12 +686,21 @@ mod tests {
 
     #[test]
     fn database_scope_refuses_catalogs() {
-        assert!(check_query("SELECT * FROM support.conversations", Scope::Database).is_ok());
+        let q = check_query(
+            "WITH recent AS (SELECT * FROM support.conversations) SELECT * FROM recent",
+            Scope::Database,
+        )
+        .unwrap();
+        assert_eq!(q.relations(), ["support.conversations"]);
         for t in [
             "SELECT * FROM pg_catalog.pg_authid",
             "SELECT * FROM pg_shadow",
             "SELECT * FROM information_schema.columns",
             "SELECT * FROM other_db.public.t",
+            // A CTE named like a catalog, read inside its own definition (the real table) or
+            // out of its scope.
+            "WITH pg_authid AS (SELECT * FROM pg_authid) SELECT * FROM pg_authid",
+            "SELECT * FROM (WITH pg_settings AS (SELECT 1 AS a) SELECT a FROM pg_settings) x, pg_settings",
         ] {
             assert!(check_query(t, Scope::Database).is_err(), "{t}");
         }

@@ -4,6 +4,7 @@
 
 mod check;
 mod determinism;
+mod docs;
 mod eval;
 mod event_log;
 mod fuzz;
