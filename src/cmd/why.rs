@@ -138,6 +138,16 @@ fn undefined_error(g: &MetricGraph, e: &Evaluation, node: usize, side: Side) -> 
             format!("`{}` divides by zero in that period", g.nodes[origin].id)
         }
         Status::Empty => format!("`{}` aggregates no rows in that period", g.nodes[origin].id),
+        Status::NotFinite => match &g.nodes[origin].def {
+            crate::graph::Def::Measure(m) => format!(
+                "`{}` is not a finite number in that period: its values in source `{}` sum beyond ±1.8e308 or hold NaN or inf",
+                g.nodes[origin].id, g.spec.sources[m.source].id
+            ),
+            _ => format!(
+                "the formula of `{}` overflows (beyond ±1.8e308) in that period",
+                g.nodes[origin].id
+            ),
+        },
         _ => format!("`{}` is undefined", g.nodes[origin].id),
     };
     let which = if side == Side::Baseline {
@@ -145,8 +155,16 @@ fn undefined_error(g: &MetricGraph, e: &Evaluation, node: usize, side: Side) -> 
     } else {
         "current period"
     };
+    let fix = match ov.status {
+        Status::ZeroDenominator => format!(
+            "give `{}` `on_zero: 0` if zero is the right value there, or pick other periods",
+            g.nodes[origin].id
+        ),
+        Status::NotFinite => "check the source's values (write `nulls: [NaN, inf]` to read such markers as missing), or measure in larger units".to_string(),
+        _ => "pick periods with data (`eval --period P` shows each node for one period)".to_string(),
+    };
     Failure::runtime(format!(
-        "`{}` is undefined in {} (the {which}): {why}; pick periods with data, or give the ratio `on_zero: 0` if zero is the right value there",
+        "`{}` is undefined in {} (the {which}): {why}; {fix}",
         g.nodes[node].id,
         e.groups[p]
             .iter()

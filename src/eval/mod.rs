@@ -36,6 +36,9 @@ pub enum Status {
     Empty,
     /// An input is undefined (see `NodeValue::cause`).
     InputUndefined,
+    /// The value is not a finite number: a sum beyond ±1.8e308, `NaN` or `inf` in the data,
+    /// or a formula that overflows. Never formatted as a number.
+    NotFinite,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -47,7 +50,11 @@ pub struct NodeValue {
 }
 
 impl NodeValue {
+    /// A computed value: `NotFinite` (no number) unless it is finite.
     fn ok(v: f64) -> NodeValue {
+        if !v.is_finite() {
+            return NodeValue::undefined(Status::NotFinite, None);
+        }
         NodeValue {
             value: Some(v),
             status: Status::Ok,
@@ -287,6 +294,9 @@ impl<'a> Dataset<'a> {
                     };
                     cell.stats[node] = Some(stats);
                     cell.values[node] = leaf_value(m.agg, &stats, rows.f64_at(cv, r), scale);
+                    if cell.values[node].status == Status::NotFinite {
+                        cell.values[node].cause = Some(node);
+                    }
                 }
             }
         }
@@ -357,6 +367,9 @@ pub fn eval_formulas(graph: &MetricGraph, values: &mut [NodeValue]) {
                 let v = expr.eval(&x);
                 if v.is_finite() {
                     NodeValue::ok(v)
+                } else if !expr.divides_by_zero(&x) {
+                    // Finite inputs, no division by zero: the formula overflows.
+                    NodeValue::undefined(Status::NotFinite, Some(i))
                 } else if let Some(z) = graph.nodes[i].on_zero {
                     NodeValue::ok(z)
                 } else {

@@ -20,6 +20,8 @@ pub(super) fn resolve(g: &mut MetricGraph) -> Vec<Diagnostic> {
         return diags;
     }
     let order = g.order.clone();
+    let single_owner = g.spec.owners.len() <= 1;
+    let mut fallen: Vec<usize> = Vec::new();
     for i in order {
         if !g.nodes[i].owner_inherited || i == root {
             continue;
@@ -29,6 +31,11 @@ pub(super) fn resolve(g: &mut MetricGraph) -> Vec<Diagnostic> {
             g.nodes[i].owner = g.nodes[*p].owner.clone();
         } else {
             g.nodes[i].owner = g.nodes[root].owner.clone();
+            if single_owner {
+                // With one owner in the tree, falling back to it changes nothing: said once.
+                fallen.push(i);
+                continue;
+            }
             let why = if parents.is_empty() {
                 "it has no parent".to_string()
             } else {
@@ -48,6 +55,28 @@ pub(super) fn resolve(g: &mut MetricGraph) -> Vec<Diagnostic> {
                 )),
             );
         }
+    }
+    if !fallen.is_empty() {
+        let mut ids: Vec<&str> = fallen.iter().map(|&i| g.nodes[i].id.as_str()).collect();
+        ids.sort_unstable();
+        let shown = if ids.len() > 10 {
+            format!("{}, ... ({} in all)", ids[..10].join(", "), ids.len())
+        } else {
+            ids.join(", ")
+        };
+        diags.push(
+            Diagnostic::warning(
+                "W001",
+                format!(
+                    "{} node(s) without a single parent fall back to the root's owner `{}`, the tree's only owner",
+                    fallen.len(),
+                    g.nodes[root].owner
+                ),
+            )
+            .at(g.nodes[root].pos)
+            .note(format!("they are: {shown}"))
+            .help("declare more owners (`owners:`) and give these nodes `owner:` when other teams act on them"),
+        );
     }
     diags
 }

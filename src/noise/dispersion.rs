@@ -6,7 +6,9 @@
 //!
 //! A few weeks of one node give a noisy φ, so a node's own estimate is shrunk toward the
 //! tree's (pooled over all its branches' z-scores): φ = (k·φ_node + K₀·φ_tree)/(k + K₀) with
-//! k the node's own changes and K₀ = 14 (two nodes' worth of history).
+//! k the node's own changes and K₀ = 14 (two nodes' worth of history). A node (or a tree)
+//! with fewer than [`MIN_HISTORY`] usable changes contributes no estimate: a node takes the
+//! tree's φ, and with neither φ is 1.
 
 use serde::Serialize;
 
@@ -36,7 +38,9 @@ pub const PRIOR_CHANGES: f64 = 14.0;
 
 /// A node's φ from its own z-scores, shrunk toward the tree's pooled estimate.
 pub fn shrunk(own: &[f64], tree: Dispersion) -> Dispersion {
-    let raw = raw_phi(own);
+    // Fewer than MIN_HISTORY changes of its own say nothing about a node: it takes the
+    // tree's φ (or 1), never an estimate from one or two changes.
+    let raw = raw_phi(own).filter(|r| r.1 >= MIN_HISTORY);
     let k = raw.map_or(0, |r| r.1) as f64;
     let own_phi = raw.map_or(1.0, |r| r.0);
     let prior = if tree.changes >= MIN_HISTORY {
@@ -99,6 +103,11 @@ mod tests {
             changes: 70,
         };
         assert!((shrunk(&[], noisy_tree).phi - 2.0).abs() < 1e-12);
+        // One or three changes of a node's own are not an estimate: the tree's φ, or 1.
+        assert_eq!(shrunk(&[8.0], tree).phi, 1.0);
+        assert_eq!(shrunk(&[8.0, 9.0, 7.0], tree).changes, 0);
+        assert!((shrunk(&[8.0], noisy_tree).phi - 2.0).abs() < 1e-12);
+        assert_eq!(shrunk(&[8.0], Dispersion::NONE).phi, 1.0);
     }
 
     #[test]

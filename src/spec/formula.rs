@@ -362,6 +362,16 @@ impl Expr {
         }
     }
 
+    /// Whether evaluating at `x` divides by zero somewhere (as opposed to overflowing).
+    pub fn divides_by_zero(&self, x: &[f64]) -> bool {
+        match self {
+            Expr::Const(_) | Expr::Ref { .. } => false,
+            Expr::Add(xs) | Expr::Mul(xs) => xs.iter().any(|e| e.divides_by_zero(x)),
+            Expr::Neg(e) => e.divides_by_zero(x),
+            Expr::Div(a, b) => a.divides_by_zero(x) || b.divides_by_zero(x) || b.eval(x) == 0.0,
+        }
+    }
+
     /// Evaluates with the derivative with respect to input `wrt`.
     pub fn eval_dual(&self, x: &[f64], wrt: usize) -> Dual {
         match self {

@@ -944,6 +944,23 @@ impl<'a> SpecParser<'a> {
                 );
             }
         }
+        let reserved = crate::sql::event_log::reserved_names(el);
+        for a in &el.attributes {
+            if reserved.contains(&a.value.to_lowercase()) {
+                self.diags.push(
+                    Diagnostic::error(
+                        "E006",
+                        format!("attribute `{}` in {ectx} is a name the derivation uses itself", a.value),
+                    )
+                    .at(a.pos)
+                    .help(format!(
+                        "rename the column in a SQL source over the events (`SELECT ..., {0} AS {0}_attr FROM ...`); reserved names: {1}",
+                        a.value,
+                        reserved.iter().cloned().collect::<Vec<_>>().join(", ")
+                    )),
+                );
+            }
+        }
         let mut vars = crate::sql::event_log::rule_variables(el);
         vars.extend(el.attributes.iter().map(|a| a.value.clone()));
         for (cause, when) in &el.causes {

@@ -41,6 +41,29 @@ pub fn rule_variables(el: &EventLog) -> Vec<String> {
     v
 }
 
+/// Names the derivation itself gives columns (per-event and per-case): an attribute may not
+/// take one, or its column would be ambiguous. Read off the derivation's own SQL.
+pub fn reserved_names(el: &EventLog) -> std::collections::BTreeSet<String> {
+    let mut bare = el.clone();
+    bare.attributes.clear();
+    let sql = derive(&bare, super::Dialect::DataFusion);
+    let mut out = std::collections::BTreeSet::new();
+    for part in sql.split(" AS ").skip(1) {
+        let name: String = part
+            .trim_start_matches('"')
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        if !name.is_empty() && !name.chars().next().is_some_and(|c| c.is_ascii_digit()) {
+            out.insert(name.to_lowercase());
+        }
+    }
+    for v in rule_variables(el) {
+        out.insert(v);
+    }
+    out
+}
+
 /// The cause names in output order: the rules' (first appearance), then `unclassified`.
 pub fn cause_names(el: &EventLog) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
@@ -259,9 +282,13 @@ pub fn derive(el: &EventLog, d: Dialect) -> String {
     let nr = format!(
         "SELECT mv.*, SUM(moved_any) OVER ({w} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS transfer_number FROM mv"
     );
-    let tr = format!(
-        "SELECT nr.*, CASE WHEN moved_any = 1 THEN (CASE{whens} ELSE 'unclassified' END) END AS cause FROM nr"
-    );
+    // Without any rule (no `causes:`, no tier or channel level), every transfer is unclassified.
+    let classify = if whens.is_empty() {
+        "'unclassified'".to_string()
+    } else {
+        format!("(CASE{whens} ELSE 'unclassified' END)")
+    };
+    let tr = format!("SELECT nr.*, CASE WHEN moved_any = 1 THEN {classify} END AS cause FROM nr");
 
     // One row per case.
     let flag = |e: &str| format!("CASE WHEN {e} THEN TRUE ELSE FALSE END");

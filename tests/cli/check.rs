@@ -196,10 +196,21 @@ fn owner_fallback_is_a_warning_not_an_error() {
         "  total:\n    measure: {source: conv, agg: count}\n",
         "  total:\n    measure: {source: conv, agg: count}\n  share2:\n    ratio: [total, total2]\n  total2:\n    measure: {source: conv, agg: count}\n",
     ).replace("root: rate\n", "root: rate\ncompanions: [share2]\n");
-    let (_d, r) = check(&tree);
+    // With two owners, each fallback is its own warning at the node.
+    let two = tree.replace(
+        "  ops: {name: Ops}\n",
+        "  ops: {name: Ops}\n  cx: {name: CX}\n",
+    );
+    let (_d, r) = check(&two);
     r.ok()
         .stderr_has("warning[W001]: node `total` falls back to the root's owner")
         .stderr_has("it has 2 parents (rate, share2)");
+    // With one owner, falling back changes nothing: one summary line at the root.
+    let (_d, r) = check(&tree);
+    r.ok()
+        .stderr_has("warning[W001]: 2 node(s) without a single parent fall back to the root's owner `ops`, the tree's only owner")
+        .stderr_has("they are: share2, total");
+    assert_eq!(r.stderr.matches("warning[W001]").count(), 1, "{}", r.stderr);
 }
 
 #[test]
