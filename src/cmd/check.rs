@@ -9,8 +9,7 @@ use crate::report::style::Styles;
 pub fn run(tree: &TreeArgs, no_data: bool) -> Outcome {
     let path = tree.tree.as_path();
     let shown = crate::text::escape(&path.display().to_string()).into_owned();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Failure::runtime(format!("cannot read tree file `{shown}`: {e}")))?;
+    let text = super::read_tree(path)?;
     let mut report = Report::new(path, &text);
     let (spec, diags) = crate::spec::parse(path, &text);
     report.extend(diags);

@@ -18,7 +18,7 @@ pub fn run(tree: &TreeArgs, period: Option<&str>, by: Option<&str>, format: Form
         }
     }
     let engine = open_engine(&g, &report, &tree.access())?;
-    let (p, _, complete) = resolve_period(&g, &engine, period)?;
+    let (p, _, complete) = resolve_period(&g, &report, &engine, period)?;
     let dims: Vec<String> = by.map(|d| vec![d.to_string()]).unwrap_or_default();
     let fail = |e: crate::eval::EvalError| Failure::runtime(e.to_string());
     let data = crate::eval::Dataset::load(&g, &engine, &[p], &dims).map_err(fail)?;

@@ -1,5 +1,7 @@
-//! The subcommands: glue between the CLI and the library stages. Exit codes: 0 ok, 1 the tree
-//! is invalid, 2 a runtime problem (data, periods, undefined values, arguments).
+//! The subcommands: glue between the CLI and the library stages. Exit codes: 0 ok; 1 the tree
+//! does not check — its text, or the data it names (a missing file, an unknown column, too
+//! many bad rows), located in the tree file; 2 a problem at run time (periods, undefined
+//! values, arguments, limits, a failing query or connection).
 
 mod check;
 mod demo;
@@ -125,11 +127,41 @@ pub fn load_tree(args: &TreeArgs) -> Result<(MetricGraph, Report), Failure> {
     Ok((g, report))
 }
 
-/// Reads and validates a tree file, printing nothing. Errors render all diagnostics.
-pub fn load(path: &Path) -> Result<(MetricGraph, Report), Failure> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+/// The text of a tree file. A file that is not UTF-8 is an invalid tree (exit 1) whose
+/// message points at the first bad byte.
+pub fn read_tree(path: &Path) -> Result<String, Failure> {
+    let bytes = std::fs::read(path).map_err(|e| {
         Failure::runtime(format!("cannot read tree file `{}`: {e}", path.display()))
     })?;
+    match String::from_utf8(bytes) {
+        Ok(t) => Ok(t),
+        Err(e) => {
+            let bytes = e.as_bytes();
+            let at = e.utf8_error().valid_up_to();
+            let before = String::from_utf8_lossy(&bytes[..at]);
+            let line = before.matches('\n').count() as u32 + 1;
+            let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1;
+            let text = String::from_utf8_lossy(bytes).into_owned();
+            let mut report = Report::new(path, &text);
+            report.push(
+                crate::diag::Diagnostic::error(
+                    "E001",
+                    format!(
+                        "the tree file is not UTF-8: byte 0x{:02x} at line {line}, column {col}",
+                        bytes[at]
+                    ),
+                )
+                .at(crate::diag::Pos::new(line, col, 1))
+                .help("save the file as UTF-8 (editors call it \"UTF-8\" or \"Unicode\"); the byte is shown as � above"),
+            );
+            Err(Failure::invalid(render_failure(&report)))
+        }
+    }
+}
+
+/// Reads and validates a tree file, printing nothing. Errors render all diagnostics.
+pub fn load(path: &Path) -> Result<(MetricGraph, Report), Failure> {
+    let text = read_tree(path)?;
     let mut report = Report::new(path, &text);
     let (spec, diags) = crate::spec::parse(path, &text);
     report.extend(diags);
@@ -199,13 +231,15 @@ fn render_failure(report: &Report) -> String {
 /// The period asked for, or the latest complete one; warns on stderr about partial periods.
 pub fn resolve_period(
     g: &MetricGraph,
+    report: &Report,
     engine: &Engine,
     asked: Option<&str>,
 ) -> Result<(crate::period::Period, crate::eval::DataExtent, bool), Failure> {
     use crate::eval::Completeness;
-    let extent = crate::eval::data_extent(g, engine)
-        .map_err(|e| Failure::runtime(e.to_string()))?
-        .ok_or_else(|| Failure::runtime("the tree's sources hold no rows"))?;
+    let (extent, warnings) =
+        crate::eval::data_extent(g, engine).map_err(|e| Failure::runtime(e.to_string()))?;
+    print_warnings(report, warnings);
+    let extent = extent.ok_or_else(|| Failure::runtime("the tree's sources hold no rows"))?;
     let fmt = |t: chrono::NaiveDateTime| t.format("%Y-%m-%d %H:%M").to_string();
     let period = match asked {
         Some(label) => crate::period::Period::parse(label, g.spec.grain).map_err(|e| Failure::runtime(e.to_string()))?,

@@ -37,7 +37,7 @@ pub fn run(
         None => Baseline::Previous,
     };
     let engine = open_engine(&g, &report, &tree.access())?;
-    let (current, _, _) = resolve_period(&g, &engine, period)?;
+    let (current, _, _) = resolve_period(&g, &report, &engine, period)?;
     let x = explain(&g, &engine, target, current, &baseline, options).map_err(|e| match e {
         ExplainError::Undefined(u, e) => undefined_error(&g, &e, u.node, u.side),
         ExplainError::Eval(e) => Failure::runtime(e.to_string()),

@@ -26,6 +26,17 @@ pub(super) fn check_columns(s: &Source, schema: &Schema) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     match schema.field_with_name(&s.time.value) {
         Err(_) => out.push(unknown_column("its time column", &s.time, s, schema)),
+        Ok(f) if f.data_type().is_null() => out.push(
+            Diagnostic::error(
+                "E031",
+                format!(
+                    "time column `{}` of source `{}` holds no values: the data has no rows",
+                    s.time.value, s.id
+                ),
+            )
+            .at(s.time.pos)
+            .help("export the data again with its rows (the file holds only a header, or only empty times)"),
+        ),
         Ok(f) if !is_time_type(f.data_type()) => out.push(
             Diagnostic::error(
                 "E031",
@@ -122,6 +133,55 @@ pub fn check_measures(engine: &Engine, graph: &MetricGraph) -> Vec<Diagnostic> {
                     ))
                 };
                 out.push(d.subject(format!("node `{}`", n.id)));
+            }
+        }
+        // A sum, mean, minimum or maximum of text: the values that are not numbers (a
+        // thousands separator, a unit) would stop `eval` with a cast error; name them now.
+        if let (Some(e), Some(part), false) = (
+            &m.expr_sql,
+            &m.expr,
+            matches!(
+                m.agg,
+                crate::spec::model::Agg::Count | crate::spec::model::Agg::CountDistinct
+            ),
+        ) && matches!(info.backend, Backend::Files)
+        {
+            let e = e.render(Dialect::DataFusion);
+            let probe = format!(
+                "SELECT CAST(({e}) AS VARCHAR) AS v FROM {table} WHERE ({e}) IS NOT NULL AND TRY_CAST(({e}) AS DOUBLE) IS NULL LIMIT 3"
+            );
+            let texty = engine
+                .expr_type(&format!("SELECT ({e}) AS v FROM {table} LIMIT 0"))
+                .is_some_and(|t| {
+                    !t.is_numeric()
+                        && !t.is_null()
+                        && t != datafusion::arrow::datatypes::DataType::Boolean
+                });
+            if texty
+                && let Ok(rows) = engine.query(&s.id, &probe)
+                && rows.len > 0
+            {
+                let samples: Vec<String> = (0..rows.len)
+                    .filter_map(|r| rows.text("v", r))
+                    .map(|v| format!("`{}`", crate::text::excerpt(&v)))
+                    .collect();
+                out.push(
+                    Diagnostic::error(
+                        "E032",
+                        format!(
+                            "the expression of node `{}` is text in source `{}` and not every value is a number, e.g. {}",
+                            n.id,
+                            s.id,
+                            samples.join(", ")
+                        ),
+                    )
+                    .at(part.pos)
+                    .subject(format!("node `{}`", n.id))
+                    .help(format!(
+                        "numbers with thousands separators or units cannot be summed: export plain numbers, or write `expr: CAST(replace({}, ',', '') AS DOUBLE PRECISION)`",
+                        part.value
+                    )),
+                );
             }
         }
     }

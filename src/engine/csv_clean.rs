@@ -234,6 +234,45 @@ pub struct CleanReport {
     pub assumed: Vec<String>,
 }
 
+/// A header that names one column twice, as a message (columns counted from 1); the engine
+/// would otherwise read the file with shifted or merged columns.
+pub fn duplicate_header(header: &[String], file: &Path) -> Option<String> {
+    for (i, h) in header.iter().enumerate() {
+        if let Some(j) = header[i + 1..].iter().position(|x| x == h) {
+            return Some(format!(
+                "the header of `{}` names `{}` twice (columns {} and {}); each column needs its own name: rename one in the export",
+                file.display(),
+                crate::text::excerpt(h),
+                i + 1,
+                i + j + 2
+            ));
+        }
+    }
+    None
+}
+
+/// The header row of a CSV file, split by `delimiter` (quotes honoured), without a BOM.
+pub fn read_header(file: &Path, delimiter: u8) -> Option<Vec<String>> {
+    use std::io::{BufRead, BufReader, Read};
+    let f = std::fs::File::open(file).ok()?;
+    let mut line = Vec::new();
+    BufReader::new(f.take(1 << 20))
+        .read_until(b'\n', &mut line)
+        .ok()?;
+    let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&line);
+    let mut r = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(line);
+    let rec = r.byte_records().next()?.ok()?;
+    Some(
+        rec.iter()
+            .map(|f| String::from_utf8_lossy(f).trim().to_string())
+            .collect(),
+    )
+}
+
 /// Whether a `file:` entry is a glob.
 pub fn is_glob(path: &Path) -> bool {
     path.to_string_lossy().contains(['*', '?', '['])
@@ -313,6 +352,9 @@ pub fn clean(
         } else {
             Vec::new()
         };
+        if let Some(m) = duplicate_header(&header, file) {
+            return Err(m);
+        }
         if fi == 0 {
             report.columns = header.clone();
             time_idx = time_columns

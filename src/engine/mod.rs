@@ -321,6 +321,22 @@ impl Engine {
                 let messy = *format == FileFormat::Csv && (csv.any() || csv_clean::is_glob(&file));
                 if !messy {
                     match self.reach.file(&file) {
+                        Ok(f) if std::fs::metadata(&f).is_ok_and(|m| m.len() == 0) => {
+                            diags.push(
+                                Diagnostic::error(
+                                    "E030",
+                                    format!(
+                                        "source `{}`: data file `{}` is empty",
+                                        s.id,
+                                        crate::text::escape(&path.value.display().to_string())
+                                    ),
+                                )
+                                .at(path.pos)
+                                .subject(format!("source `{}`", s.id))
+                                .help("export the data again: a CSV needs at least its header row"),
+                            );
+                            continue;
+                        }
                         Ok(f) => file = f,
                         Err(p) => {
                             let (message, help) = p.message(&self.reach.root);
@@ -347,7 +363,33 @@ impl Engine {
                         }
                     }
                 }
+                if *format == FileFormat::Csv
+                    && has_header
+                    && let Some(m) = csv_clean::read_header(&file, delimiter)
+                        .and_then(|h| csv_clean::duplicate_header(&h, &file))
+                {
+                    diags.push(
+                        Diagnostic::error("E039", format!("source `{}`: {m}", s.id))
+                            .at(path.pos)
+                            .subject(format!("source `{}`", s.id))
+                            .help("each column of a CSV export needs its own name"),
+                    );
+                    continue;
+                }
                 let mut info = self.register_file(s, &file, *format, delimiter, has_header, messy);
+                // A file the engine cannot read as CSV (ragged rows, an unclosed quote, bytes
+                // that are not UTF-8, mixed delimiters) is read through the cleaner instead,
+                // which names each bad row by line and applies `max_bad_rows`.
+                if *format == FileFormat::Csv && !messy && info.is_err() {
+                    let _ = self.ctx.deregister_table(&s.id);
+                    info = match self.clean_csv(s, &file, csv, delimiter, has_header) {
+                        Ok((clean, ds)) => {
+                            diags.extend(ds);
+                            self.register_file(s, &clean, *format, b',', true, true)
+                        }
+                        Err(d) => Err(d),
+                    };
+                }
                 // Times the file engine does not recognise (`2016-03-01 10:00`, day first,
                 // epoch numbers) come in as text: read the file through the cleaner, which
                 // detects the format and says what it assumed.
@@ -512,7 +554,8 @@ impl Engine {
                 Box::new(at(Diagnostic::error(
                     "E039",
                     format!("source `{}`: {e}", s.id),
-                )))
+                )
+                .help("fix the export where the message says, or describe it in the source (`delimiter`, `time_format`, `nulls`; see docs/tree-format.md, Messy CSV)")))
             })?;
         let mut diags = Vec::new();
         let where_ = |b: &csv_clean::BadRow| {
@@ -943,6 +986,13 @@ impl Engine {
             .map_err(|e| e.to_string())
     }
 
+    /// The type of a query's first column, planned but not run.
+    pub fn expr_type(&self, sql: &str) -> Option<DataType> {
+        self.block(async { self.run_sql(sql).await })
+            .ok()
+            .and_then(|df| df.schema().fields().first().map(|f| f.data_type().clone()))
+    }
+
     /// Runs a query and returns its rows.
     pub fn query(&self, source_id: &str, sql: &str) -> Result<Rows, QueryError> {
         let err = |m: String| QueryError {
@@ -1102,12 +1152,9 @@ impl Engine {
             .map_err(|e| postgres::db_message(&e))
     }
 
-    /// The first and last time in a source, in the frame of its time column, and its row count.
-    pub fn time_range(
-        &self,
-        source: &Source,
-        index: usize,
-    ) -> Result<Option<(NaiveDateTime, NaiveDateTime, u64)>, QueryError> {
+    /// The first and last plausible time in a source, in the frame of its time column, and
+    /// its rows: in all, without a time, and with a time outside `sql::PLAUSIBLE_TIMES`.
+    pub fn time_range(&self, source: &Source, index: usize) -> Result<TimeRange, QueryError> {
         let rows = match self
             .info
             .get(index)
@@ -1124,14 +1171,30 @@ impl Engine {
             )?,
         };
         let parse = |s: Option<String>| s.and_then(|s| parse_timestamp(&s));
-        let n = rows.f64("n", 0).unwrap_or(0.0) as u64;
-        Ok(
-            match (parse(rows.text("lo", 0)), parse(rows.text("hi", 0))) {
-                (Some(lo), Some(hi)) => Some((lo, hi, n)),
+        let count = |c: &str| rows.f64(c, 0).unwrap_or(0.0) as u64;
+        let rows_all = count("n");
+        Ok(TimeRange {
+            span: match (parse(rows.text("lo", 0)), parse(rows.text("hi", 0))) {
+                (Some(lo), Some(hi)) => Some((lo, hi)),
                 _ => None,
             },
-        )
+            rows: rows_all,
+            untimed: rows_all.saturating_sub(count("timed")),
+            outside: count("outside"),
+        })
     }
+}
+
+/// What a source's time column holds (see [`Engine::time_range`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TimeRange {
+    /// The first and last plausible time, if any.
+    pub span: Option<(NaiveDateTime, NaiveDateTime)>,
+    pub rows: u64,
+    /// Rows whose time is empty (NULL): in no period.
+    pub untimed: u64,
+    /// Rows whose time lies outside `sql::PLAUSIBLE_TIMES`: in no period.
+    pub outside: u64,
 }
 
 /// Parses the engine's text form of a timestamp or date (`2026-11-16T09:15:00`, `2026-11-16`).
@@ -1152,6 +1215,9 @@ pub fn parse_timestamp(s: &str) -> Option<NaiveDateTime> {
 /// (it can hold a value from the data), with what to do when a limit was reached.
 fn first_line(s: &str) -> String {
     let mut m = crate::sql::guard::short(s);
+    if s.contains("Cannot cast string") {
+        m.push_str(" (a column holds text that is not a number: `metrictree check TREE` names it and the values)");
+    }
     if s.contains("Resources exhausted") {
         m.push_str(" (the memory limit was reached: raise --memory-limit, in MiB, or narrow the tree's data)");
     }

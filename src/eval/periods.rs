@@ -7,6 +7,7 @@
 
 use chrono::{NaiveDateTime, TimeZone};
 
+use crate::diag::Diagnostic;
 use crate::engine::{Engine, QueryError};
 use crate::graph::MetricGraph;
 use crate::period::Period;
@@ -28,15 +29,60 @@ pub enum Completeness {
     Outside,
 }
 
-/// The span covered by every source that feeds a measure.
-pub fn data_extent(graph: &MetricGraph, engine: &Engine) -> Result<Option<DataExtent>, QueryError> {
+/// The span covered by every source that feeds a measure, and what the time columns hold
+/// that no period can: rows without a time (W014) and rows with an implausible one (W015),
+/// each counted and said, never dropped silently.
+pub fn data_extent(
+    graph: &MetricGraph,
+    engine: &Engine,
+) -> Result<(Option<DataExtent>, Vec<Diagnostic>), QueryError> {
     let mut extent: Option<DataExtent> = None;
+    let mut warnings = Vec::new();
     for (s, _) in graph.leaves_by_source() {
         let src = &graph.spec.sources[s];
         let Some(info) = &engine.info[s] else {
             continue;
         };
-        let Some((lo, hi, _)) = engine.time_range(src, s)? else {
+        let range = engine.time_range(src, s)?;
+        let share = |k: u64| 100.0 * k as f64 / range.rows.max(1) as f64;
+        if range.untimed > 0 {
+            warnings.push(
+                Diagnostic::warning(
+                    "W014",
+                    format!(
+                        "source `{}`: {} of {} rows ({:.2}%) have no `{}` and are in no period",
+                        src.id,
+                        range.untimed,
+                        range.rows,
+                        share(range.untimed),
+                        src.time.value
+                    ),
+                )
+                .at(src.time.pos)
+                .help("fill the time in the export, or filter those rows out in a SQL source if they are not meant to count"),
+            );
+        }
+        if range.outside > 0 {
+            let (from, to) = crate::sql::PLAUSIBLE_TIMES;
+            warnings.push(
+                Diagnostic::warning(
+                    "W015",
+                    format!(
+                        "source `{}`: {} of {} rows ({:.2}%) have a `{}` before {} or from {} on, and are in no period",
+                        src.id,
+                        range.outside,
+                        range.rows,
+                        share(range.outside),
+                        src.time.value,
+                        &from[..4],
+                        &to[..4]
+                    ),
+                )
+                .at(src.time.pos)
+                .help("such a time is usually a placeholder (2300-01-01) or a mis-read date format: fix the export, or set `time_format`"),
+            );
+        }
+        let Some((lo, hi)) = range.span else {
             continue;
         };
         let local = |t: NaiveDateTime| match info.time_mode {
@@ -55,7 +101,7 @@ pub fn data_extent(graph: &MetricGraph, engine: &Engine) -> Result<Option<DataEx
             },
         });
     }
-    Ok(extent)
+    Ok((extent, warnings))
 }
 
 impl DataExtent {

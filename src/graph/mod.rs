@@ -142,8 +142,21 @@ impl MetricGraph {
     }
 }
 
-/// Resolves and validates a spec. The graph is returned when no error was found.
+/// Resolves and validates a spec. The graph is returned when no error was found. A
+/// reference to a node whose own definition failed (already reported) is not reported again
+/// as unknown.
 pub fn build(spec: Spec) -> (Option<MetricGraph>, Vec<Diagnostic>) {
+    let broken: Vec<String> = spec
+        .broken_nodes
+        .iter()
+        .map(|b| format!("unknown node `{b}` "))
+        .collect();
+    let (g, mut diags) = build_checked(spec);
+    diags.retain(|d| !(d.code == "E010" && broken.iter().any(|b| d.message.starts_with(b))));
+    (g, diags)
+}
+
+fn build_checked(spec: Spec) -> (Option<MetricGraph>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let node_ids: Vec<&str> = spec.nodes.iter().map(|n| n.id.as_str()).collect();
     let index: HashMap<&str, usize> = node_ids

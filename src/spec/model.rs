@@ -45,6 +45,9 @@ pub struct Spec {
     pub dimensions: Vec<Dimension>,
     pub sources: Vec<Source>,
     pub nodes: Vec<NodeSpec>,
+    /// Nodes declared under `nodes:` whose definition has an error (reported): references to
+    /// them are not also reported as unknown.
+    pub broken_nodes: Vec<String>,
 }
 
 impl Spec {

@@ -493,9 +493,16 @@ impl<'a> SpecParser<'a> {
             "declare the tree's measures and formulas under `nodes:`",
         );
         let node_entries = self.id_map(nodes_node, "node");
+        let mut broken_nodes = Vec::new();
         let nodes: Vec<NodeSpec> = node_entries
             .into_iter()
-            .filter_map(|(k, v)| self.node(k, v))
+            .filter_map(|(k, v)| {
+                let n = self.node(k, v);
+                if n.is_none() {
+                    broken_nodes.push(k.name.clone());
+                }
+                n
+            })
             .collect();
 
         Some(Spec {
@@ -512,6 +519,7 @@ impl<'a> SpecParser<'a> {
             dimensions,
             sources,
             nodes,
+            broken_nodes,
         })
     }
 

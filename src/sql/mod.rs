@@ -274,11 +274,37 @@ fn aggregate_in(plan: &SourcePlan, agg: &Aggregate, dialect: Dialect, from: &str
     )
 }
 
+/// The times a period can hold: rows outside (a mis-read year, a placeholder date such as
+/// 2300-01-01) are counted and left out, never silently spread over the periods.
+pub const PLAUSIBLE_TIMES: (&str, &str) = ("1900-01-01 00:00:00", "2200-01-01 00:00:00");
+
+/// The aggregates of a time range: `lo`, `hi` (over plausible times), `n` (rows), `timed`
+/// (rows with a time), `outside` (rows whose time is not plausible).
+fn time_range_columns(t: &str, text: bool) -> String {
+    let (from, to) = PLAUSIBLE_TIMES;
+    let inside = format!("{t} >= TIMESTAMP '{from}' AND {t} < TIMESTAMP '{to}'");
+    let cast = |e: String| {
+        if text {
+            format!("CAST({e} AS TEXT)")
+        } else {
+            e
+        }
+    };
+    let double = if text { "DOUBLE PRECISION" } else { "DOUBLE" };
+    format!(
+        "{} AS lo, {} AS hi, CAST(COUNT(*) AS {double}) AS n, CAST(COUNT({t}) AS {double}) AS timed, \
+         CAST(COUNT(*) FILTER (WHERE {t} IS NOT NULL AND NOT ({inside})) AS {double}) AS outside",
+        cast(format!("MIN({t}) FILTER (WHERE {inside})")),
+        cast(format!("MAX({t}) FILTER (WHERE {inside})")),
+    )
+}
+
 /// The query for a source's time range (DataFusion).
 pub fn time_range(table: &str, time_column: &str) -> String {
     let t = ident(time_column);
     format!(
-        "SELECT MIN({t}) AS lo, MAX({t}) AS hi, COUNT(*) AS n FROM {}",
+        "SELECT {} FROM {}",
+        time_range_columns(&t, false),
         ident(table)
     )
 }
@@ -289,7 +315,8 @@ pub fn time_range_pushdown(ctes: &[(String, String)], time_column: &str) -> Stri
     let t = ident(time_column);
     let src = ctes.last().map(|(n, _)| ident(n)).unwrap_or_default();
     format!(
-        "{} SELECT CAST(MIN({t}) AS TEXT) AS lo, CAST(MAX({t}) AS TEXT) AS hi, CAST(COUNT(*) AS DOUBLE PRECISION) AS n FROM {src}",
-        with_clause(ctes)
+        "{} SELECT {} FROM {src}",
+        with_clause(ctes),
+        time_range_columns(&t, true)
     )
 }

@@ -10,6 +10,7 @@ mod eval;
 mod event_log;
 mod fuzz;
 mod hostile;
+mod malformed;
 mod messy_csv;
 mod noise;
 mod pg;
