@@ -31,7 +31,9 @@ pub fn run(tree: &TreeArgs, no_data: bool) -> Outcome {
                 g.spec.owners.len(),
                 g.nodes[g.root].id
             ));
-            if !no_data {
+            // The data is only opened for a tree without errors: no cascade of engine errors
+            // from a mistake already reported.
+            if !no_data && !report.has_errors() {
                 let (engine, diags): (Engine, _) = Engine::open(&g, &tree.access());
                 report.extend(diags);
                 let measures = check_measures(&engine, &g);

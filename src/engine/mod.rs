@@ -507,7 +507,51 @@ impl Engine {
                 diags.extend(check::check_columns(s, &info.schema));
             }
         }
+        diags.extend(self.event_log_ties(sources));
         diags
+    }
+
+    /// W016 for each event log whose results depend on the order of events at the same
+    /// time (no `order_by`, two owners at one time in some case).
+    fn event_log_ties(&self, sources: &[Source]) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        for (i, s) in sources.iter().enumerate() {
+            let SourceKind::EventLog(el) = &s.kind else {
+                continue;
+            };
+            let (Some(sql), Some(_)) = (crate::sql::event_log::ties(el), &self.info[i]) else {
+                continue;
+            };
+            let Some(j) = sources.iter().position(|o| o.id == el.events.value) else {
+                continue;
+            };
+            let rows = match self.info[j].as_ref().map(|x| &x.backend) {
+                Some(Backend::Postgres { db, ctes }) => self.pg_query(
+                    *db,
+                    &s.id,
+                    &format!("{} {sql}", crate::sql::with_clause(ctes)),
+                    &[],
+                ),
+                Some(Backend::Files) => self.query(&s.id, &sql),
+                None => continue,
+            };
+            let tied = rows.ok().and_then(|r| r.f64("cases", 0)).unwrap_or(0.0);
+            if tied > 0.0 {
+                out.push(
+                    Diagnostic::warning(
+                        "W016",
+                        format!(
+                            "source `{}`: in {tied} case(s), events at the same time name different owners, so their order decides transfers, ping-pong and first owners",
+                            s.id
+                        ),
+                    )
+                    .at(el.time.pos)
+                    .subject(format!("source `{}`", s.id))
+                    .help("add `order_by: [COLUMN]` to the event log: a sequence number or modification counter of the export (without it, ties are broken by the owner values)"),
+                );
+            }
+        }
+        out
     }
 
     /// Reads a messy CSV source (see `csv_clean`) into a clean file in the engine's scratch

@@ -61,6 +61,7 @@ const EVENT_LOG_KEYS: &[&str] = &[
     "resolved",
     "causes",
     "attributes",
+    "order_by",
     "max_unclassified",
 ];
 const CAUSE_KEYS: &[&str] = &["cause", "when"];
@@ -902,6 +903,10 @@ impl<'a> SpecParser<'a> {
             Some(n) => self.id_list(n, &format!("`attributes` in {ectx}")),
             None => Vec::new(),
         };
+        let order_by = match m.get("order_by") {
+            Some(n) => self.id_list(n, &format!("`order_by` in {ectx}")),
+            None => Vec::new(),
+        };
         let max_unclassified = match self.number(&m, "max_unclassified") {
             Some(v) if (0.0..=1.0).contains(&v) => v,
             Some(v) => {
@@ -930,6 +935,7 @@ impl<'a> SpecParser<'a> {
             resolved,
             causes,
             attributes,
+            order_by,
         };
         self.check_event_log(&el, &ectx);
         Some(el)

@@ -64,6 +64,27 @@ pub fn reserved_names(el: &EventLog) -> std::collections::BTreeSet<String> {
     out
 }
 
+/// The query counting cases whose derivation depends on how events at the same time are
+/// ordered: some (case, time) holds two different owner values at one level. `None` when
+/// the tree gives `order_by` (it decides) or names no owner level.
+pub fn ties(el: &EventLog) -> Option<String> {
+    if !el.order_by.is_empty() || el.owners.is_empty() {
+        return None;
+    }
+    let case = ident(&el.case.value);
+    let time = ident(&el.time.value);
+    let differ: Vec<String> = el
+        .owners
+        .iter()
+        .map(|(_, c)| format!("COUNT(DISTINCT {}) > 1", ident(&c.value)))
+        .collect();
+    Some(format!(
+        "SELECT COUNT(DISTINCT c) AS cases FROM (SELECT {case} AS c FROM {} WHERE {case} IS NOT NULL AND {time} IS NOT NULL GROUP BY {case}, {time} HAVING {}) AS tied",
+        ident(&el.events.value),
+        differ.join(" OR ")
+    ))
+}
+
 /// The cause names in output order: the rules' (first appearance), then `unclassified`.
 pub fn cause_names(el: &EventLog) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
@@ -160,7 +181,14 @@ pub fn derive(el: &EventLog, d: Dialect) -> String {
         "CASE WHEN {} THEN 1 ELSE 0 END AS is_resolved",
         cond(el.resolved.as_ref().map(|x| x.value.as_str()))
     ));
-    let tie: Vec<String> = levels.iter().map(|(_, c)| format!(", {c}")).collect();
+    // Events of one case at the same time: the tree's `order_by` first, then (arbitrary but
+    // deterministic) the owner values; `ties` counts the cases where that choice matters.
+    let tie: Vec<String> = el
+        .order_by
+        .iter()
+        .map(|c| format!(", {}", ident(&c.value)))
+        .chain(levels.iter().map(|(_, c)| format!(", {c}")))
+        .collect();
     ev.push(format!(
         "ROW_NUMBER() OVER (PARTITION BY {case} ORDER BY {time}{}) AS k",
         tie.concat()

@@ -270,3 +270,109 @@ fn bpic2013_why_explains_a_month_by_cause_and_segment() {
         );
     }
 }
+
+/// A small event log for the edge cases: case A's second and third events share a minute.
+const TIE_EVENTS: &str = "case,t,seq,team,status\n\
+A,2026-03-02 09:00:00,1,L1,open\n\
+A,2026-03-02 09:05:00,2,Zeta,assigned\n\
+A,2026-03-02 09:05:00,3,Alpha,assigned\n\
+A,2026-03-02 09:30:00,4,Alpha,resolved\n\
+B,2026-03-02 10:00:00,1,L1,open\n\
+B,2026-03-02 10:10:00,2,L2,assigned\n";
+
+fn tie_tree(event_log_extra: &str) -> String {
+    format!(
+        r#"version: 1
+root: moved_share
+grain: week
+owners:
+  ops: {{name: Ops}}
+sources:
+  events:
+    file: events.csv
+    time: t
+  cases:
+    event_log:
+      events: events
+      case: case
+      time: t
+      owners: {{team: team}}
+{event_log_extra}    time: opened_at
+nodes:
+  moved_share:
+    owner: ops
+    ratio: [moved, all_cases]
+  moved:
+    measure: {{source: cases, agg: count, filter: transferred}}
+  all_cases:
+    measure: {{source: cases, agg: count}}
+  team_changes:
+    measure: {{source: cases, agg: sum, expr: team_changes}}
+companions: [team_changes]
+"#
+    )
+}
+
+fn eval_ties(extra: &str) -> (crate::util::Run, crate::util::TempDir) {
+    let d = crate::util::TempDir::new("ties");
+    d.write("events.csv", TIE_EVENTS);
+    let t = d.write("tree.yaml", &tie_tree(extra));
+    let r = mt(&[
+        "eval",
+        t.to_str().unwrap(),
+        "--period",
+        "2026-W10",
+        "--format",
+        "json",
+    ]);
+    (r, d)
+}
+
+#[test]
+fn events_at_the_same_time_are_ordered_by_order_by_or_counted() {
+    // Without order_by: Alpha sorts before Zeta, so A goes L1 → Alpha → Zeta → Alpha (3
+    // changes), and W016 says one case depends on that order.
+    let (r, _d) = eval_ties("");
+    r.ok()
+        .stderr_has("warning[W016]")
+        .stderr_has("in 1 case(s)")
+        .stderr_has("order_by");
+    let j = r.json();
+    assert_eq!(num(&node(&j, "team_changes")["value"]), 3.0 + 1.0);
+    // With the export's sequence: L1 → Zeta → Alpha (2 changes), and no warning.
+    let (r, _d) = eval_ties("      order_by: [seq]\n");
+    r.ok();
+    assert!(!r.stderr.contains("W016"), "{}", r.stderr);
+    assert_eq!(num(&node(&r.json(), "team_changes")["value"]), 2.0 + 1.0);
+}
+
+#[test]
+fn an_event_log_without_rules_classifies_every_transfer_as_unclassified() {
+    // No `causes:` and no tier or channel level: no rule at all.
+    let (r, _d) = eval_ties("      order_by: [seq]\n");
+    let j = r.ok().json();
+    let cov = &j["transfer_causes"][0]["periods"][0];
+    assert_eq!(num(&cov["transfers"]), 3.0, "{cov}");
+    let causes = cov["causes"].as_array().unwrap();
+    assert_eq!(causes.len(), 1, "{cov}");
+    assert_eq!(causes[0]["cause"], "unclassified");
+    assert_eq!(num(&causes[0]["transfers"]), 3.0);
+}
+
+#[test]
+fn an_attribute_may_not_take_a_derived_name() {
+    let d = crate::util::TempDir::new("reserved");
+    d.write("events.csv", TIE_EVENTS);
+    let t = d.write(
+        "tree.yaml",
+        &tie_tree("      attributes: [opened_at, status]\n"),
+    );
+    let r = mt(&["check", t.to_str().unwrap()]);
+    // One mistake, one error: the data is not opened for an invalid tree.
+    assert_eq!(r.stderr.matches("error[").count(), 1, "{}", r.stderr);
+    r.fails_with(1)
+        .stderr_has("error[E006]: attribute `opened_at`")
+        .stderr_has("a name the derivation uses itself")
+        .stderr_has("tree.yaml:16:")
+        .stderr_has("reserved names:");
+}
