@@ -194,6 +194,8 @@ pub struct EventLog {
     pub causes: Vec<(Located<String>, Located<String>)>,
     /// Event columns kept per case, from its first event (for dimensions).
     pub attributes: Vec<Located<String>>,
+    /// Event columns kept per case from its last event naming them, as `last_<column>`.
+    pub last_attributes: Vec<Located<String>>,
     /// Columns that order a case's events with the same time (before the owner values).
     pub order_by: Vec<Located<String>>,
     /// The share of transfers no cause rule may name before reports warn (W013).

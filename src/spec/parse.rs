@@ -61,6 +61,7 @@ const EVENT_LOG_KEYS: &[&str] = &[
     "resolved",
     "causes",
     "attributes",
+    "last_attributes",
     "order_by",
     "max_unclassified",
 ];
@@ -903,6 +904,10 @@ impl<'a> SpecParser<'a> {
             Some(n) => self.id_list(n, &format!("`attributes` in {ectx}")),
             None => Vec::new(),
         };
+        let last_attributes = match m.get("last_attributes") {
+            Some(n) => self.id_list(n, &format!("`last_attributes` in {ectx}")),
+            None => Vec::new(),
+        };
         let order_by = match m.get("order_by") {
             Some(n) => self.id_list(n, &format!("`order_by` in {ectx}")),
             None => Vec::new(),
@@ -935,6 +940,7 @@ impl<'a> SpecParser<'a> {
             resolved,
             causes,
             attributes,
+            last_attributes,
             order_by,
         };
         self.check_event_log(&el, &ectx);
@@ -959,12 +965,17 @@ impl<'a> SpecParser<'a> {
             }
         }
         let reserved = crate::sql::event_log::reserved_names(el);
-        for a in &el.attributes {
-            if reserved.contains(&a.value.to_lowercase()) {
+        let outputs = el.attributes.iter().map(|a| (a, a.value.clone())).chain(
+            el.last_attributes
+                .iter()
+                .map(|a| (a, crate::sql::event_log::last_attribute(&a.value))),
+        );
+        for (a, name) in outputs {
+            if reserved.contains(&name.to_lowercase()) {
                 self.diags.push(
                     Diagnostic::error(
                         "E006",
-                        format!("attribute `{}` in {ectx} is a name the derivation uses itself", a.value),
+                        format!("attribute `{}` in {ectx} would be `{name}`, a name the derivation uses itself", a.value),
                     )
                     .at(a.pos)
                     .help(format!(

@@ -41,11 +41,17 @@ pub fn rule_variables(el: &EventLog) -> Vec<String> {
     v
 }
 
+/// The per-case column of a `last_attributes` entry: `last_<column>`.
+pub fn last_attribute(column: &str) -> String {
+    format!("last_{column}")
+}
+
 /// Names the derivation itself gives columns (per-event and per-case): an attribute may not
 /// take one, or its column would be ambiguous. Read off the derivation's own SQL.
 pub fn reserved_names(el: &EventLog) -> std::collections::BTreeSet<String> {
     let mut bare = el.clone();
     bare.attributes.clear();
+    bare.last_attributes.clear();
     let sql = derive(&bare, super::Dialect::DataFusion);
     let mut out = std::collections::BTreeSet::new();
     for part in sql.split(" AS ").skip(1) {
@@ -173,6 +179,9 @@ pub fn derive(el: &EventLog, d: Dialect) -> String {
     for (i, a) in el.attributes.iter().enumerate() {
         ev.push(format!("{} AS attr_{i}", ident(&a.value)));
     }
+    for (i, a) in el.last_attributes.iter().enumerate() {
+        ev.push(format!("{} AS lattr_{i}", ident(&a.value)));
+    }
     ev.push(format!(
         "CASE WHEN {} THEN 1 ELSE 0 END AS is_pickup",
         cond(el.pickup.as_ref().map(|x| x.value.as_str()))
@@ -224,6 +233,15 @@ pub fn derive(el: &EventLog, d: Dialect) -> String {
         } else {
             format!("{col} AS cur_{name}")
         });
+    }
+    // Last values: the event naming the attribute whose running count is the case's total.
+    for i in 0..el.last_attributes.len() {
+        gr.push(format!(
+            "COUNT(lattr_{i}) OVER ({w} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS grp_lattr_{i}"
+        ));
+        gr.push(format!(
+            "COUNT(lattr_{i}) OVER (PARTITION BY case_id) AS n_lattr_{i}"
+        ));
     }
     let gr = format!("SELECT {} FROM ev", gr.join(", "));
     let cur = format!("SELECT {} FROM gr", cur.join(", "));
@@ -381,6 +399,12 @@ pub fn derive(el: &EventLog, d: Dialect) -> String {
         out.push(format!(
             "MAX(CASE WHEN grp_attr_{i} = 1 THEN attr_{i} END) AS {}",
             ident(&a.value)
+        ));
+    }
+    for (i, a) in el.last_attributes.iter().enumerate() {
+        out.push(format!(
+            "MAX(CASE WHEN lattr_{i} IS NOT NULL AND grp_lattr_{i} = n_lattr_{i} THEN lattr_{i} END) AS {}",
+            ident(&last_attribute(&a.value))
         ));
     }
     format!(

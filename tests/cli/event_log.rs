@@ -376,3 +376,32 @@ fn an_attribute_may_not_take_a_derived_name() {
         .stderr_has("tree.yaml:16:")
         .stderr_has("reserved names:");
 }
+
+#[test]
+fn attributes_take_the_first_or_the_last_value() {
+    let d = crate::util::TempDir::new("last-attr");
+    d.write("events.csv", TIE_EVENTS);
+    let tree = tie_tree("      order_by: [seq]\n      attributes: [status]\n      last_attributes: [status]\n")
+        .replace(
+            "companions: [team_changes]\n",
+            "  opened_first:\n    measure: {source: cases, agg: count, filter: \"status = 'open'\"}\n  resolved_last:\n    measure: {source: cases, agg: count, filter: \"last_status = 'resolved'\"}\ncompanions: [team_changes, opened_first, resolved_last]\n",
+        );
+    let t = d.write("tree.yaml", &tree);
+    let r = mt(&[
+        "eval",
+        t.to_str().unwrap(),
+        "--period",
+        "2026-W10",
+        "--format",
+        "json",
+    ]);
+    let j = r.ok().json();
+    // Both cases open first; only A's last event resolves it (B's last is `assigned`).
+    assert_eq!(num(&node(&j, "opened_first")["value"]), 2.0);
+    assert_eq!(num(&node(&j, "resolved_last")["value"]), 1.0);
+    // `last_team` is the derivation's own column: refused for `last_attributes: [team]`.
+    let t = d.write("bad.yaml", &tie_tree("      last_attributes: [team]\n"));
+    mt(&["check", t.to_str().unwrap()])
+        .fails_with(1)
+        .stderr_has("would be `last_team`, a name the derivation uses itself");
+}
