@@ -37,9 +37,9 @@ pub fn run(
         None => Baseline::Previous,
     };
     let engine = open_engine(&g, &report, &tree.access())?;
-    let (current, _, _) = resolve_period(&g, &report, &engine, period)?;
+    let (current, extent, _) = resolve_period(&g, &report, &engine, period)?;
     let x = explain(&g, &engine, target, current, &baseline, options).map_err(|e| match e {
-        ExplainError::Undefined(u, e) => undefined_error(&g, &e, u.node, u.side),
+        ExplainError::Undefined(u, e) => undefined_error(&g, &e, &extent, u.node, u.side),
         ExplainError::Eval(e) => Failure::runtime(e.to_string()),
         ExplainError::Invalid(m) => Failure::runtime(m),
     })?;
@@ -121,7 +121,13 @@ fn options(g: &MetricGraph, target: usize, a: &SearchArgs) -> Result<Options, Fa
 }
 
 /// "`routing_rate` is undefined in 2026-W45 (the baseline): ..." naming where it started.
-fn undefined_error(g: &MetricGraph, e: &Evaluation, node: usize, side: Side) -> Failure {
+fn undefined_error(
+    g: &MetricGraph,
+    e: &Evaluation,
+    extent: &crate::eval::DataExtent,
+    node: usize,
+    side: Side,
+) -> Failure {
     let p = match side {
         Side::Baseline => 0,
         Side::Current => 1,
@@ -131,8 +137,10 @@ fn undefined_error(g: &MetricGraph, e: &Evaluation, node: usize, side: Side) -> 
     let ov = e.total(p).values[origin];
     let why = match ov.status {
         Status::NoData => format!(
-            "source data has no rows for `{}` in that period",
-            g.nodes[origin].id
+            "the data has no rows for `{}` in that period (the data runs from {} to {})",
+            g.nodes[origin].id,
+            extent.first.format("%Y-%m-%d %H:%M"),
+            extent.last.format("%Y-%m-%d %H:%M")
         ),
         Status::ZeroDenominator => {
             format!("`{}` divides by zero in that period", g.nodes[origin].id)
@@ -161,7 +169,10 @@ fn undefined_error(g: &MetricGraph, e: &Evaluation, node: usize, side: Side) -> 
             g.nodes[origin].id
         ),
         Status::NotFinite => "check the source's values (write `nulls: [NaN, inf]` to read such markers as missing), or measure in larger units".to_string(),
-        _ => "pick periods with data (`eval --period P` shows each node for one period)".to_string(),
+        _ => format!(
+            "pick periods inside the data (its last period is {}) with `--period` and `--baseline`",
+            crate::period::Period::containing(g.spec.grain, extent.last.date()).label()
+        ),
     };
     Failure::runtime(format!(
         "`{}` is undefined in {} (the {which}): {why}; {fix}",

@@ -1128,6 +1128,8 @@ impl Engine {
         for (i, b) in batches.into_iter().enumerate() {
             parts[i % 2].push(b);
         }
+        // No sort order is declared on the table, so the GROUPING SETS aggregations over it
+        // never stream over ordered input (DataFusion #24421, wrong groups before 55.3).
         let table = datafusion::datasource::MemTable::try_new(schema, parts)
             .map_err(|e| err(e.to_string()))?;
         let _ = self.ctx.deregister_table(name);

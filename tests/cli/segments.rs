@@ -351,3 +351,152 @@ fn small_segments_are_suppressed_and_never_headline() {
     }
     assert!(suppressed > 0);
 }
+
+/// DataFusion #24421 (fixed after 55.2): GROUPING SETS over input ordered by a grouping key
+/// gave wrong groups. Our aggregation reads rows kept in memory with no declared order, so
+/// data sorted by its dimensions must give exactly the counts of a direct count — for every
+/// grouping set `why` asks for (each dimension, and pairs).
+#[test]
+fn grouping_sets_over_data_sorted_by_its_dimensions_are_exact() {
+    use std::collections::BTreeMap;
+    let d = TempDir::new("sorted-groups");
+    // Sorted by channel, then tier, then time: the order a grouping key would stream in.
+    let mut rows = Vec::new();
+    for (ci, channel) in ["chat", "email", "phone"].iter().enumerate() {
+        for (ti, tier) in ["free", "pro"].iter().enumerate() {
+            for week in [0, 1] {
+                let n = 40 + 7 * ci + 11 * ti + 5 * week;
+                for k in 0..n {
+                    let moved = (k * (ci + 2 + week) + ti) % 5 == 0;
+                    rows.push((channel.to_string(), tier.to_string(), week, k, moved));
+                }
+            }
+        }
+    }
+    let mut csv = String::from("created_at,channel,tier,moved\n");
+    for (c, t, week, k, moved) in &rows {
+        let day = 2 + 7 * week + (k % 5);
+        csv.push_str(&format!(
+            "2026-11-{day:02} 10:{:02}:00,{c},{t},{moved}\n",
+            k % 60
+        ));
+    }
+    d.write("conv.csv", &csv);
+    let tree = r#"version: 1
+root: rate
+owners:
+  ops: {name: Ops}
+dimensions:
+  channel: {label: Channel}
+  tier: {label: Tier}
+sources:
+  conv:
+    file: conv.csv
+    time: created_at
+    dimensions: {channel: channel, tier: tier}
+nodes:
+  rate:
+    owner: ops
+    ratio: {numerator: moved, denominator: total}
+  moved:
+    measure: {source: conv, agg: count, filter: moved}
+  total:
+    measure: {source: conv, agg: count}
+"#;
+    let t = d.write("tree.yaml", tree);
+    let t = t.to_str().unwrap();
+    // Direct counts of the current week per segment: (moved, total).
+    let mut want: BTreeMap<String, (f64, f64)> = BTreeMap::new();
+    for (c, tier, week, _, moved) in &rows {
+        if *week != 1 {
+            continue;
+        }
+        for key in [format!("channel={c}"), format!("tier={tier}")] {
+            let e = want.entry(key).or_default();
+            e.0 += f64::from(u8::from(*moved));
+            e.1 += 1.0;
+        }
+    }
+    for dim in ["channel", "tier"] {
+        let j = mt(&[
+            "eval", t, "--period", "2026-W46", "--by", dim, "--format", "json",
+        ])
+        .ok()
+        .json();
+        for n in ["moved", "total"] {
+            for s in node(&j, n)["segments"].as_array().unwrap() {
+                let key = format!("{dim}={}", s["value_of"].as_str().unwrap());
+                let (m, tot) = want[&key];
+                let expect = if n == "moved" { m } else { tot };
+                assert_eq!(num(&s["value"]), expect, "{n} at {key}");
+            }
+        }
+    }
+    // Pairs (channel × tier) through `why`: each segment's rows in the current week.
+    let j = mt(&[
+        "why",
+        t,
+        "--period",
+        "2026-W46",
+        "--by",
+        "channel,tier",
+        "--depth",
+        "2",
+        "--history",
+        "0",
+        "--min-count",
+        "1",
+        "--min-support",
+        "0",
+        "--top",
+        "100",
+        "--format",
+        "json",
+    ])
+    .ok()
+    .json();
+    let mut pairs: BTreeMap<(String, String), (f64, f64)> = BTreeMap::new();
+    for (c, tier, week, _, moved) in &rows {
+        if *week == 1 {
+            let e = pairs.entry((c.clone(), tier.clone())).or_default();
+            e.0 += f64::from(u8::from(*moved));
+            e.1 += 1.0;
+        }
+    }
+    let mut seen = 0;
+    let segs = &j["nodes"][0]["segments"];
+    let listed = segs["dimensions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|d| d["segments"].as_array().unwrap().iter())
+        .chain(segs["insights"].as_array().unwrap().iter());
+    {
+        for s in listed {
+            let parts = s["parts"].as_array().unwrap();
+            if parts.len() != 2 {
+                continue;
+            }
+            let value = |d: &str| {
+                parts
+                    .iter()
+                    .find(|p| p["dimension"] == d)
+                    .and_then(|p| p["value"].as_str())
+                    .unwrap()
+                    .to_string()
+            };
+            let (m, tot) = pairs[&(value("channel"), value("tier"))];
+            assert_eq!(num(&s["rows_current"]), tot, "{}", s["label"]);
+            assert!(
+                (num(&s["current"]) - m / tot).abs() < 1e-12,
+                "{}",
+                s["label"]
+            );
+            seen += 1;
+        }
+    }
+    assert!(
+        seen >= 1,
+        "no channel × tier pair among the insights: {segs}"
+    );
+}
