@@ -239,4 +239,19 @@ fn the_documented_example_tree_is_valid() {
     let d = TempDir::new("doc");
     let p = d.write("example.yaml", &doc[start..end]);
     mt(&["check", "--no-data", p.to_str().unwrap()]).ok();
+    // With the documented CSV beside it, the example checks, evaluates and explains.
+    let cs = doc
+        .find("```csv")
+        .expect("docs/tree-format.md has a CSV example")
+        + "```csv".len();
+    let ce = cs + doc[cs..].find("```").unwrap();
+    d.write("conversations.csv", doc[cs..ce].trim_start());
+    let p = p.to_str().unwrap();
+    mt(&["check", p]).ok();
+    let j = mt(&["eval", p, "--format", "json"]).ok().json();
+    assert_eq!(j["period"]["label"], "2026-W47", "{j}");
+    assert_eq!(j["complete"], true);
+    let r = mt(&["why", p]);
+    r.ok();
+    assert!(r.stdout.contains("2026-W47 vs 2026-W46"), "{}", r.stdout);
 }

@@ -261,3 +261,99 @@ fn shell_words_split_like_a_shell() {
         "what-a-filter-or-expr-may-contain"
     );
 }
+
+/// Every key of `example` (recursively; `"..."` entries are placeholders) exists in `real`;
+/// an array's example elements each match some element of the real array. Returns the
+/// first path that does not.
+fn keys_match(
+    example: &serde_json::Value,
+    real: &serde_json::Value,
+    path: &str,
+) -> Result<(), String> {
+    use serde_json::Value;
+    match (example, real) {
+        (Value::Object(e), Value::Object(r)) => {
+            for (k, v) in e {
+                if k == "..." {
+                    continue;
+                }
+                let Some(rv) = r.get(k) else {
+                    return Err(format!("{path}.{k} is not in the real output"));
+                };
+                keys_match(v, rv, &format!("{path}.{k}"))?;
+            }
+            Ok(())
+        }
+        (Value::Array(e), Value::Array(r)) => {
+            for (i, v) in e.iter().enumerate() {
+                if v == "..." {
+                    continue;
+                }
+                if !r.iter().any(|rv| keys_match(v, rv, path).is_ok()) {
+                    let first = r
+                        .first()
+                        .map(|rv| keys_match(v, rv, &format!("{path}[{i}]")));
+                    return Err(first
+                        .and_then(Result::err)
+                        .unwrap_or(format!("{path}[{i}] matches no element")));
+                }
+            }
+            Ok(())
+        }
+        (Value::Object(_) | Value::Array(_), _) => Err(format!("{path} has another shape")),
+        // Names, labels and kinds are what a reader copies: they must be the real ones.
+        (Value::String(a), Value::String(b)) if a != "..." && a != b => Err(format!(
+            "{path} is {b:?} in real output, {a:?} in the example"
+        )),
+        (Value::Bool(a), Value::Bool(b)) if a != b => {
+            Err(format!("{path} is {b} in real output, {a} in the example"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// docs/output.md's examples have the keys of real output, and its `schema_version`s.
+#[test]
+fn the_output_examples_match_real_output() {
+    let doc = std::fs::read_to_string(root().join("docs/output.md")).unwrap();
+    let blocks: Vec<&str> = doc
+        .split("```json")
+        .skip(1)
+        .map(|b| b.split("```").next().unwrap())
+        .collect();
+    assert_eq!(blocks.len(), 3, "why, eval and transfer_causes examples");
+    let parse = |b: &str| -> serde_json::Value {
+        serde_json::from_str(b)
+            .unwrap_or_else(|e| panic!("docs/output.md example is not JSON ({e}):\n{b}"))
+    };
+    let why = mt(&["why", "trees/handoff.yaml", "--format", "json"])
+        .ok()
+        .json();
+    let eval = mt(&[
+        "eval",
+        "trees/handoff.yaml",
+        "--by",
+        "channel",
+        "--format",
+        "json",
+    ])
+    .ok()
+    .json();
+    let causes = mt(&[
+        "eval",
+        "trees/intercom.yaml",
+        "--period",
+        "2026-W11",
+        "--format",
+        "json",
+    ])
+    .ok()
+    .json();
+    let (w, e) = (parse(blocks[0]), parse(blocks[1]));
+    assert_eq!(w["schema_version"], why["schema_version"]);
+    assert_eq!(e["schema_version"], eval["schema_version"]);
+    keys_match(&w, &why, "why").unwrap();
+    keys_match(&e, &eval, "eval").unwrap();
+    let c = parse(&format!("{{{}}}", blocks[2]));
+    keys_match(&c, &causes, "eval").unwrap();
+}
