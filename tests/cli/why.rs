@@ -196,10 +196,14 @@ fn undefined_value_on_the_path_stops_why_naming_node_and_period() {
         "--baseline",
         "2026-W46",
     ]);
+    // An empty baseline says so, and where the data is (no `on_zero` hint: nothing divides
+    // by zero here).
     r.fails_with(2)
         .stderr_has("2026-W46")
         .stderr_has("undefined")
-        .stderr_has("on_zero");
+        .stderr_has("the data has no rows")
+        .stderr_has("the data runs from 2026-11-02 10:00 to 2026-11-17 10:00");
+    assert!(!r.stderr.contains("on_zero"), "{}", r.stderr);
     // eval shows undefined as "—", and null with a status in JSON.
     let r = mt(&["eval", p.to_str().unwrap(), "--period", "2026-W46"]);
     r.ok();
