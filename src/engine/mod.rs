@@ -377,28 +377,21 @@ impl Engine {
                     continue;
                 }
                 let mut info = self.register_file(s, &file, *format, delimiter, has_header, messy);
-                // A file the engine cannot read as CSV (ragged rows, an unclosed quote, bytes
-                // that are not UTF-8, mixed delimiters) is read through the cleaner instead,
-                // which names each bad row by line and applies `max_bad_rows`.
-                if *format == FileFormat::Csv && !messy && info.is_err() {
-                    let _ = self.ctx.deregister_table(&s.id);
-                    info = match self.clean_csv(s, &file, csv, delimiter, has_header) {
-                        Ok((clean, ds)) => {
-                            diags.extend(ds);
-                            self.register_file(s, &clean, *format, b',', true, true)
-                        }
-                        Err(d) => Err(d),
-                    };
-                }
-                // Times the file engine does not recognise (`2016-03-01 10:00`, day first,
-                // epoch numbers) come in as text: read the file through the cleaner, which
-                // detects the format and says what it assumed.
+                // Read through the cleaner instead: a file the engine cannot read as CSV
+                // (ragged rows, an unclosed quote, bytes that are not UTF-8, mixed delimiters;
+                // the cleaner names each bad row by line and applies `max_bad_rows`), and times
+                // the engine does not recognise (`2016-03-01 10:00`, day first, epoch numbers),
+                // which come in as text (the cleaner detects the format and says what it
+                // assumed).
                 let text_time = |info: &SourceInfo| {
                     info.schema
                         .field_with_name(&s.time.value)
                         .is_ok_and(|f| !is_time_type(f.data_type()))
                 };
-                if *format == FileFormat::Csv && !messy && info.as_ref().is_ok_and(text_time) {
+                if *format == FileFormat::Csv
+                    && !messy
+                    && (info.is_err() || info.as_ref().is_ok_and(text_time))
+                {
                     let _ = self.ctx.deregister_table(&s.id);
                     info = match self.clean_csv(s, &file, csv, delimiter, has_header) {
                         Ok((clean, ds)) => {
