@@ -4,23 +4,13 @@
 
 use crate::util::{TempDir, mt, node};
 
-const TREE: &str = r#"version: 1
-root: per_row
-owners:
-  ops: {name: Ops}
-sources:
-  t:
-    file: t.csv
-    time: created_at
-nodes:
-  per_row:
-    owner: ops
-    formula: total / rows
-  total:
-    measure: {source: t, agg: sum, expr: x}
-  rows:
-    measure: {source: t, agg: count}
-"#;
+/// The bad-file tree without its dimension, for data with only a time and a value.
+fn plain_tree() -> String {
+    FILE_TREE
+        .replace("{extra}\n", "")
+        .replace("dimensions:\n  channel: {label: Channel}\n", "")
+        .replace("    dimensions: {channel: channel}\n", "")
+}
 
 fn run(csv: &str, tree: &str, args: &[&str]) -> (TempDir, crate::util::Run) {
     let d = TempDir::new("bad-data");
@@ -37,7 +27,7 @@ fn a_sum_beyond_the_range_of_f64_is_not_finite() {
     let csv = "created_at,x\n2026-11-02 10:00:00,1e308\n2026-11-03 10:00:00,1e308\n2026-11-10 10:00:00,1\n";
     let (_d, r) = run(
         csv,
-        TREE,
+        &plain_tree(),
         &["eval", "--period", "2026-W45", "--format", "json"],
     );
     let j = r.ok().json();
@@ -48,12 +38,12 @@ fn a_sum_beyond_the_range_of_f64_is_not_finite() {
     assert_eq!(per_row["status"], "input_undefined", "{per_row}");
     assert!(per_row["value"].is_null());
     // Text shows no number for it.
-    let (_d, r) = run(csv, TREE, &["eval", "--period", "2026-W45"]);
+    let (_d, r) = run(csv, &plain_tree(), &["eval", "--period", "2026-W45"]);
     assert!(!r.ok().stdout.contains("inf"), "{}", r.stdout);
     // `why` names the node, the period and where the value came from.
     let (_d, r) = run(
         csv,
-        TREE,
+        &plain_tree(),
         &["why", "--period", "2026-W46", "--history", "0"],
     );
     r.fails_with(2)
@@ -70,7 +60,7 @@ fn nan_and_inf_in_the_data_are_not_finite() {
         );
         let (_d, r) = run(
             &csv,
-            TREE,
+            &plain_tree(),
             &["eval", "--period", "2026-W45", "--format", "json"],
         );
         let j = r.ok().json();
@@ -83,7 +73,7 @@ fn nan_and_inf_in_the_data_are_not_finite() {
 
 #[test]
 fn a_formula_that_overflows_is_not_a_division_by_zero() {
-    let tree = TREE.replace(
+    let tree = plain_tree().replace(
         "formula: total / rows",
         "formula: total * total * total / rows",
     );
@@ -104,7 +94,7 @@ fn a_formula_that_overflows_is_not_a_division_by_zero() {
     r.fails_with(2).stderr_has("overflows");
     // A real division by zero keeps its status and its hint.
     let csv = "created_at,x\n2026-11-02 10:00:00,0\n2026-11-10 10:00:00,1\n";
-    let tree = TREE.replace("formula: total / rows", "formula: rows / total");
+    let tree = plain_tree().replace("formula: total / rows", "formula: rows / total");
     let (_d, r) = run(
         csv,
         &tree,
