@@ -1,6 +1,7 @@
 //! A bounded randomized test of `check`: mutated trees (characters flipped, inserted and
 //! deleted, lines duplicated, dropped and swapped, values replaced by hostile ones) never
-//! panic, hang or exit outside 0/1/2. Seeded, so a failure replays; the seed and the tree
+//! panic, hang (a case over 20 s in process, 30 s through the binary; they take
+//! milliseconds) or exit outside 0/1/2. Seeded, so a failure replays; the seed and the tree
 //! are printed. `METRICTREE_FUZZ_CASES` runs more (docs/security.md has a longer run).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -210,7 +211,7 @@ fn mutated_trees_never_panic_or_hang_in_the_tree_stages() {
             panic!("case {case} (from {name}) panicked on:\n{text}");
         };
         assert!(
-            started.elapsed() < Duration::from_secs(5),
+            started.elapsed() < Duration::from_secs(20),
             "case {case} (from {name}) took {:?} on:\n{text}",
             started.elapsed()
         );
