@@ -93,19 +93,39 @@ pub fn json_safe(json: String) -> String {
 
 /// The most characters of data a message quotes.
 pub const EXCERPT_CHARS: usize = 40;
+/// The most characters of author text (a query, an expression) or of an engine's error a
+/// message quotes.
+pub const QUOTE_CHARS: usize = 160;
 
-/// A short, escaped excerpt of a value from the data, for a message: at most
-/// [`EXCERPT_CHARS`] characters, then `…`.
-pub fn excerpt(s: &str) -> String {
+/// `s` escaped, at most `max` of its characters, then `…`.
+fn clipped(s: &str, max: usize) -> String {
     let mut out = String::new();
     for (n, c) in s.chars().enumerate() {
-        if n == EXCERPT_CHARS {
+        if n == max {
             out.push('…');
             break;
         }
         push_escaped(&mut out, c);
     }
     out
+}
+
+/// A short, escaped excerpt of a value from the data, for a message: at most
+/// [`EXCERPT_CHARS`] characters, then `…`.
+pub fn excerpt(s: &str) -> String {
+    clipped(s, EXCERPT_CHARS)
+}
+
+/// Author text quoted in a message: escaped (line breaks as `\n`), at most [`QUOTE_CHARS`]
+/// characters.
+pub fn quote(s: &str) -> String {
+    clipped(s, QUOTE_CHARS)
+}
+
+/// The first line of an engine's error, escaped and at most [`QUOTE_CHARS`] characters (the
+/// rest can be a plan or a value from the data).
+pub fn first_line(s: &str) -> String {
+    clipped(s.lines().next().unwrap_or(""), QUOTE_CHARS)
 }
 
 #[cfg(test)]
@@ -122,6 +142,8 @@ mod tests {
         assert_eq!(escape("\u{9b}31m"), "\\u{9b}31m");
         assert_eq!(escape_lines("a\u{1b}\nb"), "a\\u{1b}\nb");
         assert_eq!(excerpt(&"x".repeat(100)).chars().count(), EXCERPT_CHARS + 1);
+        assert_eq!(quote("a\nb"), "a\\nb");
+        assert_eq!(first_line("one\u{1b}\ntwo"), "one\\u{1b}");
         let j = json_safe("{\n  \"a\": \"x\u{202e}y\u{1f600}\u{e0001}\"\n}".into());
         assert_eq!(j, "{\n  \"a\": \"x\\u202ey\u{1f600}\\udb40\\udc01\"\n}");
         let v: serde_json::Value = serde_json::from_str(&j).unwrap();

@@ -484,7 +484,7 @@ impl Engine {
                             format!(
                                 "SQL source `{}` does not run: {}",
                                 s.id,
-                                crate::sql::guard::short(&crate::text::escape(&e))
+                                crate::text::quote(&e)
                             ),
                         )
                         .at(pos)
@@ -1253,7 +1253,7 @@ pub fn parse_timestamp(s: &str) -> Option<NaiveDateTime> {
 /// An engine's error as a message may quote it: its first line, at most 160 characters
 /// (it can hold a value from the data), with what to do when a limit was reached.
 fn first_line(s: &str) -> String {
-    let mut m = crate::sql::guard::short(s);
+    let mut m = crate::text::first_line(s);
     if s.contains("Cannot cast string") {
         m.push_str(" (a column holds text that is not a number: `metrictree check TREE` names it and the values)");
     }

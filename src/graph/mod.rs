@@ -142,21 +142,8 @@ impl MetricGraph {
     }
 }
 
-/// Resolves and validates a spec. The graph is returned when no error was found. A
-/// reference to a node whose own definition failed (already reported) is not reported again
-/// as unknown.
+/// Resolves and validates a spec. The graph is returned when no error was found.
 pub fn build(spec: Spec) -> (Option<MetricGraph>, Vec<Diagnostic>) {
-    let broken: Vec<String> = spec
-        .broken_nodes
-        .iter()
-        .map(|b| format!("unknown node `{b}` "))
-        .collect();
-    let (g, mut diags) = build_checked(spec);
-    diags.retain(|d| !(d.code == "E010" && broken.iter().any(|b| d.message.starts_with(b))));
-    (g, diags)
-}
-
-fn build_checked(spec: Spec) -> (Option<MetricGraph>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let node_ids: Vec<&str> = spec.nodes.iter().map(|n| n.id.as_str()).collect();
     let index: HashMap<&str, usize> = node_ids
@@ -168,16 +155,20 @@ fn build_checked(spec: Spec) -> (Option<MetricGraph>, Vec<Diagnostic>) {
     let owner_ids: Vec<&str> = spec.owners.iter().map(|o| o.id.as_str()).collect();
     let dim_ids: Vec<&str> = spec.dimensions.iter().map(|d| d.id.as_str()).collect();
 
+    // A node whose own definition failed is declared (and already reported): a reference to
+    // it is not also an unknown node.
     let unknown_node = |name: &str, pos: Pos, what: &str| {
-        Diagnostic::error("E010", format!("unknown node `{name}` {what}"))
-            .at(pos)
-            .help(did_you_mean(name, node_ids.iter().copied(), "nodes"))
+        (!spec.broken_nodes.iter().any(|b| b == name)).then(|| {
+            Diagnostic::error("E010", format!("unknown node `{name}` {what}"))
+                .at(pos)
+                .help(did_you_mean(name, node_ids.iter().copied(), "nodes"))
+        })
     };
 
     // Root and companions.
     let root = index.get(spec.root.value.as_str()).copied();
     if root.is_none() {
-        diags.push(unknown_node(
+        diags.extend(unknown_node(
             &spec.root.value,
             spec.root.pos,
             "named as `root`",
@@ -187,7 +178,7 @@ fn build_checked(spec: Spec) -> (Option<MetricGraph>, Vec<Diagnostic>) {
     for c in &spec.companions {
         match index.get(c.value.as_str()) {
             Some(&i) => companions.push(i),
-            None => diags.push(unknown_node(&c.value, c.pos, "listed in `companions`")),
+            None => diags.extend(unknown_node(&c.value, c.pos, "listed in `companions`")),
         }
     }
 
@@ -292,13 +283,13 @@ fn build_checked(spec: Spec) -> (Option<MetricGraph>, Vec<Diagnostic>) {
                             }
                         },
                         None => {
-                            diags.push(
+                            diags.extend(
                                 unknown_node(
                                     name,
                                     pos,
                                     &format!("in `{}` of node `{}`", f.written_as, n.id),
                                 )
-                                .subject(format!("node `{}`", n.id)),
+                                .map(|d| d.subject(format!("node `{}`", n.id))),
                             );
                             usize::MAX
                         }

@@ -133,7 +133,7 @@ pub fn text(g: &MetricGraph, e: &Evaluation, dim: Option<&str>, st: &Styles) -> 
     let mut header = vec!["Node".to_string(), "Owner".to_string(), period.label()];
     header.extend(segs.iter().map(|s| {
         s.as_deref()
-            .map_or("(null)".into(), super::format::one_line)
+            .map_or("(null)".into(), |v| crate::text::escape(v).into_owned())
     }));
     header.push("Target".into());
     let mut rows: Vec<Vec<String>> = Vec::new();

@@ -58,13 +58,6 @@ pub fn share(part: f64, total: f64) -> String {
     }
 }
 
-/// Text from the data on one line of a table: control characters (a newline inside a
-/// segment value, a tab), bidirectional overrides and invisible characters are written as
-/// escapes (`\n`, `\u{202e}`), so they cannot break the layout or hide text.
-pub fn one_line(s: &str) -> String {
-    crate::text::escape(s).into_owned()
-}
-
 fn sig(v: f64) -> String {
     let a = v.abs();
     if a >= 1000.0 {
@@ -109,7 +102,5 @@ mod tests {
         assert_eq!(share(1.0, 0.0), "—");
         assert_eq!(interval(-0.001, 0.02, Unit::Percent), "[−0.10, +2.00] pp");
         assert_eq!(interval(-3.0, 4.0, Unit::Count), "[−3, +4]");
-        assert_eq!(one_line("a\nb\tc"), "a\\nb\\tc");
-        assert_eq!(one_line("Zürich"), "Zürich");
     }
 }

@@ -425,7 +425,7 @@ fn insight_lines(
     let folds: Vec<String> = ins
         .folds
         .iter()
-        .map(|&(p, _)| super::format::one_line(&ns.segments[p].segment.label()))
+        .map(|&(p, _)| crate::text::escape(&ns.segments[p].segment.label()).into_owned())
         .collect();
     if !folds.is_empty() {
         detail.push(format!("covers {}", folds.join(", ")));
@@ -433,7 +433,7 @@ fn insight_lines(
     format!(
         "{indent}▸ {}{}{}  {}{verdict}\n{indent}    {}{}{}\n",
         st.bold,
-        super::format::one_line(&s.segment.label()),
+        crate::text::escape(&s.segment.label()),
         st.reset,
         change(c.contribution, unit),
         st.dim,

@@ -164,20 +164,26 @@ pub fn parse_expr(text: &str) -> Result<SqlExpr, Rejected> {
             "compute the value in a SQL source (`sql:`) and refer to its column",
         ));
     }
-    let quoted = short(&crate::text::escape(text));
+    let quoted = crate::text::quote(text);
     let dialect = PostgreSqlDialect {};
     let mut parser = Parser::new(&dialect)
         .with_recursion_limit(super::query::MAX_DEPTH)
         .try_with_sql(text)
         .map_err(|e| {
             reject(
-                format!("cannot read `{quoted}`: {}", short(&e.to_string())),
+                format!(
+                    "cannot read `{quoted}`: {}",
+                    crate::text::first_line(&e.to_string())
+                ),
                 ALLOWED,
             )
         })?;
     let expr = parser.parse_expr().map_err(|e| {
         reject(
-            format!("cannot read `{quoted}`: {}", short(&e.to_string())),
+            format!(
+                "cannot read `{quoted}`: {}",
+                crate::text::first_line(&e.to_string())
+            ),
             ALLOWED,
         )
     })?;
@@ -186,7 +192,7 @@ pub fn parse_expr(text: &str) -> Result<SqlExpr, Rejected> {
         return Err(reject(
             format!(
                 "`{quoted}` continues after the expression, at `{}`",
-                short(&crate::text::escape(&rest.token.to_string()))
+                crate::text::quote(&rest.token.to_string())
             ),
             "write one expression: no `;`, no second statement, no clauses after it",
         ));
@@ -205,13 +211,13 @@ fn convert(e: &Expr) -> Result<SqlExpr, Rejected> {
             return Err(reject(
                 format!(
                     "`{}` names a column of another table",
-                    short(&crate::text::escape(
+                    crate::text::quote(
                         &parts
                             .iter()
                             .map(|p| p.value.as_str())
                             .collect::<Vec<_>>()
                             .join(".")
-                    ))
+                    )
                 ),
                 "a measure reads one source: name its columns without a table prefix",
             ));
@@ -232,7 +238,7 @@ fn convert(e: &Expr) -> Result<SqlExpr, Rejected> {
                 return Err(reject(
                     format!(
                         "the literal `{}` is not supported",
-                        short(&crate::text::escape(&other.to_string()))
+                        crate::text::quote(&other.to_string())
                     ),
                     "write numbers, 'single-quoted text', TRUE, FALSE or NULL",
                 ));
@@ -403,7 +409,7 @@ fn convert(e: &Expr) -> Result<SqlExpr, Rejected> {
             return Err(reject(
                 format!(
                     "`{}` is not an allowed construct",
-                    short(&crate::text::escape(&other.to_string()))
+                    crate::text::quote(&other.to_string())
                 ),
                 ALLOWED,
             ));
@@ -462,7 +468,7 @@ pub(crate) fn cast_type(t: &AstType) -> Result<CastType, Rejected> {
             return Err(reject(
                 format!(
                     "casting to `{}` is not supported",
-                    short(&crate::text::escape(&other.to_string()))
+                    crate::text::quote(&other.to_string())
                 ),
                 "cast to INTEGER, BIGINT, DOUBLE PRECISION, NUMERIC, TEXT, VARCHAR, BOOLEAN, DATE or TIMESTAMP",
             ));
@@ -483,7 +489,7 @@ fn function(f: &ast::Function) -> Result<SqlExpr, Rejected> {
         return Err(reject(
             format!(
                 "the function `{}` is not allowed",
-                short(&crate::text::escape(&f.name.to_string()))
+                crate::text::quote(&f.name.to_string())
             ),
             help,
         ));
@@ -744,16 +750,6 @@ impl SqlExpr {
             | SqlExpr::Null => {}
         }
     }
-}
-
-/// A message's quote of SQL or of an engine's error: one line, at most 160 characters.
-pub(crate) fn short(s: &str) -> String {
-    let line = s.lines().next().unwrap_or("");
-    let mut out: String = line.chars().take(160).collect();
-    if line.chars().count() > 160 {
-        out.push('…');
-    }
-    out
 }
 
 #[cfg(test)]

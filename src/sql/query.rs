@@ -114,7 +114,7 @@ pub fn check_query(text: &str, scope: Scope<'_>) -> Result<CheckedQuery, Rejecte
             reject(
                 format!(
                     "cannot read the query: {}",
-                    super::guard::short(&e.to_string())
+                    crate::text::first_line(&e.to_string())
                 ),
                 "write one SELECT statement",
             )
@@ -430,7 +430,7 @@ impl Visitor for Checker<'_> {
 }
 
 fn short_display(x: &impl std::fmt::Display) -> String {
-    super::guard::short(&crate::text::escape(&x.to_string()))
+    crate::text::quote(&x.to_string())
 }
 
 fn set_expr(body: &SetExpr) -> ControlFlow<Rejected> {

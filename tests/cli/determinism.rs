@@ -46,11 +46,8 @@ const RUNS_100K: &[&[&str]] = &[
     ],
 ];
 
-fn outputs(tree: &Path, extra: &[&str], env: &[(&str, &str)]) -> Vec<String> {
-    outputs_of(RUNS, tree, extra, env)
-}
-
-fn outputs_of(runs: &[&[&str]], tree: &Path, extra: &[&str], env: &[(&str, &str)]) -> Vec<String> {
+/// The stdout of each of `runs` on `tree`, with `extra` arguments and `env`.
+fn outputs(runs: &[&[&str]], tree: &Path, extra: &[&str], env: &[(&str, &str)]) -> Vec<String> {
     runs.iter()
         .map(|args| {
             let mut a = vec![args[0], tree.to_str().unwrap()];
@@ -117,21 +114,19 @@ fn layout(dir: &Path, tree: &str) -> std::path::PathBuf {
 }
 
 fn check_variants(data: &Path, label: &str, runs: &[&[&str]], engines: &[(&str, &str)]) {
-    let outputs =
-        |tree: &Path, extra: &[&str], env: &[(&str, &str)]| outputs_of(runs, tree, extra, env);
     let tree_text = std::fs::read_to_string(root().join("trees/handoff.yaml")).unwrap();
     let conv = std::fs::read_to_string(data.join("conversations.csv")).unwrap();
     let hand = std::fs::read_to_string(data.join("handoffs.csv")).unwrap();
     let data_dir = data.to_str().unwrap();
     let tree = root().join("trees/handoff.yaml");
-    let base = outputs(&tree, &["--data-dir", data_dir], &[]);
+    let base = outputs(runs, &tree, &["--data-dir", data_dir], &[]);
 
     for &(parts, batch) in engines {
         let env = [
             ("METRICTREE_TARGET_PARTITIONS", parts),
             ("METRICTREE_BATCH_SIZE", batch),
         ];
-        let got = outputs(&tree, &["--data-dir", data_dir], &env);
+        let got = outputs(runs, &tree, &["--data-dir", data_dir], &env);
         same_bytes(
             &base,
             &got,
@@ -144,7 +139,7 @@ fn check_variants(data: &Path, label: &str, runs: &[&[&str]], engines: &[(&str, 
     let support = d.0.join("examples/support");
     std::fs::write(support.join("conversations.csv"), shuffled(&conv, 1)).unwrap();
     std::fs::write(support.join("handoffs.csv"), shuffled(&hand, 2)).unwrap();
-    let got = outputs(&t, &[], &[("METRICTREE_TARGET_PARTITIONS", "3")]);
+    let got = outputs(runs, &t, &[], &[("METRICTREE_TARGET_PARTITIONS", "3")]);
     same_bytes(&base, &got, &format!("{label}: rows shuffled"));
 
     let d = TempDir::new("determinism-split");
@@ -162,7 +157,7 @@ fn check_variants(data: &Path, label: &str, runs: &[&[&str]], engines: &[(&str, 
     let support = d.0.join("examples/support");
     split(&support, "conversations", &shuffled(&conv, 3), 3);
     split(&support, "handoffs", &hand, 4);
-    let got = outputs(&t, &[], &[("METRICTREE_TARGET_PARTITIONS", "7")]);
+    let got = outputs(runs, &t, &[], &[("METRICTREE_TARGET_PARTITIONS", "7")]);
     same_bytes(&base, &got, &format!("{label}: data split over files"));
 }
 
@@ -223,7 +218,7 @@ fn postgresql_with_parallel_workers_gives_the_same_bytes() {
     let parallel = with_options(
         "-c max_parallel_workers_per_gather=4 -c parallel_setup_cost=0 -c parallel_tuple_cost=0 -c min_parallel_table_scan_size=0",
     );
-    let a = outputs(&tree, &["--postgres-env", env], &[(env, &serial)]);
-    let b = outputs(&tree, &["--postgres-env", env], &[(env, &parallel)]);
+    let a = outputs(RUNS, &tree, &["--postgres-env", env], &[(env, &serial)]);
+    let b = outputs(RUNS, &tree, &["--postgres-env", env], &[(env, &parallel)]);
     same_bytes(&a, &b, "PostgreSQL, parallel workers");
 }
