@@ -20,5 +20,6 @@ mod recipes;
 mod reference;
 mod schema;
 mod segments;
+mod snapshots;
 mod util;
 mod why;
