@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::{Failure, Outcome};
-use crate::engine::csv_clean::TimeFormat;
+use crate::spec::time_format::TimeFormat;
 
 /// Markers that often mean "no value" in exports.
 const NULL_MARKERS: &[&str] = &["", "?", "NA", "N/A", "n/a", "NULL", "null", "None", "-"];

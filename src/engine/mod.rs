@@ -29,7 +29,7 @@ use crate::diag::Diagnostic;
 use crate::graph::MetricGraph;
 use crate::plan::{Aggregate, SourcePlan, TimeMode};
 use crate::spec::model::{FileFormat, Relation, Source, SourceKind};
-use crate::sql::query::{CheckedQuery, Scope};
+use crate::spec::sql_query::{CheckedQuery, Scope};
 
 pub use access::{Access, Limits, Reach};
 pub use check::{check_measures, check_pushdown};
@@ -786,7 +786,7 @@ impl Engine {
             SourceKind::Sql { query } => {
                 let ids: Vec<String> = all.iter().map(|o| o.id.clone()).collect();
                 Some(
-                    crate::sql::query::check_query(&query.value, Scope::Sources(&ids))
+                    crate::spec::sql_query::check_query(&query.value, Scope::Sources(&ids))
                         .map(|q| SourceQuery::Author(Box::new(q)))
                         .map_err(|r| r.message),
                 )
@@ -845,7 +845,7 @@ impl Engine {
                 self.databases[db].resolve_table(&self.rt, &t.value)?
             ),
             // What runs is rendered from the checked syntax tree, never the author's text.
-            Relation::Query(q) => crate::sql::query::check_query(&q.value, Scope::Database)
+            Relation::Query(q) => crate::spec::sql_query::check_query(&q.value, Scope::Database)
                 .map_err(|r| Problem {
                     code: "E036",
                     message: r.message,

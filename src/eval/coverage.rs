@@ -79,7 +79,7 @@ impl Dataset<'_> {
                 continue;
             }
             // The coverage sums are the plan's last measures: transfers, then per cause.
-            let causes = crate::sql::event_log::cause_names(el);
+            let causes = crate::spec::event_log::cause_names(el);
             let first = sp.measures.len() - crate::plan::coverage_columns(&src.kind).len();
             let agg = Aggregate {
                 groups: groups.to_vec(),

@@ -4,7 +4,7 @@
 //! formula node to its inputs, with a topological order, resolved owners and per-node
 //! splittable dimensions) plus diagnostics: unknown references with suggestions, cycles,
 //! unreachable nodes, owners, dimensions, and measure filters and expressions outside the SQL
-//! allow-list (`sql::guard`). This stage reads no data; checks against the data's
+//! allow-list (`spec::sql_expr`). This stage reads no data; checks against the data's
 //! columns are done by `engine::check_measures`.
 
 mod cycles;
@@ -17,7 +17,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use crate::diag::{Diagnostic, Pos, did_you_mean};
 use crate::spec::formula::{Expr, Shape};
 use crate::spec::model::*;
-use crate::sql::guard::{self, SqlExpr};
+use crate::spec::sql_expr::{self, SqlExpr};
 
 /// A node with its references resolved to indices.
 #[derive(Debug, Clone)]
@@ -57,7 +57,7 @@ pub struct LeafMeasure {
     pub agg: Agg,
     pub expr: Option<Located<String>>,
     pub filter: Option<Located<String>>,
-    /// `expr` and `filter` as checked by `sql::guard` (`None` when absent or rejected).
+    /// `expr` and `filter` as checked by `spec::sql_expr` (`None` when absent or rejected).
     pub expr_sql: Option<SqlExpr>,
     pub filter_sql: Option<SqlExpr>,
 }
@@ -237,7 +237,7 @@ pub fn build(spec: Spec) -> (Option<MetricGraph>, Vec<Diagnostic>) {
                 }
                 let mut guarded = |what: &str, part: &Option<Located<String>>| {
                     let part = part.as_ref()?;
-                    match guard::parse_expr(&part.value) {
+                    match sql_expr::parse_expr(&part.value) {
                         Ok(e) => Some(e),
                         Err(r) => {
                             diags.push(

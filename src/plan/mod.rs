@@ -12,7 +12,7 @@ use chrono::NaiveDateTime;
 use crate::graph::{Def, MetricGraph};
 use crate::period::{Period, local_to_utc};
 use crate::spec::model::{Agg, SourceKind};
-use crate::sql::guard::SqlExpr;
+use crate::spec::sql_expr::SqlExpr;
 
 /// How a source's time column relates to the tree's time zone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -147,7 +147,7 @@ pub fn plan(
                             .map(|c| PlannedMeasure {
                                 node: None,
                                 agg: Agg::Sum,
-                                expr: crate::sql::guard::parse_expr(&crate::sql::ident(&c)).ok(),
+                                expr: Some(SqlExpr::Column(c.clone())),
                                 filter: None,
                             }),
                     )
@@ -166,9 +166,9 @@ pub fn coverage_columns(kind: &SourceKind) -> Vec<String> {
     };
     std::iter::once("transfers".to_string())
         .chain(
-            crate::sql::event_log::cause_names(el)
+            crate::spec::event_log::cause_names(el)
                 .into_iter()
-                .map(|c| format!("{c}_transfers")),
+                .map(|c| crate::spec::event_log::cause_column(&c)),
         )
         .collect()
 }

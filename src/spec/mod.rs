@@ -2,9 +2,13 @@
 //!
 //! Only this module reads YAML. See `docs/tree-format.md` for the format.
 
+pub mod event_log;
 pub mod formula;
 pub mod model;
 pub mod parse;
+pub mod sql_expr;
+pub mod sql_query;
+pub mod time_format;
 pub mod yaml;
 
 pub use model::Spec;

@@ -710,7 +710,7 @@ impl<'a> SpecParser<'a> {
                     }),
                 };
                 if let Some(f) = &csv.time_format
-                    && crate::engine::csv_clean::TimeFormat::parse(&f.value).is_none()
+                    && crate::spec::time_format::TimeFormat::parse(&f.value).is_none()
                 {
                     self.diags.push(
                         Diagnostic::error("E006", format!("`time_format` `{}` in {ctx} is not a known format", f.value))
@@ -728,7 +728,7 @@ impl<'a> SpecParser<'a> {
             }
             (None, Some(q)) => {
                 let ids = self.source_ids.clone();
-                self.check_query(&q, &ctx, crate::sql::query::Scope::Sources(&ids));
+                self.check_query(&q, &ctx, crate::spec::sql_query::Scope::Sources(&ids));
                 SourceKind::Sql { query: q }
             }
         };
@@ -782,9 +782,9 @@ impl<'a> SpecParser<'a> {
     }
 
     /// A source's query must be one read-only SELECT over what `scope` allows (see
-    /// `sql::query::check_query`).
-    fn check_query(&mut self, q: &Located<String>, ctx: &str, scope: crate::sql::query::Scope<'_>) {
-        if let Err(r) = crate::sql::query::check_query(&q.value, scope) {
+    /// `sql_query::check_query`).
+    fn check_query(&mut self, q: &Located<String>, ctx: &str, scope: crate::spec::sql_query::Scope<'_>) {
+        if let Err(r) = crate::spec::sql_query::check_query(&q.value, scope) {
             self.diags.push(
                 Diagnostic::error(
                     "E036",
@@ -949,7 +949,7 @@ impl<'a> SpecParser<'a> {
 
     /// Conditions of an event log: allowed SQL; cause rules over the transfer's variables.
     fn check_event_log(&mut self, el: &EventLog, ectx: &str) {
-        use crate::sql::guard::parse_expr;
+        use crate::spec::sql_expr::parse_expr;
         for (what, cond) in [("pickup", &el.pickup), ("resolved", &el.resolved)] {
             if let Some(c) = cond
                 && let Err(r) = parse_expr(&c.value)
@@ -964,11 +964,11 @@ impl<'a> SpecParser<'a> {
                 );
             }
         }
-        let reserved = crate::sql::event_log::reserved_names(el);
+        let reserved = crate::spec::event_log::reserved_names(el);
         let outputs = el.attributes.iter().map(|a| (a, a.value.clone())).chain(
             el.last_attributes
                 .iter()
-                .map(|a| (a, crate::sql::event_log::last_attribute(&a.value))),
+                .map(|a| (a, crate::spec::event_log::last_attribute(&a.value))),
         );
         for (a, name) in outputs {
             if reserved.contains(&name.to_lowercase()) {
@@ -986,7 +986,7 @@ impl<'a> SpecParser<'a> {
                 );
             }
         }
-        let mut vars = crate::sql::event_log::rule_variables(el);
+        let mut vars = crate::spec::event_log::rule_variables(el);
         vars.extend(el.attributes.iter().map(|a| a.value.clone()));
         for (cause, when) in &el.causes {
             if !is_id(&cause.value) {
@@ -1054,7 +1054,7 @@ impl<'a> SpecParser<'a> {
         let relation = match (self.opt_text(&m, "table"), self.opt_text(&m, "query")) {
             (Some(t), None) => Relation::Table(t),
             (None, Some(q)) => {
-                self.check_query(&q, ctx, crate::sql::query::Scope::Database);
+                self.check_query(&q, ctx, crate::spec::sql_query::Scope::Database);
                 Relation::Query(q)
             }
             (Some(_), Some(_)) => {

@@ -15,60 +15,11 @@
 //! a change); a transfer is an event where any level changes; ping-pong counts at the primary level (team,
 //! else agent, else tier, else channel).
 
+use crate::spec::event_log::{cause_column, cause_names, last_attribute, primary, rules};
 use crate::spec::model::{EventLog, OwnerLevel};
-use crate::sql::guard::{Dialect, SqlExpr, parse_expr, text_literal};
+use crate::spec::sql_expr::{SqlExpr, parse_expr};
+use crate::sql::expr::{Dialect, text_literal};
 use crate::sql::ident;
-
-/// The per-transfer values cause rules may use, besides the event log's `attributes`.
-pub fn rule_variables(el: &EventLog) -> Vec<String> {
-    let mut v = vec![
-        "minutes_since_open".to_string(),
-        "transfer_number".to_string(),
-        "returning".to_string(),
-    ];
-    for (level, _) in &el.owners {
-        let l = level.name();
-        v.extend([
-            format!("from_{l}"),
-            format!("to_{l}"),
-            format!("first_{l}"),
-            format!("{l}_changed"),
-        ]);
-    }
-    if el.owners.iter().any(|(l, _)| *l == OwnerLevel::Tier) {
-        v.extend(["tier_up".to_string(), "tier_down".to_string()]);
-    }
-    v
-}
-
-/// The per-case column of a `last_attributes` entry: `last_<column>`.
-pub fn last_attribute(column: &str) -> String {
-    format!("last_{column}")
-}
-
-/// Names the derivation itself gives columns (per-event and per-case): an attribute may not
-/// take one, or its column would be ambiguous. Read off the derivation's own SQL.
-pub fn reserved_names(el: &EventLog) -> std::collections::BTreeSet<String> {
-    let mut bare = el.clone();
-    bare.attributes.clear();
-    bare.last_attributes.clear();
-    let sql = derive(&bare, super::Dialect::DataFusion);
-    let mut out = std::collections::BTreeSet::new();
-    for part in sql.split(" AS ").skip(1) {
-        let name: String = part
-            .trim_start_matches('"')
-            .chars()
-            .take_while(|c| c.is_alphanumeric() || *c == '_')
-            .collect();
-        if !name.is_empty() && !name.chars().next().is_some_and(|c| c.is_ascii_digit()) {
-            out.insert(name.to_lowercase());
-        }
-    }
-    for v in rule_variables(el) {
-        out.insert(v);
-    }
-    out
-}
 
 /// The query counting cases whose derivation depends on how events at the same time are
 /// ordered: some (case, time) holds two different owner values at one level. `None` when
@@ -91,43 +42,6 @@ pub fn ties(el: &EventLog) -> Option<String> {
     ))
 }
 
-/// The cause names in output order: the rules' (first appearance), then `unclassified`.
-pub fn cause_names(el: &EventLog) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for (c, _) in rules(el) {
-        if !out.contains(&c) {
-            out.push(c);
-        }
-    }
-    if !out.iter().any(|o| o == "unclassified") {
-        out.push("unclassified".into());
-    }
-    out
-}
-
-/// The cause rules in order, (cause, condition): the tree's, or the defaults without any.
-fn rules(el: &EventLog) -> Vec<(String, String)> {
-    if el.causes.is_empty() {
-        return default_rules(el);
-    }
-    el.causes
-        .iter()
-        .map(|(c, w)| (c.value.clone(), w.value.clone()))
-        .collect()
-}
-
-/// Without `causes`: a move up a tier is an escalation, a channel change is a channel move.
-fn default_rules(el: &EventLog) -> Vec<(String, String)> {
-    let mut r = Vec::new();
-    if el.owners.iter().any(|(l, _)| *l == OwnerLevel::Tier) {
-        r.push(("escalation".to_string(), "tier_up".to_string()));
-    }
-    if el.owners.iter().any(|(l, _)| *l == OwnerLevel::Channel) {
-        r.push(("channel".to_string(), "channel_changed".to_string()));
-    }
-    r
-}
-
 /// Per attribute: whether some cause rule reads it.
 fn attribute_in_rules(el: &EventLog) -> Vec<bool> {
     let read: Vec<String> = rules(el)
@@ -146,12 +60,7 @@ fn attribute_in_rules(el: &EventLog) -> Vec<bool> {
         .collect()
 }
 
-/// The primary owner level: the one ping-pong and "resolved by the first owner" refer to.
-pub fn primary(el: &EventLog) -> Option<OwnerLevel> {
-    el.owners.first().map(|(l, _)| *l)
-}
-
-/// The derivation query. Conditions are parsed with `guard` (already checked by the spec
+/// The derivation query. Conditions are parsed with `spec::sql_expr` (already checked by the spec
 /// parser; an unparsable one here renders as FALSE).
 pub fn derive(el: &EventLog, d: Dialect) -> String {
     let cond = |text: Option<&str>| -> String {
@@ -373,7 +282,7 @@ pub fn derive(el: &EventLog, d: Dialect) -> String {
         out.push(format!(
             "SUM(CASE WHEN cause = {} THEN 1 ELSE 0 END) AS {}",
             text_literal(&c),
-            ident(&format!("{c}_transfers"))
+            ident(&cause_column(&c))
         ));
     }
     out.push("MIN(CASE WHEN is_resolved = 1 THEN t END) AS resolved_at".into());
@@ -411,4 +320,83 @@ pub fn derive(el: &EventLog, d: Dialect) -> String {
         "WITH ev AS ({ev}),\ngr AS ({gr}),\ncur AS ({cur}),\nst AS (SELECT st0.*, MAX(k) OVER (PARTITION BY case_id) AS last_k FROM ({st}) AS st0),\nmv AS ({mv}),\nnr AS ({nr}),\ntr AS ({tr})\nSELECT {} FROM tr GROUP BY case_id",
         out.join(", ")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::Pos;
+    use crate::spec::event_log::reserved_names;
+    use crate::spec::model::Located;
+
+    fn at(s: &str) -> Located<String> {
+        Located::new(s.to_string(), Pos::new(1, 1, 1))
+    }
+
+    fn log(levels: &[OwnerLevel], causes: &[(&str, &str)]) -> EventLog {
+        EventLog {
+            events: at("events"),
+            case: at("case"),
+            time: at("time"),
+            owners: levels.iter().map(|&l| (l, at(l.name()))).collect(),
+            tiers: vec![at("L1"), at("L2")],
+            pickup: Some(at("kind = 'pickup'")),
+            resolved: Some(at("kind = 'close'")),
+            causes: causes.iter().map(|(c, w)| (at(c), at(w))).collect(),
+            attributes: Vec::new(),
+            last_attributes: Vec::new(),
+            order_by: Vec::new(),
+            max_unclassified: EventLog::DEFAULT_MAX_UNCLASSIFIED,
+        }
+    }
+
+    /// Every name the rendered derivation assigns with `AS` (types after `CAST(x AS` aside).
+    fn assigned(sql: &str) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        for part in sql.split(" AS ").skip(1) {
+            let name: String = part
+                .trim_start_matches('"')
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            let ty = [Dialect::DataFusion, Dialect::Postgres]
+                .iter()
+                .any(|d| d.text().eq_ignore_ascii_case(&name) || d.double().starts_with(&name));
+            if !name.is_empty() && !ty && !name.starts_with(|c: char| c.is_ascii_digit()) {
+                out.insert(name.to_lowercase());
+            }
+        }
+        out
+    }
+
+    use std::collections::BTreeSet;
+
+    /// The contract of `spec::event_log::reserved_names`: the derivation assigns exactly the
+    /// names it lists, for every combination of owner levels, with and without cause rules.
+    #[test]
+    fn the_derivation_assigns_only_reserved_names() {
+        let all = OwnerLevel::ALL.map(|(_, l)| l);
+        for mask in 1..16u32 {
+            let levels: Vec<OwnerLevel> = (0..4)
+                .filter(|i| mask & (1 << i) != 0)
+                .map(|i| all[i])
+                .collect();
+            for causes in [vec![], vec![("routing", "transfer_number = 1"), ("skill", "returning")]]
+            {
+                let el = log(&levels, &causes);
+                let reserved = reserved_names(&el);
+                for d in [Dialect::DataFusion, Dialect::Postgres] {
+                    let extra: Vec<String> = assigned(&derive(&el, d))
+                        .into_iter()
+                        .filter(|n| !reserved.contains(n))
+                        .collect();
+                    assert!(extra.is_empty(), "{levels:?} {d:?}: not reserved: {extra:?}");
+                }
+                // And nothing is reserved that the derivation does not assign.
+                let names = assigned(&derive(&el, Dialect::DataFusion));
+                let unused: Vec<&String> = reserved.iter().filter(|n| !names.contains(*n)).collect();
+                assert!(unused.is_empty(), "{levels:?}: reserved but unused: {unused:?}");
+            }
+        }
+    }
 }

@@ -7,7 +7,7 @@
 //! counts, sums and sums of squares per measure and the noise sums `q{i}`. For DataFusion the
 //! rows are kept in memory between aggregations; for PostgreSQL [`pushdown`] fuses both into
 //! one statement that runs in the database, with the period bounds bound as parameters.
-//! Identifiers are always quoted; filters and expressions are `guard::SqlExpr`s.
+//! Identifiers are always quoted; filters and expressions are `spec::sql_expr::SqlExpr`s, rendered by [`expr`].
 
 use std::fmt::Write as _;
 
@@ -17,10 +17,10 @@ use crate::plan::{Aggregate, SourcePlan, TimeMode};
 use crate::spec::model::Agg;
 
 pub mod event_log;
-pub mod guard;
+pub mod expr;
 pub mod query;
 
-pub use guard::{Dialect, ident};
+pub use expr::{Dialect, ident};
 
 /// A timestamp literal (no offset; compared with the column's own frame).
 pub fn timestamp(t: &NaiveDateTime) -> String {
