@@ -2,6 +2,7 @@
 //! real binary (`util::mt`) or the library's public stages, on the bundled example, on
 //! fixtures written to temporary directories, and on `../shared/reference` cases.
 
+mod architecture;
 mod bad_data;
 mod check;
 mod determinism;
