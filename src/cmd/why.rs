@@ -8,8 +8,9 @@ use crate::attribution::Side;
 use crate::attribution::insights::SearchOptions;
 use crate::cli::{Format, SearchArgs, TreeArgs};
 use crate::eval::{Evaluation, Status};
-use crate::explain::{Baseline, ExplainError, Options, explain};
+use crate::explain::{ExplainError, Options, explain};
 use crate::graph::MetricGraph;
+use crate::period::Baseline;
 use crate::report::style::Styles;
 
 pub fn run(

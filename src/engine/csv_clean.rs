@@ -12,11 +12,9 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-
 use crate::spec::model::CsvOptions;
 
 pub use crate::spec::time_format::TimeFormat;
-
 
 /// A row that could not be read.
 #[derive(Debug, Clone, PartialEq)]

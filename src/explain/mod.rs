@@ -9,12 +9,11 @@
 //! discovery rate with Benjamini–Hochberg (one family for branches, one for segments).
 //! Output: an [`Explanation`], which `report::why` renders.
 
-pub mod baseline;
 mod choice;
 
 use std::collections::{BTreeMap, HashMap};
 
-pub use baseline::Baseline;
+use crate::period::Baseline;
 
 use crate::attribution::insights::{self, Candidate, Insight, SearchOptions};
 use crate::attribution::segments::{self, NodeContext, NodeKind, SegmentChange};

@@ -783,7 +783,12 @@ impl<'a> SpecParser<'a> {
 
     /// A source's query must be one read-only SELECT over what `scope` allows (see
     /// `sql_query::check_query`).
-    fn check_query(&mut self, q: &Located<String>, ctx: &str, scope: crate::spec::sql_query::Scope<'_>) {
+    fn check_query(
+        &mut self,
+        q: &Located<String>,
+        ctx: &str,
+        scope: crate::spec::sql_query::Scope<'_>,
+    ) {
         if let Err(r) = crate::spec::sql_query::check_query(&q.value, scope) {
             self.diags.push(
                 Diagnostic::error(

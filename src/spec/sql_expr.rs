@@ -11,7 +11,6 @@
 //!
 //! SQL sources and PostgreSQL queries are whole `SELECT`s, checked by [`super::sql_query`].
 
-
 use datafusion::sql::sqlparser::ast::{
     self, BinaryOperator, CastKind, DataType as AstType, DateTimeField, Expr, FunctionArg,
     FunctionArgExpr, FunctionArguments, UnaryOperator, Value,

@@ -381,8 +381,10 @@ mod tests {
                 .filter(|i| mask & (1 << i) != 0)
                 .map(|i| all[i])
                 .collect();
-            for causes in [vec![], vec![("routing", "transfer_number = 1"), ("skill", "returning")]]
-            {
+            for causes in [
+                vec![],
+                vec![("routing", "transfer_number = 1"), ("skill", "returning")],
+            ] {
                 let el = log(&levels, &causes);
                 let reserved = reserved_names(&el);
                 for d in [Dialect::DataFusion, Dialect::Postgres] {
@@ -390,12 +392,19 @@ mod tests {
                         .into_iter()
                         .filter(|n| !reserved.contains(n))
                         .collect();
-                    assert!(extra.is_empty(), "{levels:?} {d:?}: not reserved: {extra:?}");
+                    assert!(
+                        extra.is_empty(),
+                        "{levels:?} {d:?}: not reserved: {extra:?}"
+                    );
                 }
                 // And nothing is reserved that the derivation does not assign.
                 let names = assigned(&derive(&el, Dialect::DataFusion));
-                let unused: Vec<&String> = reserved.iter().filter(|n| !names.contains(*n)).collect();
-                assert!(unused.is_empty(), "{levels:?}: reserved but unused: {unused:?}");
+                let unused: Vec<&String> =
+                    reserved.iter().filter(|n| !names.contains(*n)).collect();
+                assert!(
+                    unused.is_empty(),
+                    "{levels:?}: reserved but unused: {unused:?}"
+                );
             }
         }
     }

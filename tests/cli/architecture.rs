@@ -5,7 +5,6 @@
 //! not count. Every top-level module must have a place in [`LAYERS`], so a new one is placed
 //! on purpose; modules that share a layer may not refer to each other.
 
-use std::collections::BTreeSet;
 use std::path::Path;
 
 /// From the bottom up. Modules still to come are named so they land in the right place.
@@ -68,7 +67,9 @@ fn code_only(src: &str) -> String {
             let hashes = rest[1..].chars().take_while(|&c| c == '#').count();
             let close = format!("\"{}", "#".repeat(hashes));
             let start = 2 + hashes;
-            let end = rest[start..].find(&close).map_or(rest.len(), |e| start + e + close.len());
+            let end = rest[start..]
+                .find(&close)
+                .map_or(rest.len(), |e| start + e + close.len());
             blank(&mut out, &rest[..end]);
             i += end;
         } else if rest.starts_with('"') {
@@ -130,7 +131,8 @@ fn is_ident(c: char) -> bool {
 fn references(code: &str, path: &[String]) -> Vec<(usize, String)> {
     let mut out = Vec::new();
     let line_of = |at: usize| code[..at].matches('\n').count() + 1;
-    let ident_at = |at: usize| -> String { code[at..].chars().take_while(|&c| is_ident(c)).collect() };
+    let ident_at =
+        |at: usize| -> String { code[at..].chars().take_while(|&c| is_ident(c)).collect() };
     let bounded = |at: usize| !code[..at].chars().next_back().is_some_and(is_ident);
     for (at, _) in code.match_indices("crate::") {
         if !bounded(at) {
@@ -209,7 +211,9 @@ pub fn violations(files: &[(String, String)]) -> Result<Vec<Violation>, String> 
                 continue;
             }
             let Some(to_layer) = layer(&to) else {
-                return Err(format!("src/{file}:{line}: `crate::{to}` is not a module in LAYERS"));
+                return Err(format!(
+                    "src/{file}:{line}: `crate::{to}` is not a module in LAYERS"
+                ));
             };
             if to_layer >= from_layer {
                 out.push(Violation {
@@ -231,7 +235,11 @@ fn read_src(dir: &Path, under: &str, out: &mut Vec<(String, String)>) {
     for e in entries {
         let p = e.path();
         let name = e.file_name().to_string_lossy().into_owned();
-        let rel = if under.is_empty() { name.clone() } else { format!("{under}/{name}") };
+        let rel = if under.is_empty() {
+            name.clone()
+        } else {
+            format!("{under}/{name}")
+        };
         if p.is_dir() {
             read_src(&p, &rel, out);
         } else if name.ends_with(".rs") {
@@ -248,9 +256,18 @@ fn dependencies_point_down_the_layers() {
     let v = violations(&files).unwrap_or_else(|e| panic!("{e}"));
     let shown: Vec<String> = v
         .iter()
-        .map(|v| format!("src/{}:{}: `{}` refers to `{}`, a layer above or beside it", v.file, v.line, v.from, v.to))
+        .map(|v| {
+            format!(
+                "src/{}:{}: `{}` refers to `{}`, a layer above or beside it",
+                v.file, v.line, v.from, v.to
+            )
+        })
         .collect();
-    assert!(shown.is_empty(), "the layer order is broken:\n{}", shown.join("\n"));
+    assert!(
+        shown.is_empty(),
+        "the layer order is broken:\n{}",
+        shown.join("\n")
+    );
 }
 
 fn file(path: &str, text: &str) -> (String, String) {
@@ -266,14 +283,29 @@ fn a_violation_fails_the_check() {
             "spec/parse.rs",
             "//! Parses.\nuse crate::diag::Pos;\nfn f() {\n    let t = crate::engine::csv_clean::TimeFormat::parse(\"iso\");\n}\n",
         ),
-        file("graph/mod.rs", "use crate::{diag, spec::model::{Spec, Agg}, sql::ident};\n"),
-        file("plan/deep/x.rs", "fn f() { super::super::super::eval::run() }\n"),
+        file(
+            "graph/mod.rs",
+            "use crate::{diag, spec::model::{Spec, Agg}, sql::ident};\n",
+        ),
+        file(
+            "plan/deep/x.rs",
+            "fn f() { super::super::super::eval::run() }\n",
+        ),
         file("noise/mod.rs", "use crate::attribution::x;\n"),
-        file("eval/mod.rs", "use crate::engine::Engine; // crate::report in a comment\nconst S: &str = \"crate::cmd\";\n#[cfg(test)]\nmod tests {\n    use crate::cmd::run;\n}\n"),
-        file("cmd/why.rs", "use crate::explain::explain;\nuse super::Failure;\n"),
+        file(
+            "eval/mod.rs",
+            "use crate::engine::Engine; // crate::report in a comment\nconst S: &str = \"crate::cmd\";\n#[cfg(test)]\nmod tests {\n    use crate::cmd::run;\n}\n",
+        ),
+        file(
+            "cmd/why.rs",
+            "use crate::explain::explain;\nuse super::Failure;\n",
+        ),
     ];
     let v = violations(&files).unwrap();
-    let got: Vec<(&str, usize, &str)> = v.iter().map(|v| (v.file.as_str(), v.line, v.to.as_str())).collect();
+    let got: Vec<(&str, usize, &str)> = v
+        .iter()
+        .map(|v| (v.file.as_str(), v.line, v.to.as_str()))
+        .collect();
     assert_eq!(
         got,
         vec![

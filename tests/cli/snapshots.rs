@@ -44,12 +44,18 @@ fn handoff() {
 fn handoff_branch_and_segments() {
     let t = "trees/handoff.yaml";
     for (name, args) in [
-        ("handoff-eval-by-channel", vec!["eval", t, "--by", "channel"]),
+        (
+            "handoff-eval-by-channel",
+            vec!["eval", t, "--by", "channel"],
+        ),
         (
             "handoff-eval-by-channel-json",
             vec!["eval", t, "--by", "channel", "--format", "json"],
         ),
-        ("handoff-why-routing", vec!["why", t, "--node", "routing_rate"]),
+        (
+            "handoff-why-routing",
+            vec!["why", t, "--node", "routing_rate"],
+        ),
         (
             "handoff-why-trailing-json",
             vec!["why", t, "--baseline", "trailing:4", "--format", "json"],

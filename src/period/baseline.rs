@@ -3,7 +3,7 @@
 //! leaf aggregates are summed and divided by N, then formulas evaluated — a pooled ratio, not
 //! a mean of ratios).
 
-use crate::period::{Grain, Period};
+use super::{Grain, Period};
 
 /// The most periods `ago:N` and `trailing:N` may reach back (ten years of weeks).
 pub const MAX_BASELINE_PERIODS: u32 = 520;

@@ -13,6 +13,10 @@ use chrono::{
 };
 use chrono_tz::Tz;
 
+pub mod baseline;
+
+pub use baseline::Baseline;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Grain {
