@@ -23,9 +23,9 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Err(f) => {
-            eprintln!("{}", f.message);
-            ExitCode::from(f.code)
+        Err(e) => {
+            eprintln!("{}", e.message());
+            ExitCode::from(e.exit_code())
         }
     }
 }

@@ -2,7 +2,8 @@
 
 use std::path::Path;
 
-use super::{Failure, Outcome};
+use super::Outcome;
+use crate::error::Error;
 
 pub fn run(
     out: &Path,
@@ -13,8 +14,8 @@ pub fn run(
     plants: bool,
 ) -> Outcome {
     if weeks < 2 {
-        return Err(Failure::runtime(
-            "--weeks must be at least 2 (a period and its baseline)",
+        return Err(Error::Argument(
+            "--weeks must be at least 2 (a period and its baseline)".into(),
         ));
     }
     let o = crate::demo::Options {
@@ -25,7 +26,7 @@ pub fn run(
         plants,
     };
     let s = crate::demo::generate(out, &o)
-        .map_err(|e| Failure::runtime(format!("cannot write to `{}`: {e}", out.display())))?;
+        .map_err(|e| Error::Runtime(format!("cannot write to `{}`: {e}", out.display())))?;
     Ok(format!(
         "wrote {} conversations and {} handoffs ({} to {}, plus a partial week) to {}\n",
         s.conversations,
@@ -39,8 +40,8 @@ pub fn run(
 /// `demo-data --wide-dims D`: the benchmark dataset and its tree.
 pub fn wide(out: &Path, rows: u64, dims: usize, values: usize, weeks: u32) -> Outcome {
     if !(2..=30).contains(&dims) || !(2..=1000).contains(&values) || weeks < 2 {
-        return Err(Failure::runtime(
-            "--wide-dims takes 2 to 30, --wide-values 2 to 1000, and --weeks at least 2",
+        return Err(Error::Argument(
+            "--wide-dims takes 2 to 30, --wide-values 2 to 1000, and --weeks at least 2".into(),
         ));
     }
     let o = crate::demo::wide::WideOptions {
@@ -50,7 +51,7 @@ pub fn wide(out: &Path, rows: u64, dims: usize, values: usize, weeks: u32) -> Ou
         history: weeks - 2,
     };
     crate::demo::wide::generate(out, &o)
-        .map_err(|e| Failure::runtime(format!("cannot write to `{}`: {e}", out.display())))?;
+        .map_err(|e| Error::Runtime(format!("cannot write to `{}`: {e}", out.display())))?;
     Ok(format!(
         "wrote {rows} conversations with {dims} dimensions of {values} values and tree.yaml to {}\n",
         out.display()

@@ -5,7 +5,8 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::{Failure, Outcome};
+use super::Outcome;
+use crate::error::Error;
 use crate::spec::time_format::TimeFormat;
 
 /// Markers that often mean "no value" in exports.
@@ -26,16 +27,16 @@ pub fn run(path: &Path, rows: usize) -> Outcome {
     // The operator names the file (trusted), but only a regular file is read: a FIFO or a
     // device would block or never end.
     let meta = std::fs::metadata(path)
-        .map_err(|e| Failure::runtime(format!("cannot read `{}`: {e}", path.display())))?;
+        .map_err(|e| Error::Runtime(format!("cannot read `{}`: {e}", path.display())))?;
     let kind = crate::engine::access::kind_of(&meta);
     if kind != "a file" {
-        return Err(Failure::runtime(format!(
+        return Err(Error::Runtime(format!(
             "`{}` is {kind}, not a CSV file",
             path.display()
         )));
     }
     let bytes = std::fs::read(path)
-        .map_err(|e| Failure::runtime(format!("cannot read `{}`: {e}", path.display())))?;
+        .map_err(|e| Error::Runtime(format!("cannot read `{}`: {e}", path.display())))?;
     let bom = bytes.starts_with(b"\xEF\xBB\xBF");
     let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     let header_line = String::from_utf8_lossy(text.split(|b| *b == b'\n').next().unwrap_or(b""));
@@ -51,7 +52,7 @@ pub fn run(path: &Path, rows: usize) -> Outcome {
             .iter()
             .map(|f| String::from_utf8_lossy(f).trim().to_string())
             .collect(),
-        _ => return Err(Failure::runtime(format!("`{}` is empty", path.display()))),
+        _ => return Err(Error::Runtime(format!("`{}` is empty", path.display()))),
     };
     let mut cols: Vec<Column> = header.iter().map(|_| Column::default()).collect();
     let (mut total, mut multiline, mut ragged, mut not_utf8) = (0u64, 0u64, Vec::new(), 0u64);

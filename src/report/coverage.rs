@@ -1,17 +1,17 @@
-//! Cause coverage in reports: per event-log source, how many transfers each cause rule named
-//! and how many none did — a text block under `eval` and `why`, a `transfer_causes` array in
-//! their JSON, and warning W013 when the unclassified share is above `max_unclassified`.
+//! Cause coverage in the report models: per event-log source, how many transfers each cause
+//! rule named and how many none did — the `transfer_causes` of `eval` and `why` (rendered
+//! for people by `report::text::coverage`), and warning W013 when the unclassified share is
+//! above `max_unclassified`.
 
 use serde::Serialize;
 
 use super::format::value;
-use super::style::Styles;
 use crate::diag::Diagnostic;
 use crate::eval::CauseCoverage;
 use crate::graph::MetricGraph;
 use crate::spec::model::{SourceKind, Unit};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct CoverageJson {
     pub source: String,
     pub max_unclassified: f64,
@@ -19,7 +19,7 @@ pub struct CoverageJson {
     pub periods: Vec<CoveragePeriod>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct CoveragePeriod {
     pub period: String,
     /// Cases whose time falls in the period.
@@ -33,7 +33,7 @@ pub struct CoveragePeriod {
     pub above_max: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct CauseCount {
     pub cause: String,
     pub transfers: u64,
@@ -71,57 +71,6 @@ pub fn json(g: &MetricGraph, cov: &[CauseCoverage], labels: &[String]) -> Vec<Co
                 .collect(),
         })
         .collect()
-}
-
-/// A block per source: a line per period with transfers and each cause's share.
-pub fn text(g: &MetricGraph, cov: &[CauseCoverage], labels: &[String], st: &Styles) -> String {
-    let g = &super::terminal::escaped(g);
-    let mut out = String::new();
-    let width = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
-    for c in cov {
-        out.push_str(&format!(
-            "\n{}Transfer causes{}  source `{}`, by the cases of each period (max unclassified {})\n",
-            st.bold,
-            st.reset,
-            g.spec.sources[c.source].id,
-            value(Some(c.max_unclassified), Unit::Percent)
-        ));
-        for (i, gc) in c.groups.iter().enumerate() {
-            let label = labels.get(i).map_or("", String::as_str);
-            let pad = " ".repeat(width - label.chars().count());
-            if gc.transfers <= 0.0 {
-                out.push_str(&format!(
-                    "  {label}{pad}  {} cases, no transfers\n",
-                    value(Some(gc.cases), Unit::Count)
-                ));
-                continue;
-            }
-            let parts: Vec<String> = c
-                .causes
-                .iter()
-                .zip(&gc.by_cause)
-                .map(|(name, &n)| {
-                    format!(
-                        "{} {}",
-                        crate::text::escape(name),
-                        value(Some(n / gc.transfers), Unit::Percent)
-                    )
-                })
-                .collect();
-            let flag = if c.above_max(i) {
-                format!("  {}unclassified above the maximum{}", st.bad, st.reset)
-            } else {
-                String::new()
-            };
-            out.push_str(&format!(
-                "  {label}{pad}  {} cases, {} transfers: {}{flag}\n",
-                value(Some(gc.cases), Unit::Count),
-                value(Some(gc.transfers), Unit::Count),
-                parts.join(", ")
-            ));
-        }
-    }
-    out
 }
 
 /// W013 for each period above `max_unclassified`, at the log's first cause rule (or its

@@ -1,19 +1,19 @@
-//! `eval` output: every node's value for one period, optionally per segment of a dimension —
-//! as an indented table for people, or as JSON.
+//! The `eval` report model: every node's value for one period, optionally per segment of a
+//! dimension, in display order. It is the JSON boundary (`schemas/eval.schema.json`) and what
+//! the text table (`report::text::eval`) renders.
 
 use serde::Serialize;
 
-use super::format::value;
-use super::style::Styles;
 use super::why::PeriodOut;
-use crate::eval::{Evaluation, NodeValue, Segment, Status};
+use crate::eval::{CauseCoverage, Evaluation, NodeValue, Segment, Status};
 use crate::graph::MetricGraph;
 
-/// Version of the `eval` JSON (independent of `why`'s).
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version of the `eval` JSON (independent of `why`'s); 2 added the title, the display
+/// rows, owner names and the segment values (see docs/output.md's changelog).
+pub const SCHEMA_VERSION: u32 = 2;
 
-#[derive(Debug, Serialize)]
-pub struct EvalJson {
+#[derive(Debug, Clone, Serialize)]
+pub struct EvalReport {
     pub schema_version: u32,
     pub tree: String,
     pub period: PeriodOut,
@@ -23,13 +23,34 @@ pub struct EvalJson {
     /// Per event-log source: the period's transfers per cause (see `report::coverage`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub transfer_causes: Vec<super::coverage::CoverageJson>,
+    /// The tree's title, or its name (v2).
+    pub title: String,
+    /// With a dimension: its values, the columns of the table (`null` for rows without
+    /// one) (v2).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub segment_values: Vec<Option<String>>,
+    /// The table's rows: the root's tree depth-first (a node under two parents appears under
+    /// both), then each companion's (v2).
+    pub rows: Vec<EvalRow>,
 }
 
-#[derive(Debug, Serialize)]
+/// One row of the table.
+#[derive(Debug, Clone, Serialize)]
+pub struct EvalRow {
+    pub id: String,
+    /// 0 for the root and companions.
+    pub depth: usize,
+    /// Under a companion, not the root.
+    pub companion: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
 pub struct EvalNode {
     pub id: String,
     pub label: String,
     pub owner: String,
+    /// The owner's name, or its id when the tree names none (v2).
+    pub owner_name: String,
     pub unit: crate::spec::model::Unit,
     pub value: Option<f64>,
     pub status: Status,
@@ -38,7 +59,7 @@ pub struct EvalNode {
     pub segments: Vec<EvalSegment>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct EvalSegment {
     pub value_of: Option<String>,
     pub value: Option<f64>,
@@ -71,10 +92,36 @@ fn display_order(g: &MetricGraph) -> Vec<(usize, usize)> {
     out
 }
 
-pub fn json(g: &MetricGraph, e: &Evaluation, complete: bool, dim: Option<&str>) -> EvalJson {
+impl EvalReport {
+    /// The model of one period's evaluation (`e`, one group) and its cause coverage.
+    pub fn new(
+        g: &MetricGraph,
+        e: &Evaluation,
+        coverage: &[CauseCoverage],
+        complete: bool,
+        dim: Option<&str>,
+    ) -> EvalReport {
+        let mut r = nodes(g, e, complete, dim);
+        r.transfer_causes = super::coverage::json(g, coverage, &[e.periods[0].label()]);
+        r
+    }
+
+    /// The JSON output (pretty, newline-ended, safe to print on a terminal).
+    pub fn to_json(&self) -> Result<String, serde_json::Error> {
+        Ok(crate::text::json_safe(serde_json::to_string_pretty(self)?) + "\n")
+    }
+
+    pub fn node(&self, id: &str) -> Option<&EvalNode> {
+        self.nodes.iter().find(|n| n.id == id)
+    }
+}
+
+fn nodes(g: &MetricGraph, e: &Evaluation, complete: bool, dim: Option<&str>) -> EvalReport {
+    let order = display_order(g);
     let mut ids = Vec::new();
-    let nodes = display_order(g)
-        .into_iter()
+    let nodes = order
+        .iter()
+        .copied()
         .filter(|(n, _)| {
             let new = !ids.contains(n);
             ids.push(*n);
@@ -107,6 +154,9 @@ pub fn json(g: &MetricGraph, e: &Evaluation, complete: bool, dim: Option<&str>) 
                 id: node.id.clone(),
                 label: node.label.clone(),
                 owner: node.owner.clone(),
+                owner_name: g
+                    .owner(&node.owner)
+                    .map_or_else(|| node.owner.clone(), |o| o.name.clone()),
                 unit: node.unit,
                 value: v.value,
                 status: v.status,
@@ -115,7 +165,19 @@ pub fn json(g: &MetricGraph, e: &Evaluation, complete: bool, dim: Option<&str>) 
             }
         })
         .collect();
-    EvalJson {
+    let mut companion = false;
+    let rows = order
+        .iter()
+        .map(|&(n, depth)| {
+            companion |= depth == 0 && n != g.root;
+            EvalRow {
+                id: g.nodes[n].id.clone(),
+                depth,
+                companion,
+            }
+        })
+        .collect();
+    EvalReport {
         schema_version: SCHEMA_VERSION,
         tree: g.spec.name.clone(),
         period: PeriodOut::new(&e.periods[0], g.spec.timezone),
@@ -123,83 +185,8 @@ pub fn json(g: &MetricGraph, e: &Evaluation, complete: bool, dim: Option<&str>) 
         dimension: dim.map(str::to_string),
         nodes,
         transfer_causes: Vec::new(),
+        title: g.spec.title.clone().unwrap_or_else(|| g.spec.name.clone()),
+        segment_values: dim.map(|d| e.segments(d)).unwrap_or_default(),
+        rows,
     }
-}
-
-pub fn text(g: &MetricGraph, e: &Evaluation, dim: Option<&str>, st: &Styles) -> String {
-    let g = &super::terminal::escaped(g);
-    let period = &e.periods[0];
-    let segs: Vec<Option<String>> = dim.map(|d| e.segments(d)).unwrap_or_default();
-    let mut header = vec!["Node".to_string(), "Owner".to_string(), period.label()];
-    header.extend(segs.iter().map(|s| {
-        s.as_deref()
-            .map_or("(null)".into(), |v| crate::text::escape(v).into_owned())
-    }));
-    header.push("Target".into());
-    let mut rows: Vec<Vec<String>> = Vec::new();
-    let mut companions_started = false;
-    for (n, depth) in display_order(g) {
-        if depth == 0 && n != g.root && !companions_started {
-            companions_started = true;
-            rows.push(vec![String::new()]);
-            rows.push(vec!["Companions".into()]);
-        }
-        let node = &g.nodes[n];
-        let v = e.total(0).values[n];
-        let mut row = vec![
-            format!("{}{}", "  ".repeat(depth), node.label),
-            g.owner(&node.owner)
-                .map(|o| o.name.clone())
-                .unwrap_or_else(|| node.owner.clone()),
-            value(v.value, node.unit),
-        ];
-        for s in &segs {
-            let key = Segment::one(dim.unwrap_or_default(), s.clone());
-            let cell = if g.splittable[n].contains(dim.unwrap_or_default()) {
-                value(e.cell(0, &key).and_then(|c| c.values[n].value), node.unit)
-            } else {
-                "n/a".into()
-            };
-            row.push(cell);
-        }
-        row.push(
-            node.target
-                .map(|t| value(Some(t), node.unit))
-                .unwrap_or_default(),
-        );
-        rows.push(row);
-    }
-    let cols = header.len();
-    let widths: Vec<usize> = (0..cols)
-        .map(|c| {
-            std::iter::once(&header)
-                .chain(rows.iter().filter(|r| r.len() == cols))
-                .map(|r| r[c].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let fmt = |r: &Vec<String>| {
-        if r.len() != cols {
-            return format!("{}\n", r.first().cloned().unwrap_or_default());
-        }
-        let mut s = String::new();
-        for (c, cell) in r.iter().enumerate() {
-            let pad = widths[c].saturating_sub(cell.chars().count());
-            if c < 2 {
-                s.push_str(cell);
-                s.push_str(&" ".repeat(pad));
-            } else {
-                s.push_str(&" ".repeat(pad));
-                s.push_str(cell);
-            }
-            s.push_str("  ");
-        }
-        format!("{}\n", s.trim_end())
-    };
-    let mut out = format!("{}{}{}", st.dim, fmt(&header), st.reset);
-    for r in &rows {
-        out.push_str(&fmt(r));
-    }
-    out
 }

@@ -45,12 +45,20 @@ pub fn interval(lo: f64, hi: f64, unit: Unit) -> String {
     format!("[{a}, {b}]")
 }
 
+/// A part as a share of a total; `None` when the total is zero (or not finite).
+pub fn ratio(part: f64, total: f64) -> Option<f64> {
+    (total != 0.0 && total.is_finite()).then(|| part / total)
+}
+
 /// Share of a total as a signed percent (`+92%`), or "—" when the total is zero.
 pub fn share(part: f64, total: f64) -> String {
-    if total == 0.0 || !total.is_finite() {
-        return "—".into();
-    }
-    let s = part / total * 100.0;
+    share_of(ratio(part, total))
+}
+
+/// A share (see [`ratio`]) as a signed percent (`+92%`), or "—" without one.
+pub fn share_of(r: Option<f64>) -> String {
+    let Some(r) = r else { return "—".into() };
+    let s = r * 100.0;
     if s.abs() < 0.5 {
         "0%".into()
     } else {

@@ -1,19 +1,26 @@
-//! `why` output: the explained node then and now, its change attributed to branches with a
-//! noise verdict for each, and under the branches the segments that moved them — as a
-//! tree-shaped table for people, or as JSON (schema: `schemas/why.schema.json`).
+//! The `why` report model: the explained node then and now, its change attributed to
+//! branches with a noise verdict for each, the segments that moved them, and what a reader
+//! needs first — the branches ranked, the largest mover, a one-sentence headline.
+//!
+//! Built once from an [`Explanation`] by [`WhyReport::new`]; it is the JSON boundary
+//! (`schemas/why.schema.json`, documented in `docs/output.md`) and every output renders from
+//! it — the text table (`report::text::why`), the JSON, and templates — so none re-derives
+//! a number, a ranking or a verdict.
 
 use serde::Serialize;
 
-use super::format::{change, interval, share, value};
-use super::style::Styles;
+use super::format::{change, ratio, value};
 use crate::attribution::segments::{NodeKind, Summable};
 use crate::explain::{Explanation, NodeSegments, Verdict};
 use crate::graph::MetricGraph;
 use crate::noise::Dispersion;
+use crate::period::Grain;
 use crate::period::Period;
 use crate::spec::model::Direction;
 
-pub const SCHEMA_VERSION: u32 = 2;
+/// Version of the `why` JSON; 3 added the ranking, the largest mover, the headline, the
+/// grain and time zone, and the tree-root share (see docs/output.md's changelog).
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// A period as output: label and local bounds in RFC 3339 with the tree's offset.
 #[derive(Debug, Clone, Serialize)]
@@ -48,8 +55,8 @@ impl PeriodOut {
     }
 }
 
-#[derive(Debug, Serialize)]
-pub struct WhyJson {
+#[derive(Debug, Clone, Serialize)]
+pub struct WhyReport {
     pub schema_version: u32,
     pub tree: String,
     pub root: String,
@@ -66,9 +73,60 @@ pub struct WhyJson {
     /// Per event-log source: transfers per cause, baseline then current.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub transfer_causes: Vec<super::coverage::CoverageJson>,
+    /// The tree's period length: `day`, `week` or `month` (v3).
+    pub grain: Grain,
+    /// The IANA time zone periods are cut in (v3).
+    pub timezone: String,
+    /// The explained node's inputs depth-first, each level ranked by the size of its effect
+    /// on the explained node (v3): the rows of the branch table.
+    pub ranking: Vec<RankedBranch>,
+    /// The explained node's direct input that moved it most (v3).
+    pub largest_mover: Option<Mover>,
+    /// With `--node`: what the explained node contributed to the tree's root (v3).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub share_of_tree_root: Option<TreeRootShare>,
+    /// The change in one plain sentence, for subjects, notifications and summaries (v3).
+    pub headline: String,
 }
 
-#[derive(Debug, Serialize)]
+/// One row of the branch table: an input under its parent, at its depth.
+#[derive(Debug, Clone, Serialize)]
+pub struct RankedBranch {
+    pub id: String,
+    /// The node it is an input of.
+    pub parent: String,
+    /// 1 for the explained node's direct inputs.
+    pub depth: usize,
+    /// The last of its parent's inputs (for drawing the tree).
+    pub last: bool,
+    /// Its effect on the explained node, through this parent.
+    pub contribution_to_root: f64,
+    /// That effect as a share of the explained node's change; null when it did not change.
+    pub share: Option<f64>,
+}
+
+/// The direct input with the largest effect.
+#[derive(Debug, Clone, Serialize)]
+pub struct Mover {
+    pub id: String,
+    pub label: String,
+    pub owner_name: String,
+    pub contribution: f64,
+    /// Of the explained node's change; null when it did not change.
+    pub share: Option<f64>,
+}
+
+/// The explained node's part in the tree root's change.
+#[derive(Debug, Clone, Serialize)]
+pub struct TreeRootShare {
+    pub label: String,
+    pub unit: crate::spec::model::Unit,
+    pub contribution: f64,
+    /// Of the tree root's change; null when it did not change.
+    pub share: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
 pub struct NoiseJson {
     pub confidence: f64,
     pub fdr: f64,
@@ -84,7 +142,7 @@ pub struct NoiseJson {
     pub tree_dispersion: Dispersion,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct NodeJson {
     pub id: String,
     pub label: String,
@@ -110,7 +168,7 @@ pub struct NodeJson {
     pub unsplit: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct InputJson {
     pub id: String,
     pub gradient: f64,
@@ -159,7 +217,7 @@ impl TestJson {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct SegmentsJson {
     /// `summable`, `rate` or `other`.
     pub kind: &'static str,
@@ -172,20 +230,20 @@ pub struct SegmentsJson {
 
 /// One dimension's segments: they partition the population, so their contributions add up
 /// to the node's change.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct DimensionJson {
     pub dimension: String,
     pub sum_of_contributions: f64,
     pub segments: Vec<SegmentJson>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct PartJson {
     pub dimension: String,
     pub value: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct SegmentJson {
     pub label: String,
     pub parts: Vec<PartJson>,
@@ -218,7 +276,7 @@ pub struct SegmentJson {
     pub same_rows_as: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct FoldJson {
     pub label: String,
     pub share: f64,
@@ -300,11 +358,52 @@ fn segments_json(g: &MetricGraph, ns: &NodeSegments, delta: f64) -> SegmentsJson
     }
 }
 
-pub fn json(g: &MetricGraph, x: &Explanation) -> WhyJson {
+impl WhyReport {
+    /// The model of an explanation: every number, ranking and verdict the outputs show.
+    pub fn new(g: &MetricGraph, x: &Explanation) -> WhyReport {
+        let mut r = base(g, x);
+        r.ranking = ranking(g, x);
+        r.largest_mover = largest_mover(g, x);
+        r.share_of_tree_root = x.tree_root_contribution.map(|(c, d)| {
+            let tr = &g.nodes[g.root];
+            TreeRootShare {
+                label: tr.label.clone(),
+                unit: tr.unit,
+                contribution: c,
+                share: ratio(c, d),
+            }
+        });
+        r.headline = headline(&r);
+        r
+    }
+
+    /// The JSON output (pretty, newline-ended, safe to print on a terminal).
+    pub fn to_json(&self) -> Result<String, serde_json::Error> {
+        Ok(crate::text::json_safe(serde_json::to_string_pretty(self)?) + "\n")
+    }
+
+    /// The explained node.
+    pub fn root_node(&self) -> &NodeJson {
+        self.node(&self.root)
+            .expect("the explained node is in the report")
+    }
+
+    pub fn node(&self, id: &str) -> Option<&NodeJson> {
+        self.nodes.iter().find(|n| n.id == id)
+    }
+
+    /// The side labels cause coverage lists: the baseline's, then the current period's.
+    pub fn side_labels(&self) -> Vec<String> {
+        vec![self.baseline.label.clone(), self.current.label.clone()]
+    }
+}
+
+/// The parts of the report read straight off the explanation.
+fn base(g: &MetricGraph, x: &Explanation) -> WhyReport {
     let tz = g.spec.timezone;
     let a = &x.attribution;
     let d_root = a.get(a.root).map(|n| n.delta).unwrap_or(0.0);
-    WhyJson {
+    WhyReport {
         schema_version: SCHEMA_VERSION,
         tree: g.spec.name.clone(),
         root: g.nodes[a.root].id.clone(),
@@ -372,171 +471,31 @@ pub fn json(g: &MetricGraph, x: &Explanation) -> WhyJson {
                 }
             })
             .collect(),
+        grain: g.spec.grain,
+        timezone: g.spec.timezone.name().to_string(),
+        ranking: Vec::new(),
+        largest_mover: None,
+        share_of_tree_root: None,
+        headline: String::new(),
     }
 }
 
-/// One verdict as a word for the table.
-fn verdict_word(v: Option<&Verdict>) -> &'static str {
-    match v {
-        Some(v) if v.beyond_noise => "beyond",
-        Some(_) => "within",
-        None => "—",
-    }
-}
-
-/// An insight as two lines (`indent` before each): where, how much, its interval and
-/// verdict; then the mix/rate split, the rate inside, its volume and what it covers.
-fn insight_lines(
-    ns: &NodeSegments,
-    ins: &crate::attribution::insights::Insight,
-    unit: crate::spec::model::Unit,
-    indent: &str,
-    st: &Styles,
-) -> String {
-    let s = &ns.segments[ins.index];
-    let c = &s.change;
-    let verdict = match &s.verdict {
-        Some(v) => format!(
-            "  {}  {}",
-            interval(v.test.ci_low, v.test.ci_high, unit),
-            if v.beyond_noise {
-                "beyond noise"
-            } else {
-                "within noise"
-            }
-        ),
-        None => String::new(),
-    };
-    let mut detail = Vec::new();
-    if let (Some(r), Some(m)) = (c.rate, c.mix) {
-        detail.push(format!("rate {}, mix {}", change(r, unit), change(m, unit)));
-    }
-    if let (NodeKind::Rate { .. }, Some(b), Some(n)) = (ns.kind, c.baseline, c.current) {
-        detail.push(format!(
-            "{} → {} inside",
-            value(Some(b), unit),
-            value(Some(n), unit)
-        ));
-    }
-    detail.push(format!(
-        "{:.0}% of volume",
-        100.0 * c.share[1].max(c.share[0])
-    ));
-    let folds: Vec<String> = ins
-        .folds
-        .iter()
-        .map(|&(p, _)| crate::text::escape(&ns.segments[p].segment.label()).into_owned())
-        .collect();
-    if !folds.is_empty() {
-        detail.push(format!("covers {}", folds.join(", ")));
-    }
-    format!(
-        "{indent}▸ {}{}{}  {}{verdict}\n{indent}    {}{}{}\n",
-        st.bold,
-        crate::text::escape(&s.segment.label()),
-        st.reset,
-        change(c.contribution, unit),
-        st.dim,
-        detail.join("; "),
-        st.reset
-    )
-}
-
-/// The human view.
-pub fn text(g: &MetricGraph, x: &Explanation, st: &Styles) -> String {
-    let g = &super::terminal::escaped(g);
+/// The explained node's inputs depth-first from it, each node's inputs ranked by the size of
+/// their effect on the explained node (ties keep the tree's order). A node reached by two
+/// paths is listed under both; a path never repeats a node.
+fn ranking(g: &MetricGraph, x: &Explanation) -> Vec<RankedBranch> {
     let a = &x.attribution;
-    let root = &g.nodes[a.root];
-    let r = a.get(a.root).expect("the root is attributed");
-    let owner = g
-        .owner(&root.owner)
-        .map(|o| o.name.as_str())
-        .unwrap_or(&root.owner);
-    let base_label = PeriodOut::span(&x.baseline, g.spec.timezone).label;
-    let mut out = String::new();
-    out.push_str(&format!(
-        "{}Why did {} change?{}  {} vs {}{} ({}ly, {})\n\n",
-        st.bold,
-        root.label,
-        st.reset,
-        x.current.label(),
-        base_label,
-        if x.baseline.len() > 1 { " pooled" } else { "" },
-        match g.spec.grain {
-            crate::period::Grain::Day => "dai",
-            crate::period::Grain::Week => "week",
-            crate::period::Grain::Month => "month",
-        },
-        g.spec.timezone.name()
-    ));
-    let sign_style = |d: f64, dir: Direction| match (dir, d > 0.0, d < 0.0) {
-        (Direction::HigherIsBetter, true, _) | (Direction::LowerIsBetter, _, true) => st.good,
-        (Direction::HigherIsBetter, _, true) | (Direction::LowerIsBetter, true, _) => st.bad,
-        _ => "",
-    };
-    let root_verdict = x.noise.get(&a.root).and_then(|n| n.verdict.as_ref());
-    out.push_str(&format!(
-        "  {}{}{}  {} → {}  {}{}{}  {}   owner: {}\n",
-        st.bold,
-        root.label,
-        st.reset,
-        value(Some(r.baseline), root.unit),
-        value(Some(r.current), root.unit),
-        sign_style(r.delta, root.direction),
-        change(r.delta, root.unit),
-        st.reset,
-        match root_verdict {
-            Some(v) => format!(
-                "{} {}",
-                interval(v.test.ci_low, v.test.ci_high, root.unit),
-                if v.beyond_noise {
-                    "beyond noise"
-                } else {
-                    "within noise"
-                }
-            ),
-            None => String::new(),
-        },
-        owner
-    ));
-    if let Some((c, d)) = x.tree_root_contribution {
-        let tr = &g.nodes[g.root];
-        out.push_str(&format!(
-            "  contributes {} ({}) to {}\n",
-            change(c, tr.unit),
-            share(c, d),
-            tr.label
-        ));
-    }
-    if let Some(ns) = x.segments_of(a.root)
-        && !ns.insights.is_empty()
-    {
-        out.push_str("\n  Where it moved:\n");
-        for ins in &ns.insights {
-            out.push_str(&insight_lines(ns, ins, root.unit, "    ", st));
-        }
-    }
-    out.push('\n');
-
-    // Rows: depth-first from the root, inputs ranked by |flow|; a branch's insights follow it.
-    struct Row {
-        cells: [String; 9],
-        style: &'static str,
-        /// Free lines printed after the row.
-        after: Vec<String>,
-    }
-    let mut rows = Vec::new();
-    struct Walk<'a> {
-        g: &'a MetricGraph,
-        x: &'a Explanation,
-        st: &'a Styles,
-        sign_style: &'a dyn Fn(f64, Direction) -> &'static str,
-    }
-    fn walk(w: &Walk, node: usize, prefix: &str, rows: &mut Vec<Row>, path: &mut Vec<usize>) {
-        let (g, a) = (w.g, &w.x.attribution);
+    let d_root = a.get(a.root).map(|r| r.delta).unwrap_or(0.0);
+    fn walk(
+        g: &MetricGraph,
+        a: &crate::attribution::Attribution,
+        d_root: f64,
+        node: usize,
+        depth: usize,
+        path: &mut Vec<usize>,
+        out: &mut Vec<RankedBranch>,
+    ) {
         let Some(n) = a.get(node) else { return };
-        let root = &g.nodes[a.root];
-        let d_root = a.get(a.root).map(|r| r.delta).unwrap_or(0.0);
         let mut inputs: Vec<_> = n.inputs.iter().collect();
         inputs.sort_by(|x, y| {
             y.contribution_to_root
@@ -545,139 +504,87 @@ pub fn text(g: &MetricGraph, x: &Explanation, st: &Styles) -> String {
         });
         let count = inputs.len();
         for (k, inp) in inputs.into_iter().enumerate() {
-            let last = k + 1 == count;
-            let child = &g.nodes[inp.node];
-            let ca = a.get(inp.node).expect("inputs are attributed");
-            let owner = g
-                .owner(&child.owner)
-                .map(|o| o.name.clone())
-                .unwrap_or_else(|| child.owner.clone());
-            let v = w.x.noise.get(&inp.node).and_then(|z| z.verdict.as_ref());
-            let next = format!("{prefix}{}", if last { "   " } else { "│  " });
-            let mut after = Vec::new();
-            // Insights under the explained node's direct branches.
-            if node == a.root
-                && let Some(ns) = w.x.segments_of(inp.node)
-            {
-                for ins in &ns.insights {
-                    after.push(insight_lines(
-                        ns,
-                        ins,
-                        child.unit,
-                        &format!("{next}  "),
-                        w.st,
-                    ));
-                }
-            }
-            rows.push(Row {
-                cells: [
-                    format!(
-                        "{prefix}{}{}",
-                        if last { "└─ " } else { "├─ " },
-                        child.label
-                    ),
-                    owner,
-                    value(Some(ca.baseline), child.unit),
-                    value(Some(ca.current), child.unit),
-                    change(ca.delta, child.unit),
-                    v.map(|v| interval(v.test.ci_low, v.test.ci_high, child.unit))
-                        .unwrap_or_default(),
-                    verdict_word(v).into(),
-                    change(inp.contribution_to_root, root.unit),
-                    share(inp.contribution_to_root, d_root),
-                ],
-                style: (w.sign_style)(inp.contribution_to_root, root.direction),
-                after,
+            out.push(RankedBranch {
+                id: g.nodes[inp.node].id.clone(),
+                parent: g.nodes[node].id.clone(),
+                depth,
+                last: k + 1 == count,
+                contribution_to_root: inp.contribution_to_root,
+                share: ratio(inp.contribution_to_root, d_root),
             });
             if !path.contains(&inp.node) {
                 path.push(inp.node);
-                walk(w, inp.node, &next, rows, path);
+                walk(g, a, d_root, inp.node, depth + 1, path, out);
                 path.pop();
             }
         }
     }
-    let wk = Walk {
-        g,
-        x,
-        st,
-        sign_style: &sign_style,
-    };
-    walk(&wk, a.root, "  ", &mut rows, &mut vec![a.root]);
-    let header = Row {
-        cells: [
-            "  Branch".into(),
-            "Owner".into(),
-            base_label.clone(),
-            x.current.label(),
-            "Change".into(),
-            "95% interval".into(),
-            "Noise".into(),
-            format!("→ {}", short(&root.label)),
-            "Share".into(),
-        ],
-        style: "",
-        after: Vec::new(),
-    };
-    let widths: Vec<usize> = (0..9)
-        .map(|c| {
-            rows.iter()
-                .chain(std::iter::once(&header))
-                .map(|r| r.cells[c].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let line = |r: &Row, style: &str, reset: &str| {
-        let mut l = String::new();
-        for (c, cell) in r.cells.iter().enumerate() {
-            let pad = " ".repeat(widths[c].saturating_sub(cell.chars().count()));
-            match c {
-                0 | 1 | 6 => l.push_str(&format!("{cell}{pad}  ")),
-                7 => l.push_str(&format!("{style}{pad}{cell}{reset}  ")),
-                _ => l.push_str(&format!("{pad}{cell}  ")),
-            }
-        }
-        format!("{}\n", l.trim_end())
-    };
-    out.push_str(&format!("{}{}{}", st.dim, line(&header, "", ""), st.reset));
-    for r in &rows {
-        out.push_str(&line(
-            r,
-            r.style,
-            if r.style.is_empty() { "" } else { st.reset },
-        ));
-        for l in &r.after {
-            out.push_str(l);
-        }
-    }
-    if let Some(top) = a.nodes.iter().find(|n| n.node == a.root).and_then(|n| {
-        n.inputs.iter().max_by(|x, y| {
-            x.contribution_to_root
-                .abs()
-                .total_cmp(&y.contribution_to_root.abs())
-        })
-    }) {
-        let child = &g.nodes[top.node];
-        let owner = g
-            .owner(&child.owner)
-            .map(|o| o.name.as_str())
-            .unwrap_or(&child.owner);
-        out.push_str(&format!(
-            "\nLargest mover: {} ({}), {} of the {} change.\n",
-            child.label,
-            owner,
-            share(top.contribution_to_root, r.delta).trim_start_matches('+'),
-            change(r.delta, root.unit)
-        ));
-    }
-    out.push_str(&super::coverage::text(
-        g,
-        &x.coverage,
-        &coverage_labels(g, x),
-        st,
-    ));
-    out.push_str(&format!("{}{}{}", st.dim, noise_note(x), st.reset));
+    let mut out = Vec::new();
+    walk(g, a, d_root, a.root, 1, &mut vec![a.root], &mut out);
     out
+}
+
+/// The explained node's direct input with the largest effect (the last of equals).
+fn largest_mover(g: &MetricGraph, x: &Explanation) -> Option<Mover> {
+    let a = &x.attribution;
+    let r = a.get(a.root)?;
+    let top = r.inputs.iter().max_by(|x, y| {
+        x.contribution_to_root
+            .abs()
+            .total_cmp(&y.contribution_to_root.abs())
+    })?;
+    let child = &g.nodes[top.node];
+    Some(Mover {
+        id: child.id.clone(),
+        label: child.label.clone(),
+        owner_name: g
+            .owner(&child.owner)
+            .map_or_else(|| child.owner.clone(), |o| o.name.clone()),
+        contribution: top.contribution_to_root,
+        share: ratio(top.contribution_to_root, r.delta),
+    })
+}
+
+/// "Handoff rate rose from 23.7% to 27.3% (+3.59 pp, beyond noise); the largest mover was
+/// Routing handoffs (Support Operations), 106% of the change."
+fn headline(r: &WhyReport) -> String {
+    let n = r.root_node();
+    let verb = if n.delta > 0.0 {
+        "rose"
+    } else if n.delta < 0.0 {
+        "fell"
+    } else {
+        "held"
+    };
+    let noise = match &n.test {
+        Some(t) if t.verdict == "beyond_noise" => ", beyond noise",
+        Some(_) => ", within noise",
+        None => "",
+    };
+    let mut s = if n.delta == 0.0 {
+        format!("{} held at {}", n.label, value(Some(n.current), n.unit))
+    } else {
+        format!(
+            "{} {verb} from {} to {} ({}{noise})",
+            n.label,
+            value(Some(n.baseline), n.unit),
+            value(Some(n.current), n.unit),
+            change(n.delta, n.unit)
+        )
+    };
+    s.push_str(&format!(" in {} vs {}", r.current.label, r.baseline.label));
+    if let Some(m) = &r.largest_mover
+        && n.delta != 0.0
+    {
+        s.push_str(&format!(
+            "; the largest mover was {} ({}), {} of the change",
+            m.label,
+            m.owner_name,
+            super::format::share_of(m.share).trim_start_matches('+')
+        ));
+    }
+    s.push('.');
+    s
 }
 
 /// The two sides' labels, as cause coverage lists them.
@@ -686,47 +593,4 @@ pub fn coverage_labels(g: &MetricGraph, x: &Explanation) -> Vec<String> {
         PeriodOut::span(&x.baseline, g.spec.timezone).label,
         x.current.label(),
     ]
-}
-
-/// How the verdicts were reached, in one paragraph.
-fn noise_note(x: &Explanation) -> String {
-    let o = &x.options;
-    let mut s = format!("\nNoise: {} branch changes tested", x.branches_tested);
-    if !o.dims.is_empty() {
-        s.push_str(&format!(
-            " and {} segments (of {} evaluated over {}, up to {} combined; support ≥ {}%, ≥ {} rows)",
-            value(Some(x.segments_tested as f64), crate::spec::model::Unit::Count),
-            value(Some(x.segments_evaluated as f64), crate::spec::model::Unit::Count),
-            o.dims.join(", "),
-            o.search.depth,
-            o.search.min_support * 100.0,
-            o.search.min_count
-        ));
-    }
-    s.push_str(&format!(
-        "; false discovery rate {}% (Benjamini–Hochberg); 95% intervals",
-        o.fdr * 100.0
-    ));
-    if x.history_periods >= 2 {
-        s.push_str(&format!(
-            ", widened by the over-dispersion of {} periods of history",
-            x.history_periods
-        ));
-    } else {
-        s.push_str(", binomial/Poisson noise only (no history)");
-    }
-    s.push_str(".\n");
-    for (_, why) in &x.unsplit {
-        s.push_str(&format!("Not split by segments: {why}.\n"));
-    }
-    s
-}
-
-fn short(label: &str) -> String {
-    let s: String = label.chars().take(18).collect();
-    if label.chars().count() > 18 {
-        format!("{s}…")
-    } else {
-        s
-    }
 }

@@ -18,6 +18,7 @@ use crate::spec::model::Agg;
 
 pub mod event_log;
 pub mod expr;
+pub mod load;
 pub mod query;
 
 pub use expr::{Dialect, ident};

@@ -1,0 +1,623 @@
+//! The library's front door: a tree loaded and checked, its data opened, and the questions
+//! every command asks of them — which period, against which baseline, evaluated or explained.
+//!
+//! Each `cmd/*.rs` parses its arguments into the requests here, calls one function and prints
+//! the result. The policies that used to live in the command layer live here once: how a
+//! tree is read and validated ([`load_tree`], [`check`]), how `--postgres-env` redirects file
+//! sources, the default period (the latest complete one) and what is said about a partial
+//! one ([`Session::period`]), and how flags are checked against the tree.
+//!
+//! Warnings found while running (about the data, partial periods, cause coverage) go to the
+//! session's [`Warn`] sink — stderr for the binary — as they are found, so they appear in the
+//! order the work meets them.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use chrono::NaiveDateTime;
+
+use crate::attribution::Side;
+use crate::attribution::insights::SearchOptions;
+use crate::diag::{Diagnostic, Pos, Report};
+use crate::engine::{Access, Engine, check_measures, check_pushdown};
+use crate::error::{Error, Result};
+use crate::eval::{CauseCoverage, Completeness, DataExtent, Evaluation, Status};
+use crate::explain::{ExplainError, Explanation, Options};
+use crate::graph::{Def, MetricGraph};
+use crate::period::{Baseline, Period};
+use crate::report::style::Styles;
+
+/// Where warnings go: a function of the rendered text (one or more lines, newline-ended).
+#[derive(Clone)]
+pub struct Warn(Arc<dyn Fn(&str) + Send + Sync>);
+
+impl Warn {
+    /// Warnings to stderr, as the binary shows them.
+    pub fn stderr() -> Warn {
+        Warn(Arc::new(|s: &str| eprint!("{s}")))
+    }
+
+    /// Warnings kept in memory, for callers that show them elsewhere.
+    pub fn collect() -> (Warn, Arc<Mutex<Vec<String>>>) {
+        let kept = Arc::new(Mutex::new(Vec::new()));
+        let k = kept.clone();
+        let warn = Warn(Arc::new(move |s: &str| {
+            k.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(s.to_string())
+        }));
+        (warn, kept)
+    }
+
+    pub fn line(&self, s: &str) {
+        (self.0)(&format!("{s}\n"));
+    }
+
+    /// Diagnostics found while running (about the data, not the tree's text), against the
+    /// tree's source lines.
+    pub fn diagnostics(&self, report: &Report, warnings: Vec<Diagnostic>) {
+        if warnings.is_empty() {
+            return;
+        }
+        let mut w = Report::new(&report.path, &report.text);
+        w.extend(warnings);
+        (self.0)(&w.render(Styles::for_stderr().enabled()));
+    }
+}
+
+/// Which tree to open and where its data comes from.
+#[derive(Debug, Clone)]
+pub struct TreeSource<'a> {
+    pub tree: &'a Path,
+    /// Read every file source from PostgreSQL: the environment variable holding the
+    /// connection string.
+    pub postgres_env: Option<&'a str>,
+    /// What the operator lets the run read and spend (with `--data-dir`).
+    pub access: Access,
+}
+
+/// A tree that checks: its graph and the report holding its warnings (and its text, for
+/// rendering later diagnostics against its lines).
+pub struct Loaded {
+    pub graph: MetricGraph,
+    pub report: Report,
+}
+
+impl Loaded {
+    /// Checks a dimension name against the tree, with a suggestion.
+    pub fn dimension(&self, dim: &str) -> Result<()> {
+        let g = &self.graph;
+        if g.spec.dimensions.iter().any(|d| d.id == dim) {
+            return Ok(());
+        }
+        let ids = g.spec.dimensions.iter().map(|d| d.id.as_str());
+        Err(Error::Argument(format!(
+            "unknown dimension `{dim}`: {}",
+            crate::diag::did_you_mean(dim, ids, "dimensions")
+        )))
+    }
+
+    /// A node by id, with a suggestion.
+    pub fn node(&self, id: &str) -> Result<usize> {
+        let g = &self.graph;
+        g.index(id).ok_or_else(|| {
+            let ids = g.nodes.iter().map(|n| n.id.as_str());
+            Error::Argument(format!(
+                "unknown node `{id}`: {}",
+                crate::diag::did_you_mean(id, ids, "nodes")
+            ))
+        })
+    }
+
+    /// Checks `eval --by` against the tree (before any data is read); warns when the root
+    /// cannot be split by it.
+    pub fn plan_eval(&self, by: Option<&str>, warn: &Warn) -> Result<()> {
+        let g = &self.graph;
+        if let Some(d) = by {
+            self.dimension(d)?;
+            if !g.splittable[g.root].contains(d) {
+                warn.line(&format!(
+                    "warning: the root `{}` cannot be split by `{d}` (not every leaf maps it); nodes that can are shown per segment",
+                    g.nodes[g.root].id
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks `why`'s request against the tree (before any data is read): the node, the
+    /// dimensions, the flags and the baseline's syntax.
+    pub fn plan_why(&self, a: &WhyRequest) -> Result<WhyPlan> {
+        let g = &self.graph;
+        let target = match &a.node {
+            None => g.root,
+            Some(id) => self.node(id)?,
+        };
+        let explicit = !a.by.is_empty();
+        let dims: Vec<String> = if a.by.iter().any(|d| d == "none") {
+            Vec::new()
+        } else if explicit {
+            for d in &a.by {
+                self.dimension(d)?;
+            }
+            let mut dims: Vec<String> = Vec::new();
+            for d in &a.by {
+                if !dims.contains(d) {
+                    dims.push(d.clone());
+                }
+            }
+            dims
+        } else {
+            g.spec.dimensions.iter().map(|d| d.id.clone()).collect()
+        };
+        if explicit && !dims.is_empty() {
+            if let Some(l) = crate::attribution::segments::non_additive_leaf(g, target) {
+                return Err(Error::Argument(format!(
+                    "`{}` cannot be split by segments: its leaf `{}` is not a count or a sum, so its segments do not add up; write it as a ratio of two sums (e.g. sum over count) to split it, or drop --by",
+                    g.nodes[target].id, g.nodes[l].id
+                )));
+            }
+            if let Some(d) = dims.iter().find(|d| !g.splittable[target].contains(*d)) {
+                return Err(Error::Argument(format!(
+                    "`{}` cannot be split by `{d}`: not every leaf under it maps that dimension; map it under `dimensions:` of their sources, or pick another",
+                    g.nodes[target].id
+                )));
+            }
+        }
+        if !(0.0..=1.0).contains(&a.min_support) {
+            return Err(Error::Argument(format!(
+                "--min-support {} is not a share; give a number from 0 to 1, like 0.01",
+                a.min_support
+            )));
+        }
+        if !(a.fdr > 0.0 && a.fdr < 1.0) {
+            return Err(Error::Argument(format!(
+                "--fdr {} is not a rate; give a number between 0 and 1, like 0.05",
+                a.fdr
+            )));
+        }
+        let baseline = match &a.baseline {
+            Some(b) => Baseline::parse(b, g.spec.grain).map_err(Error::Period)?,
+            None => Baseline::Previous,
+        };
+        let options = Options {
+            dims,
+            search: SearchOptions {
+                depth: a.depth,
+                min_support: a.min_support,
+                min_count: a.min_count as f64,
+                top: a.top,
+                ..SearchOptions::default()
+            },
+            fdr: a.fdr,
+            history: a.history,
+        };
+        Ok(WhyPlan {
+            target,
+            options,
+            baseline,
+            period: a.period.clone(),
+        })
+    }
+}
+
+/// `why`'s request checked against the tree.
+#[derive(Debug, Clone)]
+pub struct WhyPlan {
+    pub target: usize,
+    pub options: Options,
+    pub baseline: Baseline,
+    pub period: Option<String>,
+}
+
+/// The text of a tree file. A file that is not UTF-8 is an invalid tree (exit 1) whose
+/// message points at the first bad byte.
+pub fn read_tree(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| Error::Runtime(format!("cannot read tree file `{}`: {e}", path.display())))?;
+    match String::from_utf8(bytes) {
+        Ok(t) => Ok(t),
+        Err(e) => {
+            let bytes = e.as_bytes();
+            let at = e.utf8_error().valid_up_to();
+            let before = String::from_utf8_lossy(&bytes[..at]);
+            let line = before.matches('\n').count() as u32 + 1;
+            let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1;
+            let text = String::from_utf8_lossy(bytes).into_owned();
+            let mut report = Report::new(path, &text);
+            report.push(
+                Diagnostic::error(
+                    "E001",
+                    format!(
+                        "the tree file is not UTF-8: byte 0x{:02x} at line {line}, column {col}",
+                        bytes[at]
+                    ),
+                )
+                .at(Pos::new(line, col, 1))
+                .help("save the file as UTF-8 (editors call it \"UTF-8\" or \"Unicode\"); the byte is shown as � above"),
+            );
+            Err(invalid_tree(&report))
+        }
+    }
+}
+
+/// Reads and validates a tree file; with `postgres_env`, its file sources read PostgreSQL
+/// tables instead. Errors carry all diagnostics.
+pub fn load_tree(path: &Path, postgres_env: Option<&str>) -> Result<Loaded> {
+    let text = read_tree(path)?;
+    let mut report = Report::new(path, &text);
+    let (spec, diags) = crate::spec::parse(path, &text);
+    report.extend(diags);
+    let graph = match spec {
+        Some(spec) if !report.has_errors() => {
+            let (g, diags) = crate::graph::build(spec);
+            report.extend(diags);
+            g
+        }
+        _ => None,
+    };
+    report.sort();
+    let mut graph = match graph {
+        Some(g) if !report.has_errors() => g,
+        _ => return Err(invalid_tree(&report)),
+    };
+    if let Some(env) = postgres_env {
+        env_name(env)?;
+        graph.spec.files_from_postgres(env);
+    }
+    Ok(Loaded { graph, report })
+}
+
+/// `--postgres-env` names a variable; a connection string there would be echoed back.
+pub fn env_name(env: &str) -> Result<()> {
+    if crate::spec::parse::is_env_name(env) {
+        return Ok(());
+    }
+    Err(Error::Argument(
+        "--postgres-env takes the name of an environment variable (e.g. SUPPORT_DATABASE_URL), not the connection string itself".into(),
+    ))
+}
+
+/// The tree's diagnostics, rendered, as an invalid-tree error.
+fn invalid_tree(report: &Report) -> Error {
+    let st = Styles::for_stderr();
+    let mut s = report.render(st.enabled());
+    let shown = crate::text::escape(&report.path.display().to_string()).into_owned();
+    s.push_str(&format!(
+        "{}: {} error(s) in {shown}; run `metrictree check {shown}` after fixing them",
+        if st.enabled() {
+            "\x1b[1;31merror\x1b[0m"
+        } else {
+            "error"
+        },
+        report.errors(),
+    ));
+    Error::InvalidTree { rendered: s }
+}
+
+/// The shape of a tree that checks, for `check`'s summary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeShape {
+    pub nodes: usize,
+    pub measures: usize,
+    pub formulas: usize,
+    pub sources: usize,
+    pub owners: usize,
+    pub root: String,
+}
+
+/// What `check` found: every diagnostic (sorted) and, when the tree builds, its shape.
+pub struct Checked {
+    pub report: Report,
+    pub shape: Option<TreeShape>,
+}
+
+/// Checks a tree — its text, references, cycles, owners and dimensions, then (unless
+/// `no_data`, and only when the text has no errors) its columns and SQL against the data.
+/// Reports every problem rather than stopping at the first; an unreadable file is an error.
+pub fn check(source: &TreeSource, no_data: bool) -> Result<Checked> {
+    let path = source.tree;
+    let text = read_tree(path)?;
+    let mut report = Report::new(path, &text);
+    let (spec, diags) = crate::spec::parse(path, &text);
+    report.extend(diags);
+    let mut shape = None;
+    if let Some(mut spec) = spec {
+        if let Some(env) = source.postgres_env {
+            spec.files_from_postgres(env);
+        }
+        let (graph, diags) = crate::graph::build(spec);
+        report.extend(diags);
+        if let Some(g) = graph {
+            let measures = g.nodes.iter().filter(|n| n.is_leaf()).count();
+            shape = Some(TreeShape {
+                nodes: g.nodes.len(),
+                measures,
+                formulas: g.nodes.len() - measures,
+                sources: g.spec.sources.len(),
+                owners: g.spec.owners.len(),
+                root: g.nodes[g.root].id.clone(),
+            });
+            // The data is only opened for a tree without errors: no cascade of engine errors
+            // from a mistake already reported.
+            if !no_data && !report.has_errors() {
+                let (engine, diags) = Engine::open(&g, &source.access);
+                report.extend(diags);
+                let measures = check_measures(&engine, &g);
+                // The database's own plan is only worth asking for once the tree plans.
+                if !measures.iter().any(|d| d.is_error()) {
+                    report.extend(check_pushdown(&engine, &g));
+                }
+                report.extend(measures);
+            }
+        }
+    }
+    report.sort();
+    Ok(Checked { report, shape })
+}
+
+/// A period resolved against the data.
+#[derive(Debug, Clone, Copy)]
+pub struct ResolvedPeriod {
+    pub period: Period,
+    /// Where the data starts and ends.
+    pub extent: DataExtent,
+    /// Complete: inside the data and matured (see the tree's `maturity`).
+    pub complete: bool,
+}
+
+/// One period's values (`eval`): every node, optionally per segment of one dimension, and
+/// how much of each event log's transfers the cause rules name.
+pub struct EvalRun {
+    pub period: ResolvedPeriod,
+    pub evaluation: Evaluation,
+    pub coverage: Vec<CauseCoverage>,
+    pub by: Option<String>,
+}
+
+/// What `why` is asked: periods by label, the node, and the search and noise settings.
+#[derive(Debug, Clone)]
+pub struct WhyRequest {
+    /// The period to explain (default: the latest complete one).
+    pub period: Option<String>,
+    /// `--baseline`: a period, `ago:N` or `trailing:N` (default: the previous period).
+    pub baseline: Option<String>,
+    /// The node to explain (default: the root).
+    pub node: Option<String>,
+    /// Dimensions to split by; empty: all the tree declares; `none`: branches only.
+    pub by: Vec<String>,
+    pub depth: usize,
+    pub min_support: f64,
+    pub min_count: u64,
+    pub top: usize,
+    pub fdr: f64,
+    pub history: u32,
+}
+
+/// A tree with its data open.
+pub struct Session {
+    pub graph: MetricGraph,
+    /// The tree's diagnostics (warnings only) and text.
+    pub report: Report,
+    pub engine: Engine,
+    pub warn: Warn,
+}
+
+impl Session {
+    /// Loads and validates the tree, then registers its data; any problem with either is an
+    /// invalid-tree error with diagnostics. Warnings about the data go to `warn`.
+    pub fn open(source: &TreeSource, warn: Warn) -> Result<Session> {
+        let Loaded { graph, report } = load_tree(source.tree, source.postgres_env)?;
+        Session::open_loaded(graph, report, &source.access, warn)
+    }
+
+    /// [`Session::open`] for a tree already loaded.
+    pub fn open_loaded(
+        graph: MetricGraph,
+        report: Report,
+        access: &Access,
+        warn: Warn,
+    ) -> Result<Session> {
+        let (engine, diags) = Engine::open(&graph, access);
+        let (errors, warnings): (Vec<_>, Vec<_>) = diags.into_iter().partition(|d| d.is_error());
+        if !errors.is_empty() {
+            let mut r = report.clone();
+            r.items.retain(|d| d.is_error());
+            r.extend(errors);
+            r.sort();
+            return Err(invalid_tree(&r));
+        }
+        // What reading the data found (rows left out, duplicates, assumptions).
+        warn.diagnostics(&report, warnings);
+        Ok(Session {
+            graph,
+            report,
+            engine,
+            warn,
+        })
+    }
+
+    /// The period asked for, or the latest complete one; warns about a partial period or
+    /// one outside the data.
+    pub fn period(&self, asked: Option<&str>) -> Result<ResolvedPeriod> {
+        let g = &self.graph;
+        let (extent, warnings) =
+            crate::eval::data_extent(g, &self.engine).map_err(|e| Error::Runtime(e.to_string()))?;
+        self.warn.diagnostics(&self.report, warnings);
+        let extent =
+            extent.ok_or_else(|| Error::Runtime("the tree's sources hold no rows".into()))?;
+        let period = match asked {
+            Some(label) => {
+                Period::parse(label, g.spec.grain).map_err(|e| Error::Period(e.to_string()))?
+            }
+            None => crate::eval::default_period(g, &extent).ok_or_else(|| {
+                Error::Period(format!(
+                    "the data holds no complete {} yet (it runs from {} to {}, and the tree's maturity is {}h); pass --period to look at a partial one",
+                    g.spec.grain.name(),
+                    minute(extent.first),
+                    minute(extent.last),
+                    g.spec.maturity.num_hours()
+                ))
+            })?,
+        };
+        let completeness = extent.completeness(&period, g.spec.maturity);
+        match completeness {
+            Completeness::Complete => {}
+            Completeness::Partial => self.warn.line(&format!(
+                "warning: {} is partial: the data ends {} and outcomes need {}h to mature after the period's end; its values may still move",
+                period.label(),
+                minute(extent.last),
+                g.spec.maturity.num_hours()
+            )),
+            Completeness::Outside => self.warn.line(&format!(
+                "warning: {} lies outside the data ({} to {})",
+                period.label(),
+                minute(extent.first),
+                minute(extent.last)
+            )),
+        }
+        Ok(ResolvedPeriod {
+            period,
+            extent,
+            complete: completeness == Completeness::Complete,
+        })
+    }
+
+    /// Every node's value for one period (default: the latest complete one), optionally per
+    /// segment of `by`; warns when cause rules leave too many transfers unclassified.
+    pub fn evaluate(&self, period: Option<&str>, by: Option<&str>) -> Result<EvalRun> {
+        let g = &self.graph;
+        let resolved = self.period(period)?;
+        let dims: Vec<String> = by.map(|d| vec![d.to_string()]).unwrap_or_default();
+        let fail = |e: crate::eval::EvalError| Error::Runtime(e.to_string());
+        let data =
+            crate::eval::Dataset::load(g, &self.engine, &[resolved.period], &dims).map_err(fail)?;
+        let sets: Vec<Vec<String>> = dims.iter().map(|d| vec![d.clone()]).collect();
+        let evaluation = data.aggregate(&[vec![0]], &sets, &[]).map_err(fail)?;
+        let all: Vec<usize> = (0..g.nodes.len()).collect();
+        let coverage = data.coverage(&[vec![0]], &all).map_err(fail)?;
+        self.warn.diagnostics(
+            &self.report,
+            crate::report::coverage::warnings(g, &coverage, &[resolved.period.label()]),
+        );
+        Ok(EvalRun {
+            period: resolved,
+            evaluation,
+            coverage,
+            by: by.map(str::to_string),
+        })
+    }
+
+    /// The change of a node (default: the root) between a period and a baseline, attributed
+    /// to branches and segments with a noise verdict for each.
+    pub fn explain(&self, plan: &WhyPlan) -> Result<Explanation> {
+        let g = &self.graph;
+        let current = self.period(plan.period.as_deref())?;
+        let x = crate::explain::explain(
+            g,
+            &self.engine,
+            plan.target,
+            current.period,
+            &plan.baseline,
+            plan.options.clone(),
+        )
+        .map_err(|e| match e {
+            ExplainError::Undefined(u, e) => {
+                Error::Undefined(undefined(g, &e, &current.extent, u.node, u.side))
+            }
+            ExplainError::Eval(e) => Error::Runtime(e.to_string()),
+            ExplainError::Invalid(m) => Error::Period(m),
+        })?;
+        self.warn.diagnostics(
+            &self.report,
+            crate::report::coverage::warnings(
+                g,
+                &x.coverage,
+                &crate::report::why::coverage_labels(g, &x),
+            ),
+        );
+        Ok(x)
+    }
+
+    /// Copies the tree's file sources into the PostgreSQL database named by `env`, one table
+    /// per source (see `engine::load`).
+    pub fn load_into_postgres(
+        &self,
+        env: &str,
+        replace: bool,
+        access: &Access,
+    ) -> Result<crate::engine::load::Loaded> {
+        env_name(env)?;
+        crate::engine::load::copy_file_sources(&self.graph, &self.engine, env, replace, access)
+            .map_err(|e| Error::Runtime(e.to_string()))
+    }
+}
+
+fn minute(t: NaiveDateTime) -> String {
+    t.format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// "`routing_rate` is undefined in 2026-W45 (the baseline): ..." naming where it started.
+fn undefined(
+    g: &MetricGraph,
+    e: &Evaluation,
+    extent: &DataExtent,
+    node: usize,
+    side: Side,
+) -> String {
+    let p = match side {
+        Side::Baseline => 0,
+        Side::Current => 1,
+    };
+    let v = e.total(p).values[node];
+    let origin = v.cause.unwrap_or(node);
+    let ov = e.total(p).values[origin];
+    let why = match ov.status {
+        Status::NoData => format!(
+            "the data has no rows for `{}` in that period (the data runs from {} to {})",
+            g.nodes[origin].id,
+            minute(extent.first),
+            minute(extent.last)
+        ),
+        Status::ZeroDenominator => {
+            format!("`{}` divides by zero in that period", g.nodes[origin].id)
+        }
+        Status::Empty => format!("`{}` aggregates no rows in that period", g.nodes[origin].id),
+        Status::NotFinite => match &g.nodes[origin].def {
+            Def::Measure(m) => format!(
+                "`{}` is not a finite number in that period: its values in source `{}` sum beyond ±1.8e308 or hold NaN or inf",
+                g.nodes[origin].id, g.spec.sources[m.source].id
+            ),
+            _ => format!(
+                "the formula of `{}` overflows (beyond ±1.8e308) in that period",
+                g.nodes[origin].id
+            ),
+        },
+        _ => format!("`{}` is undefined", g.nodes[origin].id),
+    };
+    let which = if side == Side::Baseline {
+        "baseline"
+    } else {
+        "current period"
+    };
+    let fix = match ov.status {
+        Status::ZeroDenominator => format!(
+            "give `{}` `on_zero: 0` if zero is the right value there, or pick other periods",
+            g.nodes[origin].id
+        ),
+        Status::NotFinite => "check the source's values (write `nulls: [NaN, inf]` to read such markers as missing), or measure in larger units".to_string(),
+        _ => format!(
+            "pick periods inside the data (its last period is {}) with `--period` and `--baseline`",
+            Period::containing(g.spec.grain, extent.last.date()).label()
+        ),
+    };
+    format!(
+        "`{}` is undefined in {} (the {which}): {why}; {fix}",
+        g.nodes[node].id,
+        e.groups[p]
+            .iter()
+            .map(|&i| e.periods[i].label())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
