@@ -21,6 +21,7 @@ use crate::attribution::{Attribution, Undefined, attribute};
 use crate::engine::Engine;
 use crate::eval::{CauseCoverage, Cell, Dataset, EvalError, Evaluation, Psi, Segment};
 use crate::graph::{Def, MetricGraph};
+use crate::noise::volume::{self, VolumeFactor};
 use crate::noise::{Dispersion, Test, dispersion, fdr};
 use crate::period::Period;
 use crate::plan::combinations;
@@ -130,86 +131,134 @@ pub enum ExplainError {
     Invalid(String),
 }
 
-/// Runs the pipeline.
-pub fn explain(
-    graph: &MetricGraph,
-    engine: &Engine,
-    target: usize,
-    current: Period,
-    baseline: &Baseline,
-    options: Options,
-) -> Result<Explanation, ExplainError> {
-    let base_periods = baseline.periods(&current);
-    if base_periods.contains(&current) {
-        return Err(ExplainError::Invalid(
-            "the baseline is the same period as the current one; pick another --baseline".into(),
-        ));
-    }
-    if base_periods.len() > 1
-        && let Some(l) = graph.subtree(target).into_iter().find(|&l| {
-            matches!(&graph.nodes[l].def, Def::Measure(m) if m.agg == crate::spec::model::Agg::CountDistinct)
-        })
-    {
-        return Err(ExplainError::Invalid(format!(
-            "`{}` counts distinct values, which cannot be pooled over a trailing baseline; compare with one period (`--baseline ago:1`)",
-            graph.nodes[l].id
-        )));
-    }
-    let history: Vec<Period> = (1..=options.history)
-        .rev()
-        .map(|k| current.back(k))
-        .collect();
-    let mut periods: Vec<Period> = history
-        .iter()
-        .chain(&base_periods)
-        .chain(std::iter::once(&current))
-        .copied()
-        .collect();
-    periods.sort();
-    periods.dedup();
-    let idx = |p: &Period| periods.iter().position(|x| x == p).unwrap_or(0);
-    let sides = vec![
-        base_periods.iter().map(idx).collect::<Vec<_>>(),
-        vec![idx(&current)],
-    ];
+/// The periods one explanation reads: history, baseline and current, sorted and distinct,
+/// and the groups of indexes into them that aggregations pool.
+struct PeriodSet {
+    all: Vec<Period>,
+    baseline: Vec<Period>,
+    /// `[baseline group, current group]`.
+    sides: Vec<Vec<usize>>,
+    /// One group per history period, oldest first.
+    history: Vec<Vec<usize>>,
+}
 
-    let data = Dataset::load(graph, engine, &periods, &options.dims)?;
-    let totals = data.aggregate(&sides, &[], &[])?;
-    let values =
-        |g: usize| -> Vec<Option<f64>> { totals.total(g).values.iter().map(|v| v.value).collect() };
-    let (x0, x1) = (values(0), values(1));
-    let attribution = attribute(graph, target, &x0, &x1)
-        .map_err(|u| ExplainError::Undefined(u, Box::new(totals.clone())))?;
-
-    // Per tested node (formula nodes and the explained node): the leaf multipliers of its
-    // own change, which are also its noise combination ψ.
-    let subtree = graph.subtree(target);
-    let mut psi: Vec<Psi> = Vec::new();
-    let mut psi_of: BTreeMap<usize, usize> = BTreeMap::new();
-    let mut multipliers: BTreeMap<usize, Vec<(usize, f64)>> = BTreeMap::new();
-    for &n in &subtree {
-        let tested = n == target || !graph.nodes[n].is_leaf();
-        if !tested || segments::non_additive_leaf(graph, n).is_some() {
-            continue;
+impl PeriodSet {
+    fn new(
+        graph: &MetricGraph,
+        target: usize,
+        current: Period,
+        baseline: &Baseline,
+        history: u32,
+    ) -> Result<PeriodSet, ExplainError> {
+        let base_periods = baseline.periods(&current);
+        if base_periods.contains(&current) {
+            return Err(ExplainError::Invalid(
+                "the baseline is the same period as the current one; pick another --baseline"
+                    .into(),
+            ));
         }
-        let Ok(a) = attribute(graph, n, &x0, &x1) else {
-            continue;
-        };
-        let coef: Vec<(usize, f64)> = a
-            .nodes
+        if base_periods.len() > 1
+            && let Some(l) = graph.subtree(target).into_iter().find(|&l| {
+                matches!(&graph.nodes[l].def, Def::Measure(m) if m.agg == crate::spec::model::Agg::CountDistinct)
+            })
+        {
+            return Err(ExplainError::Invalid(format!(
+                "`{}` counts distinct values, which cannot be pooled over a trailing baseline; compare with one period (`--baseline ago:1`)",
+                graph.nodes[l].id
+            )));
+        }
+        let hist: Vec<Period> = (1..=history).rev().map(|k| current.back(k)).collect();
+        let mut all: Vec<Period> = hist
             .iter()
-            .filter(|x| graph.nodes[x.node].is_leaf())
-            .map(|x| (x.node, x.multiplier))
+            .chain(&base_periods)
+            .chain(std::iter::once(&current))
+            .copied()
             .collect();
-        psi_of.insert(n, psi.len());
-        psi.push(Psi { coef: coef.clone() });
-        multipliers.insert(n, coef);
+        all.sort();
+        all.dedup();
+        let idx = |p: &Period| all.iter().position(|x| x == p).unwrap_or(0);
+        let sides = vec![
+            base_periods.iter().map(idx).collect::<Vec<_>>(),
+            vec![idx(&current)],
+        ];
+        let history = hist.iter().map(|p| vec![idx(p)]).collect();
+        Ok(PeriodSet {
+            all,
+            baseline: base_periods,
+            sides,
+            history,
+        })
+    }
+}
+
+/// Per tested node (formula nodes and the explained node): the leaf multipliers of its own
+/// change, which are also its noise combination ψ.
+struct Multipliers {
+    psi: Vec<Psi>,
+    /// Node → index into `psi`.
+    psi_of: BTreeMap<usize, usize>,
+    /// Node → (leaf, multiplier).
+    of: BTreeMap<usize, Vec<(usize, f64)>>,
+}
+
+impl Multipliers {
+    fn new(graph: &MetricGraph, target: usize, x0: &[Option<f64>], x1: &[Option<f64>]) -> Self {
+        let mut m = Multipliers {
+            psi: Vec::new(),
+            psi_of: BTreeMap::new(),
+            of: BTreeMap::new(),
+        };
+        for n in graph.subtree(target) {
+            let tested = n == target || !graph.nodes[n].is_leaf();
+            if !tested || segments::non_additive_leaf(graph, n).is_some() {
+                continue;
+            }
+            let Ok(a) = attribute(graph, n, x0, x1) else {
+                continue;
+            };
+            let coef: Vec<(usize, f64)> = a
+                .nodes
+                .iter()
+                .filter(|x| graph.nodes[x.node].is_leaf())
+                .map(|x| (x.node, x.multiplier))
+                .collect();
+            m.psi_of.insert(n, m.psi.len());
+            m.psi.push(Psi { coef: coef.clone() });
+            m.of.insert(n, coef);
+        }
+        m
     }
 
-    // Which nodes are split, by which dimensions.
+    /// K = Σ M(ℓ)·x̄ₗ: the node's level in `cells` (the mean of the two), which the volume
+    /// factor scales.
+    fn level(&self, n: usize, cells: [Option<&Cell>; 2]) -> f64 {
+        self.of.get(&n).map_or(0.0, |m| {
+            m.iter()
+                .map(|&(l, c)| {
+                    let x = |k: usize| cells[k].and_then(|c| c.values[l].value).unwrap_or(0.0);
+                    c * (x(0) + x(1)) / 2.0
+                })
+                .sum()
+        })
+    }
+}
+
+/// A node to split by segments, and by which of the asked dimensions.
+struct SplitNode {
+    node: usize,
+    dims: Vec<String>,
+}
+
+/// Which nodes of the explained subtree are split, by which dimensions; the others with the
+/// reason.
+fn split_nodes(
+    graph: &MetricGraph,
+    target: usize,
+    dims: &[String],
+) -> (Vec<SplitNode>, Vec<(usize, String)>) {
     let mut unsplit = Vec::new();
-    let mut split_nodes = Vec::new();
-    for &n in &subtree {
+    let mut split = Vec::new();
+    for n in graph.subtree(target) {
         if graph.nodes[n].is_leaf() && n != target {
             continue;
         }
@@ -224,14 +273,13 @@ pub fn explain(
             ));
             continue;
         }
-        let dims: Vec<String> = options
-            .dims
+        let own: Vec<String> = dims
             .iter()
             .filter(|d| graph.splittable[n].contains(*d))
             .cloned()
             .collect();
-        if dims.is_empty() {
-            if !options.dims.is_empty() {
+        if own.is_empty() {
+            if !dims.is_empty() {
                 unsplit.push((
                     n,
                     "its leaves do not all map the dimensions asked for".into(),
@@ -239,218 +287,271 @@ pub fn explain(
             }
             continue;
         }
-        split_nodes.push((n, dims));
+        split.push(SplitNode { node: n, dims: own });
+    }
+    (split, unsplit)
+}
+
+/// The noise of the explained node and its branches: per node its test (widened by its
+/// over-dispersion and the volume factor) and verdict, with the branches as one
+/// false-discovery family.
+struct BranchNoise {
+    noise: BTreeMap<usize, NodeNoise>,
+    branches_tested: usize,
+    tree_dispersion: Dispersion,
+    history_periods: usize,
+}
+
+/// What every test shares: the graph, the two sides' totals, the multipliers and the
+/// per-source volume factors (σ²_ε already scaled for this comparison).
+struct NoiseContext<'a> {
+    graph: &'a MetricGraph,
+    target: usize,
+    totals: [&'a Cell; 2],
+    multipliers: &'a Multipliers,
+    volumes: Vec<VolumeFactor>,
+}
+
+impl NoiseContext<'_> {
+    fn source_of(&self, n: usize) -> usize {
+        count_source(self.graph, n, segments::kind(self.graph, n))
     }
 
-    let depth = options.search.depth.clamp(1, 3);
-    let sets: Vec<Vec<String>> = combinations(options.dims.len(), depth)
-        .into_iter()
-        .filter(|c| !c.is_empty())
-        .map(|c| c.into_iter().map(|k| options.dims[k].clone()).collect())
-        .collect();
-    let seg_eval = data.aggregate(&sides, &sets, &psi)?;
-    let hist_groups: Vec<Vec<usize>> = history.iter().map(|p| vec![idx(p)]).collect();
-    let hist_eval = data.aggregate(&hist_groups, &[], &psi)?;
-    let coverage = data.coverage(&sides, &subtree)?;
-
-    // Branch tests, widened by each node's over-dispersion and the volume factor.
-    let t0 = seg_eval.total(0);
-    let t1 = seg_eval.total(1);
-    // The volume factor of each source, once: per history pair ε, and σ²_ε for this
-    // comparison (a pooled baseline of N periods: × (1 + 1/N)/2).
-    let pooled = base_periods.len() as f64;
-    let volumes: Vec<(Vec<Option<f64>>, f64)> = (0..graph.spec.sources.len())
-        .map(|s| {
-            let (eps, sigma2) = volume_factor(&hist_eval, s);
-            (eps, sigma2 * (1.0 + 1.0 / pooled) / 2.0)
-        })
-        .collect();
-    let source_of = |n: usize| count_source(graph, n, segments::kind(graph, n));
-    let level = |n: usize, cells: [Option<&Cell>; 2]| -> f64 {
-        multipliers.get(&n).map_or(0.0, |m| {
-            m.iter()
-                .map(|&(l, c)| {
-                    let x = |k: usize| cells[k].and_then(|c| c.values[l].value).unwrap_or(0.0);
-                    c * (x(0) + x(1)) / 2.0
-                })
-                .sum()
-        })
-    };
-    // History z-scores per node (the volume factor's realized effect removed).
-    let mut history_z: Vec<(usize, Vec<f64>)> = Vec::new();
-    let mut history_periods = 0;
-    for &n in &subtree {
-        let q = psi_of.get(&n).copied();
-        let eps = &volumes[source_of(n)].0;
-        let mut z = Vec::new();
-        for k in 1..hist_groups.len() {
-            let (a, b) = (hist_eval.total(k - 1), hist_eval.total(k));
-            let e = eps.get(k - 1).copied().flatten().unwrap_or(0.0);
-            let shift = level(n, [Some(a), Some(b)]) * e;
-            let noise = choice::Noise {
-                shift,
-                ..choice::Noise::NONE
-            };
-            if let Some(t) = choice::node_test(graph, n, a, b, q, noise) {
-                z.push(t.statistic);
-            }
-        }
-        history_periods = history_periods.max(
-            (0..hist_groups.len())
-                .filter(|&g| hist_eval.total(g).values[n].value.is_some())
-                .count(),
-        );
-        history_z.push((n, z));
-    }
-    // The tree's over-dispersion, pooled over the explained node and its formula branches.
-    let pooled: Vec<f64> = history_z
-        .iter()
-        .filter(|(n, _)| *n == target || !graph.nodes[*n].is_leaf())
-        .flat_map(|(_, z)| z.iter().copied())
-        .collect();
-    let tree_dispersion = dispersion::estimate(&pooled);
-    let mut node_tests: Vec<(usize, Option<Test>, Dispersion)> = Vec::new();
-    for (n, z) in &history_z {
-        let n = *n;
-        let q = psi_of.get(&n).copied();
-        let d = dispersion::shrunk(z, tree_dispersion);
-        let k = level(n, [Some(t0), Some(t1)]);
-        let noise = choice::Noise {
-            phi: d.phi,
-            volume_var: k * k * volumes[source_of(n)].1,
-            shift: 0.0,
-        };
-        let t = choice::node_test(graph, n, t0, t1, q, noise);
-        node_tests.push((n, t, d));
-    }
-    // The explained node's own change is one pre-specified test (q = p); the branches under
-    // it (formula nodes; leaves are context) form one false-discovery family.
-    let is_branch = |n: usize| n != target && !graph.nodes[n].is_leaf();
-    let branch_p: Vec<f64> = node_tests
-        .iter()
-        .filter(|x| is_branch(x.0))
-        .filter_map(|x| x.1)
-        .map(|t| t.p)
-        .collect();
-    let mut branch_q = fdr::bh_adjust(&branch_p).into_iter();
-    let mut noise = BTreeMap::new();
-    for (n, t, d) in &node_tests {
-        let verdict = match t {
-            Some(t) if *n == target => Some(Verdict {
-                test: *t,
-                q: t.p,
-                beyond_noise: t.p <= options.fdr,
-            }),
-            Some(t) if is_branch(*n) => {
-                let q = branch_q.next().unwrap_or(1.0);
-                Some(Verdict {
-                    test: *t,
-                    q,
-                    beyond_noise: q <= options.fdr,
-                })
-            }
-            _ => None,
-        };
-        noise.insert(
-            *n,
-            NodeNoise {
-                verdict,
-                dispersion: *d,
-            },
-        );
-    }
-    let branches_tested = branch_p.len();
-
-    // Segments.
-    let mut out_segments = Vec::new();
-    let mut evaluated = 0;
-    for (n, dims) in split_nodes {
-        let kind = segments::kind(graph, n);
-        let count_source = count_source(graph, n, kind);
-        let ctx = NodeContext {
-            graph,
-            node: n,
-            kind,
-            multipliers: multipliers.get(&n).cloned().unwrap_or_default(),
-            count_source,
-            totals: [t0, t1],
-        };
-        let phi = noise.get(&n).map_or(1.0, |x| x.dispersion.phi);
-        let volume_var = volumes[count_source].1;
-        let mut keys: Vec<&Segment> = seg_eval
-            .segments_in(0)
-            .chain(seg_eval.segments_in(1))
-            .filter(|s| s.dims().all(|d| dims.iter().any(|x| x == d)))
-            .collect();
-        keys.sort();
-        keys.dedup();
-        let q = psi_of.get(&n).copied();
-        let mut list = Vec::with_capacity(keys.len());
-        // Segments with exactly the same rows (e.g. a team that owns one category) are one
-        // segment under two names: the first (in order) is tested, the others alias it.
-        let mut seen: HashMap<Vec<u64>, usize> = HashMap::new();
-        for s in keys {
-            let cells: [Option<&Cell>; 2] = [seg_eval.cell(0, s), seg_eval.cell(1, s)];
-            let change = ctx.segment(cells);
-            let eligible = change.support() >= options.search.min_support
-                && change.count[0].max(change.count[1]) >= options.search.min_count;
-            let sampling: f64 = q.map_or(0.0, |i| cells.iter().flatten().map(|c| c.psi[i]).sum());
-            let k = level(n, cells);
-            let noise = choice::Noise {
-                phi,
-                volume_var: k * k * volume_var,
-                shift: 0.0,
-            };
-            let test = choice::delta(change.contribution, sampling, noise);
-            let signature: Vec<u64> = cells
-                .iter()
-                .flat_map(|c| {
-                    let rows = c.map_or(0.0, |c| c.rows[count_source]);
-                    std::iter::once(rows).chain(ctx.multipliers.iter().flat_map(move |&(l, _)| {
-                        let st = c.and_then(|c| c.stats[l]).unwrap_or_default();
-                        [st.n, st.sum, st.sumsq]
-                    }))
-                })
-                .map(f64::to_bits)
-                .collect();
-            let alias_of = match seen.get(&signature) {
-                Some(&first) if list.len() > first => Some(first),
-                _ => {
-                    seen.insert(signature, list.len());
-                    None
+    /// Each node's test and verdict, its over-dispersion from its own history (shrunk toward
+    /// the tree's), and the branches' false-discovery family.
+    fn branches(&self, hist: &Evaluation, fdr_level: f64) -> BranchNoise {
+        let (graph, target, m) = (self.graph, self.target, self.multipliers);
+        let subtree = graph.subtree(target);
+        // History z-scores per node (the volume factor's realized effect removed).
+        let mut history_z: Vec<(usize, Vec<f64>)> = Vec::new();
+        let mut history_periods = 0;
+        for &n in &subtree {
+            let q = m.psi_of.get(&n).copied();
+            let eps = &self.volumes[self.source_of(n)].eps;
+            let mut z = Vec::new();
+            for k in 1..hist.groups.len() {
+                let (a, b) = (hist.total(k - 1), hist.total(k));
+                let e = eps.get(k - 1).copied().flatten().unwrap_or(0.0);
+                let noise = choice::Noise {
+                    shift: m.level(n, [Some(a), Some(b)]) * e,
+                    ..choice::Noise::NONE
+                };
+                if let Some(t) = choice::node_test(graph, n, a, b, q, noise) {
+                    z.push(t.statistic);
                 }
-            };
-            list.push((s.clone(), change, eligible, test, alias_of));
+            }
+            history_periods = history_periods.max(
+                (0..hist.groups.len())
+                    .filter(|&g| hist.total(g).values[n].value.is_some())
+                    .count(),
+            );
+            history_z.push((n, z));
         }
-        evaluated += list.len();
-        let by_dimension = dims
+        // The tree's over-dispersion, pooled over the explained node and its formula branches.
+        let pooled: Vec<f64> = history_z
             .iter()
-            .map(|d| {
-                let idx = list
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, x)| x.0.depth() == 1 && x.0.0[0].0 == *d)
-                    .map(|(i, _)| i)
-                    .collect();
-                (d.clone(), idx)
+            .filter(|(n, _)| *n == target || !graph.nodes[*n].is_leaf())
+            .flat_map(|(_, z)| z.iter().copied())
+            .collect();
+        let tree_dispersion = dispersion::estimate(&pooled);
+        let [t0, t1] = self.totals;
+        struct NodeTest {
+            node: usize,
+            test: Option<Test>,
+            dispersion: Dispersion,
+        }
+        let tests: Vec<NodeTest> = history_z
+            .iter()
+            .map(|(n, z)| {
+                let n = *n;
+                let d = dispersion::shrunk(z, tree_dispersion);
+                let k = m.level(n, [Some(t0), Some(t1)]);
+                let noise = choice::Noise {
+                    phi: d.phi,
+                    volume_var: k * k * self.volumes[self.source_of(n)].sigma2,
+                    shift: 0.0,
+                };
+                let q = m.psi_of.get(&n).copied();
+                NodeTest {
+                    node: n,
+                    test: choice::node_test(graph, n, t0, t1, q, noise),
+                    dispersion: d,
+                }
             })
             .collect();
-        out_segments.push((n, kind, dims, list, by_dimension));
+        // The explained node's own change is one pre-specified test (q = p); the branches under
+        // it (formula nodes; leaves are context) form one false-discovery family.
+        let is_branch = |n: usize| n != target && !graph.nodes[n].is_leaf();
+        let branch_p: Vec<f64> = tests
+            .iter()
+            .filter(|x| is_branch(x.node))
+            .filter_map(|x| x.test)
+            .map(|t| t.p)
+            .collect();
+        let mut branch_q = fdr::bh_adjust(&branch_p).into_iter();
+        let mut noise = BTreeMap::new();
+        for x in &tests {
+            let verdict = match x.test {
+                Some(t) if x.node == target => Some(Verdict {
+                    test: t,
+                    q: t.p,
+                    beyond_noise: t.p <= fdr_level,
+                }),
+                Some(t) if is_branch(x.node) => {
+                    let q = branch_q.next().unwrap_or(1.0);
+                    Some(Verdict {
+                        test: t,
+                        q,
+                        beyond_noise: q <= fdr_level,
+                    })
+                }
+                _ => None,
+            };
+            noise.insert(
+                x.node,
+                NodeNoise {
+                    verdict,
+                    dispersion: x.dispersion,
+                },
+            );
+        }
+        BranchNoise {
+            noise,
+            branches_tested: branch_p.len(),
+            tree_dispersion,
+            history_periods,
+        }
     }
-    // One false-discovery family over every tested segment of every node.
-    let ps: Vec<f64> = out_segments
+}
+
+/// One segment of one node before the false-discovery family is known.
+struct DraftSegment {
+    segment: Segment,
+    change: SegmentChange,
+    eligible: bool,
+    test: Option<Test>,
+    alias_of: Option<usize>,
+}
+
+/// One split node's segments before the false-discovery family is known.
+struct DraftNode {
+    node: usize,
+    kind: NodeKind,
+    dims: Vec<String>,
+    segments: Vec<DraftSegment>,
+    by_dimension: Vec<(String, Vec<usize>)>,
+}
+
+/// Every segment of a split node, with its change and (unadjusted) test. Segments with
+/// exactly the same rows (e.g. a team that owns one category) are one segment under two
+/// names: the first (in order) is tested, the others alias it.
+fn draft_segments(
+    ctx: &NoiseContext,
+    seg_eval: &Evaluation,
+    split: SplitNode,
+    noise: &BTreeMap<usize, NodeNoise>,
+    options: &Options,
+) -> DraftNode {
+    let (graph, n) = (ctx.graph, split.node);
+    let kind = segments::kind(graph, n);
+    let count_source = count_source(graph, n, kind);
+    let node_ctx = NodeContext {
+        graph,
+        node: n,
+        kind,
+        multipliers: ctx.multipliers.of.get(&n).cloned().unwrap_or_default(),
+        count_source,
+        totals: ctx.totals,
+    };
+    let phi = noise.get(&n).map_or(1.0, |x| x.dispersion.phi);
+    let volume_var = ctx.volumes[count_source].sigma2;
+    let dims = split.dims;
+    let mut keys: Vec<&Segment> = seg_eval
+        .segments_in(0)
+        .chain(seg_eval.segments_in(1))
+        .filter(|s| s.dims().all(|d| dims.iter().any(|x| x == d)))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    let q = ctx.multipliers.psi_of.get(&n).copied();
+    let mut list: Vec<DraftSegment> = Vec::with_capacity(keys.len());
+    let mut seen: HashMap<Vec<u64>, usize> = HashMap::new();
+    for s in keys {
+        let cells: [Option<&Cell>; 2] = [seg_eval.cell(0, s), seg_eval.cell(1, s)];
+        let change = node_ctx.segment(cells);
+        let eligible = change.support() >= options.search.min_support
+            && change.count[0].max(change.count[1]) >= options.search.min_count;
+        let sampling: f64 = q.map_or(0.0, |i| cells.iter().flatten().map(|c| c.psi[i]).sum());
+        let k = ctx.multipliers.level(n, cells);
+        let noise = choice::Noise {
+            phi,
+            volume_var: k * k * volume_var,
+            shift: 0.0,
+        };
+        let test = choice::delta(change.contribution, sampling, noise);
+        let signature: Vec<u64> = cells
+            .iter()
+            .flat_map(|c| {
+                let rows = c.map_or(0.0, |c| c.rows[count_source]);
+                std::iter::once(rows).chain(node_ctx.multipliers.iter().flat_map(move |&(l, _)| {
+                    let st = c.and_then(|c| c.stats[l]).unwrap_or_default();
+                    [st.n, st.sum, st.sumsq]
+                }))
+            })
+            .map(f64::to_bits)
+            .collect();
+        let alias_of = match seen.get(&signature) {
+            Some(&first) if list.len() > first => Some(first),
+            _ => {
+                seen.insert(signature, list.len());
+                None
+            }
+        };
+        list.push(DraftSegment {
+            segment: s.clone(),
+            change,
+            eligible,
+            test,
+            alias_of,
+        });
+    }
+    let by_dimension = dims
         .iter()
-        .flat_map(|x| x.3.iter())
-        .filter(|x| x.2 && x.4.is_none())
-        .filter_map(|x| x.3.map(|t| t.p))
+        .map(|d| {
+            let idx = list
+                .iter()
+                .enumerate()
+                .filter(|(_, x)| x.segment.depth() == 1 && x.segment.0[0].0 == *d)
+                .map(|(i, _)| i)
+                .collect();
+            (d.clone(), idx)
+        })
+        .collect();
+    DraftNode {
+        node: n,
+        kind,
+        dims,
+        segments: list,
+        by_dimension,
+    }
+}
+
+/// One false-discovery family over every tested segment of every node; then each node's
+/// insights. Returns the nodes' segments and the family's size.
+fn score_segments(drafts: Vec<DraftNode>, options: &Options) -> (Vec<NodeSegments>, usize) {
+    let ps: Vec<f64> = drafts
+        .iter()
+        .flat_map(|d| d.segments.iter())
+        .filter(|x| x.eligible && x.alias_of.is_none())
+        .filter_map(|x| x.test.map(|t| t.p))
         .collect();
     let segments_tested = ps.len();
     let mut qs = fdr::bh_adjust(&ps).into_iter();
-    let mut segments_out = Vec::new();
-    for (n, kind, dims, list, by_dimension) in out_segments {
-        let mut segs: Vec<ScoredSegment> = Vec::with_capacity(list.len());
-        for (segment, change, eligible, test, alias_of) in list {
-            let verdict = match (eligible, test, alias_of) {
+    let mut out = Vec::new();
+    for d in drafts {
+        let mut segs: Vec<ScoredSegment> = Vec::with_capacity(d.segments.len());
+        for x in d.segments {
+            let verdict = match (x.eligible, x.test, x.alias_of) {
                 (true, Some(t), None) => {
                     let q = qs.next().unwrap_or(1.0);
                     Some(Verdict {
@@ -463,11 +564,11 @@ pub fn explain(
                 _ => None,
             };
             segs.push(ScoredSegment {
-                segment,
-                change,
-                eligible,
+                segment: x.segment,
+                change: x.change,
+                eligible: x.eligible,
                 verdict,
-                alias_of,
+                alias_of: x.alias_of,
             });
         }
         let eligible: Vec<usize> = (0..segs.len())
@@ -493,73 +594,98 @@ pub fn explain(
                     .collect(),
             })
             .collect();
-        segments_out.push(NodeSegments {
-            node: n,
-            kind,
-            dims,
+        out.push(NodeSegments {
+            node: d.node,
+            kind: d.kind,
+            dims: d.dims,
             segments: segs,
-            by_dimension,
+            by_dimension: d.by_dimension,
             insights,
         });
     }
+    (out, segments_tested)
+}
+
+/// Runs the pipeline: periods → one dataset → branch attribution → multipliers → the
+/// aggregations (sides by segment, history) → branch noise → segments → their noise.
+pub fn explain(
+    graph: &MetricGraph,
+    engine: &Engine,
+    target: usize,
+    current: Period,
+    baseline: &Baseline,
+    options: Options,
+) -> Result<Explanation, ExplainError> {
+    let periods = PeriodSet::new(graph, target, current, baseline, options.history)?;
+    let data = Dataset::load(graph, engine, &periods.all, &options.dims)?;
+    let totals = data.aggregate(&periods.sides, &[], &[])?;
+    let values =
+        |g: usize| -> Vec<Option<f64>> { totals.total(g).values.iter().map(|v| v.value).collect() };
+    let (x0, x1) = (values(0), values(1));
+    let attribution = attribute(graph, target, &x0, &x1)
+        .map_err(|u| ExplainError::Undefined(u, Box::new(totals.clone())))?;
+    let multipliers = Multipliers::new(graph, target, &x0, &x1);
+    let (split, unsplit) = split_nodes(graph, target, &options.dims);
+
+    let depth = options.search.depth.clamp(1, 3);
+    let sets: Vec<Vec<String>> = combinations(options.dims.len(), depth)
+        .into_iter()
+        .filter(|c| !c.is_empty())
+        .map(|c| c.into_iter().map(|k| options.dims[k].clone()).collect())
+        .collect();
+    let seg_eval = data.aggregate(&periods.sides, &sets, &multipliers.psi)?;
+    let hist_eval = data.aggregate(&periods.history, &[], &multipliers.psi)?;
+    let coverage = data.coverage(&periods.sides, &graph.subtree(target))?;
+
+    // The volume factor of each source, once; σ²_ε for this comparison (a pooled baseline
+    // of N periods: × (1 + 1/N)/2).
+    let pooled = periods.baseline.len() as f64;
+    let volumes = (0..graph.spec.sources.len())
+        .map(|s| {
+            let rows: Vec<f64> = (0..hist_eval.groups.len())
+                .map(|g| hist_eval.total(g).rows[s])
+                .collect();
+            let mut f = volume::factor(&rows);
+            f.sigma2 = f.sigma2 * (1.0 + 1.0 / pooled) / 2.0;
+            f
+        })
+        .collect();
+    let ctx = NoiseContext {
+        graph,
+        target,
+        totals: [seg_eval.total(0), seg_eval.total(1)],
+        multipliers: &multipliers,
+        volumes,
+    };
+    let branches = ctx.branches(&hist_eval, options.fdr);
+    let drafts: Vec<DraftNode> = split
+        .into_iter()
+        .map(|s| draft_segments(&ctx, &seg_eval, s, &branches.noise, &options))
+        .collect();
+    let evaluated = drafts.iter().map(|d| d.segments.len()).sum();
+    let (segments_out, segments_tested) = score_segments(drafts, &options);
 
     Ok(Explanation {
         target,
         current,
-        baseline: base_periods,
+        baseline: periods.baseline,
         baseline_kind: baseline.kind(),
         tree_root_contribution: (target != graph.root)
             .then(|| attribute(graph, graph.root, &x0, &x1).ok())
             .flatten()
             .and_then(|ra| Some((ra.get(target)?.contribution, ra.get(graph.root)?.delta))),
         attribution,
-        noise,
+        noise: branches.noise,
         segments: segments_out,
         unsplit,
         options,
-        branches_tested,
+        branches_tested: branches.branches_tested,
         segments_tested,
         segments_evaluated: evaluated,
-        tree_dispersion,
-        history_periods,
+        tree_dispersion: branches.tree_dispersion,
+        history_periods: branches.history_periods,
         coverage,
     })
-}
-
-/// The common volume factor of a source's rows over the history: per consecutive pair its
-/// relative change ε (`None` where a period is empty), and σ²_ε beyond Poisson — from the
-/// pairs' z-scores, σ² = (median(z²)/0.4549 − 1)·2/V̄, 0 when volumes are Poisson-steady or the
-/// history is short. A change in everyone's volume moves each segment's contribution by K·ε
-/// (K = Σ M(ℓ)·x̄ₗ,ₛ) even when nothing else changed; its variance is K²·σ²_ε.
-fn volume_factor(hist: &Evaluation, source: usize) -> (Vec<Option<f64>>, f64) {
-    let v: Vec<f64> = (0..hist.groups.len())
-        .map(|g| hist.total(g).rows[source])
-        .collect();
-    let mut eps = Vec::new();
-    let mut z = Vec::new();
-    let mut mean = Vec::new();
-    for w in v.windows(2) {
-        let (a, b) = (w[0], w[1]);
-        if a > 0.0 && b > 0.0 {
-            eps.push(Some((b - a) / ((a + b) / 2.0)));
-            z.push((b - a) / (a + b).sqrt());
-            mean.push((a + b) / 2.0);
-        } else {
-            eps.push(None);
-        }
-    }
-    let d = dispersion::estimate(&z);
-    let vbar = if mean.is_empty() {
-        0.0
-    } else {
-        mean.iter().sum::<f64>() / mean.len() as f64
-    };
-    let sigma2 = if d.changes >= dispersion::MIN_HISTORY && vbar > 0.0 {
-        (d.phi - 1.0) * 2.0 / vbar
-    } else {
-        0.0
-    };
-    (eps, sigma2)
 }
 
 fn agg_name(graph: &MetricGraph, leaf: usize) -> &'static str {

@@ -7,6 +7,7 @@ pub mod dispersion;
 pub mod dist;
 pub mod fdr;
 pub mod inference;
+pub mod volume;
 
 pub use dispersion::Dispersion;
 pub use inference::{Method, Moments, Test};

@@ -57,6 +57,10 @@ fn handoff_branch_and_segments() {
             vec!["why", t, "--node", "routing_rate"],
         ),
         (
+            "handoff-why-routing-json",
+            vec!["why", t, "--node", "routing_rate", "--format", "json"],
+        ),
+        (
             "handoff-why-trailing-json",
             vec!["why", t, "--baseline", "trailing:4", "--format", "json"],
         ),
