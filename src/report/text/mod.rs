@@ -3,4 +3,5 @@
 
 pub mod coverage;
 pub mod eval;
+pub mod inspect;
 pub mod why;
