@@ -1,4 +1,5 @@
-//! Property tests on random trees and DAGs with shared nodes (seeded, so failures replay):
+//! Property tests (proptest) on random trees and DAGs with shared nodes — a failure shrinks
+//! to a minimal tree, printed as YAML:
 //! exactness, agreement with brute-force Shapley (over permutations) and with numerical path
 //! integration where the methods must agree, input-order and YAML-order symmetry,
 //! antisymmetry under swapping the periods, and zero for unchanged inputs.
@@ -7,8 +8,9 @@ use std::collections::HashMap;
 
 use metrictree::attribution::{Attribution, attribute};
 use metrictree::graph::{Def, MetricGraph};
+use proptest::prelude::*;
+use rand::SeedableRng;
 use rand::seq::SliceRandom;
-use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::reference::values;
@@ -32,27 +34,60 @@ struct Case {
     formulas: Vec<(String, Kind, Vec<String>, &'static str)>,
 }
 
-fn random_case(rng: &mut ChaCha8Rng) -> Case {
-    let nl = rng.random_range(3..=6);
-    let leaves: Vec<(String, f64, f64)> = (0..nl)
-        .map(|i| {
-            let a = rng.random_range(1.0..100.0);
-            let b = if rng.random::<f64>() < 0.25 {
-                a
-            } else {
-                rng.random_range(1.0..100.0)
-            };
-            (format!("l{i}"), a, b)
-        })
+/// One formula's random choices: its kind, how many terms, which (a key per pool member:
+/// the lowest keys are taken), and whether a ratio uses Shapley.
+#[derive(Clone, Debug)]
+struct FormulaDraw {
+    kind: u8,
+    terms: usize,
+    keys: Vec<u32>,
+    shapley: bool,
+}
+
+/// Random cases: 3–6 leaves (a quarter unchanged), 2–5 formulas over leaves and earlier
+/// formulas; the last one is the root and also sums everything nobody uses yet, so every node
+/// is reachable. Shrinking moves toward fewer nodes, rounder values and simpler formulas.
+fn cases() -> impl Strategy<Value = Case> {
+    let leaf = (1.0..100.0f64, prop::option::weighted(0.75, 1.0..100.0f64));
+    let formula = (
+        0u8..5,
+        2usize..=4,
+        prop::collection::vec(any::<u32>(), 11),
+        any::<bool>(),
+    )
+        .prop_map(|(kind, terms, keys, shapley)| FormulaDraw {
+            kind,
+            terms,
+            keys,
+            shapley,
+        });
+    (
+        prop::collection::vec(leaf, 3..=6),
+        prop::collection::vec(formula, 2..=5),
+    )
+        .prop_map(|(leaves, formulas)| build_case(&leaves, &formulas))
+}
+
+fn build_case(leaf_draws: &[(f64, Option<f64>)], draws: &[FormulaDraw]) -> Case {
+    let leaves: Vec<(String, f64, f64)> = leaf_draws
+        .iter()
+        .enumerate()
+        .map(|(i, &(a, b))| (format!("l{i}"), a, b.unwrap_or(a)))
         .collect();
-    let nf = rng.random_range(2..=5);
+    let nf = draws.len();
     let mut formulas: Vec<(String, Kind, Vec<String>, &'static str)> = Vec::new();
     let mut used: HashMap<String, bool> = HashMap::new();
-    for i in 0..nf {
+    for (i, d) in draws.iter().enumerate() {
         let mut pool: Vec<String> = leaves.iter().map(|l| l.0.clone()).collect();
         pool.extend(formulas.iter().map(|f| f.0.clone()));
-        pool.shuffle(rng);
-        let kind = match rng.random_range(0..5) {
+        let mut keyed: Vec<(u32, String)> = pool
+            .into_iter()
+            .enumerate()
+            .map(|(k, name)| (d.keys[k % d.keys.len()].wrapping_add(k as u32), name))
+            .collect();
+        keyed.sort();
+        let pool: Vec<String> = keyed.into_iter().map(|(_, n)| n).collect();
+        let kind = match d.kind {
             0 => Kind::Sum,
             1 => Kind::Product,
             2 => Kind::Ratio,
@@ -61,8 +96,8 @@ fn random_case(rng: &mut ChaCha8Rng) -> Case {
         };
         let k = match kind {
             Kind::Ratio => 2,
-            Kind::SumOverOne | Kind::ProductPlus => rng.random_range(3..=4).min(pool.len()),
-            _ => rng.random_range(2..=4).min(pool.len()),
+            Kind::SumOverOne | Kind::ProductPlus => d.terms.clamp(3, 4).min(pool.len()),
+            _ => d.terms.min(pool.len()),
         };
         let mut terms: Vec<String> = pool.into_iter().take(k).collect();
         if i == nf - 1 {
@@ -86,7 +121,7 @@ fn random_case(rng: &mut ChaCha8Rng) -> Case {
         for t in &terms {
             used.insert(t.clone(), true);
         }
-        let method = if matches!(kind, Kind::Ratio) && rng.random::<f64>() < 0.5 {
+        let method = if matches!(kind, Kind::Ratio) && d.shapley {
             "shapley"
         } else {
             "auto"
@@ -220,13 +255,28 @@ fn path_integral(f: &dyn Fn(&[f64]) -> f64, x0: &[f64], x1: &[f64]) -> Vec<f64> 
         .collect()
 }
 
-#[test]
-fn exact_antisymmetric_and_zero_for_unchanged_inputs() {
-    let mut rng = ChaCha8Rng::seed_from_u64(2026);
-    for case_no in 0..200 {
-        let c = random_case(&mut rng);
-        let g = graph(&yaml(&c, None));
-        let a = attribute_case(&g, &c, false);
+fn config(cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases,
+        // Failures are reported with the minimal tree; no files are written into the tree.
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+proptest! {
+    #![proptest_config(config(200))]
+    #[test]
+    fn exact_antisymmetric_and_zero_for_unchanged_inputs(c in cases()) {
+        exact_antisymmetric_and_zero(&c);
+    }
+}
+
+fn exact_antisymmetric_and_zero(c: &Case) {
+    let tree = yaml(c, None);
+    {
+        let g = graph(&tree);
+        let a = attribute_case(&g, c, false);
         let root = a.get(g.root).unwrap();
         let leaves: f64 = a
             .nodes
@@ -236,7 +286,7 @@ fn exact_antisymmetric_and_zero_for_unchanged_inputs() {
             .sum();
         assert!(
             (leaves - root.delta).abs() <= tol(root.delta),
-            "case {case_no}: leaves {leaves} vs Δroot {}",
+            "tree:\n{tree}\n leaves {leaves} vs Δroot {}",
             root.delta
         );
         for n in &a.nodes {
@@ -246,13 +296,13 @@ fn exact_antisymmetric_and_zero_for_unchanged_inputs() {
             let local: f64 = n.inputs.iter().map(|i| i.contribution).sum();
             assert!(
                 (local - n.delta).abs() <= tol(n.delta),
-                "case {case_no}: local split of {}",
+                "tree:\n{tree}\n local split of {}",
                 g.nodes[n.node].id
             );
             let flows: f64 = n.inputs.iter().map(|i| i.contribution_to_root).sum();
             assert!(
                 (flows - n.contribution).abs() <= tol(n.contribution),
-                "case {case_no}: flows of {}",
+                "tree:\n{tree}\n flows of {}",
                 g.nodes[n.node].id
             );
             for i in &n.inputs {
@@ -260,28 +310,34 @@ fn exact_antisymmetric_and_zero_for_unchanged_inputs() {
                 if ia.delta == 0.0 {
                     assert_eq!(
                         i.contribution, 0.0,
-                        "case {case_no}: unchanged input has no share"
+                        "tree:\n{tree}\n unchanged input has no share"
                     );
                 }
             }
         }
-        let b = attribute_case(&g, &c, true);
+        let b = attribute_case(&g, c, true);
         for (x, y) in a.nodes.iter().zip(&b.nodes) {
             assert!(
                 (x.contribution + y.contribution).abs() <= tol(x.contribution),
-                "case {case_no}: antisymmetry"
+                "tree:\n{tree}\n antisymmetry"
             );
         }
     }
 }
 
-#[test]
-fn local_splits_match_brute_force_shapley_and_path_integration() {
-    let mut rng = ChaCha8Rng::seed_from_u64(7);
-    for case_no in 0..150 {
-        let c = random_case(&mut rng);
-        let g = graph(&yaml(&c, None));
-        let a = attribute_case(&g, &c, false);
+proptest! {
+    #![proptest_config(config(150))]
+    #[test]
+    fn local_splits_match_brute_force_shapley_and_path_integration(c in cases()) {
+        local_splits_match(&c);
+    }
+}
+
+fn local_splits_match(c: &Case) {
+    let tree = yaml(c, None);
+    {
+        let g = graph(&tree);
+        let a = attribute_case(&g, c, false);
         for n in &a.nodes {
             let Def::Formula { expr, inputs, .. } = &g.nodes[n.node].def else {
                 continue;
@@ -300,7 +356,7 @@ fn local_splits_match_brute_force_shapley_and_path_integration() {
                     for (x, y) in s.iter().zip(&p) {
                         assert!(
                             (x - y).abs() <= 1e-6 * scale,
-                            "case {case_no}: Shapley {x} vs path {y}"
+                            "tree:\n{tree}\n Shapley {x} vs path {y}"
                         );
                     }
                     s
@@ -312,7 +368,7 @@ fn local_splits_match_brute_force_shapley_and_path_integration() {
             for (k, (x, y)) in got.iter().zip(&want).enumerate() {
                 assert!(
                     (x - y).abs() <= 1e-6 * scale,
-                    "case {case_no}: node {} ({}) input {k}: {x} vs {y}",
+                    "tree:\n{tree}\n node {} ({}) input {k}: {x} vs {y}",
                     g.nodes[n.node].id,
                     n.method
                 );
@@ -321,21 +377,28 @@ fn local_splits_match_brute_force_shapley_and_path_integration() {
     }
 }
 
-#[test]
-fn input_order_and_yaml_order_do_not_matter() {
-    let mut rng = ChaCha8Rng::seed_from_u64(99);
-    for case_no in 0..150 {
-        let c = random_case(&mut rng);
-        let g1 = graph(&yaml(&c, None));
-        let g2 = graph(&yaml(&c, Some(&mut rng)));
-        let a1 = attribute_case(&g1, &c, false);
-        let a2 = attribute_case(&g2, &c, false);
+proptest! {
+    #![proptest_config(config(150))]
+    #[test]
+    fn input_order_and_yaml_order_do_not_matter(c in cases(), seed in any::<u64>()) {
+        orders_do_not_matter(&c, seed);
+    }
+}
+
+fn orders_do_not_matter(c: &Case, seed: u64) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let tree = yaml(c, None);
+    {
+        let g1 = graph(&tree);
+        let g2 = graph(&yaml(c, Some(&mut rng)));
+        let a1 = attribute_case(&g1, c, false);
+        let a2 = attribute_case(&g2, c, false);
         for n in &a1.nodes {
             let id = &g1.nodes[n.node].id;
             let m = a2.get(g2.index(id).unwrap()).unwrap();
             assert!(
                 (n.contribution - m.contribution).abs() <= tol(n.contribution),
-                "case {case_no}: {id}"
+                "tree:\n{tree}\n {id}"
             );
         }
     }
