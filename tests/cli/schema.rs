@@ -96,3 +96,195 @@ fn schema_command_prints_the_shipped_schemas() {
         assert_eq!(out, schema(file));
     }
 }
+
+/// Where each object schema sits (its location in the schema file) and the keys it lists.
+fn object_schemas(root: &Value) -> std::collections::BTreeMap<String, Vec<String>> {
+    fn walk(
+        root: &Value,
+        node: &Value,
+        at: &str,
+        out: &mut std::collections::BTreeMap<String, Vec<String>>,
+    ) {
+        if let Some(r) = node.get("$ref").and_then(Value::as_str) {
+            let target = root
+                .pointer(r.trim_start_matches('#'))
+                .expect("the $ref resolves");
+            if !out.contains_key(r) {
+                walk(root, target, r, out);
+            }
+            return;
+        }
+        if let Some(props) = node.get("properties").and_then(Value::as_object) {
+            out.insert(at.to_string(), props.keys().cloned().collect());
+            for (k, v) in props {
+                walk(root, v, &format!("{at}/properties/{k}"), out);
+            }
+        }
+        if let Some(items) = node.get("items") {
+            walk(root, items, &format!("{at}/items"), out);
+        }
+        for key in ["oneOf", "anyOf", "allOf"] {
+            if let Some(list) = node.get(key).and_then(Value::as_array) {
+                for (i, v) in list.iter().enumerate() {
+                    walk(root, v, &format!("{at}/{key}/{i}"), out);
+                }
+            }
+        }
+    }
+    let mut out = std::collections::BTreeMap::new();
+    walk(root, root, "#", &mut out);
+    out
+}
+
+/// The keys `instance` shows at each object schema of `schema` it passes through.
+fn observed(
+    root: &Value,
+    node: &Value,
+    at: &str,
+    instance: &Value,
+    out: &mut std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+) {
+    if let Some(r) = node.get("$ref").and_then(Value::as_str) {
+        let target = root.pointer(r.trim_start_matches('#')).unwrap();
+        return observed(root, target, r, instance, out);
+    }
+    for key in ["oneOf", "anyOf"] {
+        if let Some(list) = node.get(key).and_then(Value::as_array) {
+            for (i, v) in list.iter().enumerate() {
+                let fits = jsonschema::validator_for(&with_defs(root, v))
+                    .map(|val| val.is_valid(instance))
+                    .unwrap_or(false);
+                if fits {
+                    observed(root, v, &format!("{at}/{key}/{i}"), instance, out);
+                }
+            }
+        }
+    }
+    match instance {
+        Value::Object(o) => {
+            if let Some(props) = node.get("properties").and_then(Value::as_object) {
+                let seen = out.entry(at.to_string()).or_default();
+                seen.extend(o.keys().cloned());
+                for (k, v) in o {
+                    if let Some(s) = props.get(k) {
+                        observed(root, s, &format!("{at}/properties/{k}"), v, out);
+                    }
+                }
+            }
+        }
+        Value::Array(a) => {
+            if let Some(items) = node.get("items") {
+                for v in a {
+                    observed(root, items, &format!("{at}/items"), v, out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A sub-schema with the root's `$defs`, so its `$ref`s resolve on their own.
+fn with_defs(root: &Value, node: &Value) -> Value {
+    let mut n = node.clone();
+    if let (Some(o), Some(defs)) = (n.as_object_mut(), root.get("$defs")) {
+        o.insert("$defs".into(), defs.clone());
+    }
+    n
+}
+
+/// The hand-written schemas and the output types agree both ways: every key real output
+/// shows is listed (validation with `additionalProperties: false` checks that), and every key
+/// a schema lists is emitted by some real output — over the snapshots of every shipped tree
+/// (`tests/cli/snapshots/`), which cover `--by`, `--node` and pooled baselines, plus the
+/// Welch and unsplit cases below.
+#[test]
+fn every_schema_key_is_emitted_by_real_output() {
+    let mut outputs: Vec<(&str, Value)> = Vec::new();
+    let dir = root().join("tests/cli/snapshots");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    for p in files {
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        let kind = if name.contains("-why-") && name.contains("json") {
+            "why.schema.json"
+        } else if name.contains("-eval-") && name.contains("json") {
+            "eval.schema.json"
+        } else {
+            continue;
+        };
+        let text = std::fs::read_to_string(&p).unwrap();
+        let body = text
+            .split_once("--- stdout\n")
+            .and_then(|(_, r)| r.split_once("--- stderr\n"))
+            .map(|(b, _)| b)
+            .unwrap();
+        outputs.push((kind, serde_json::from_str(body).unwrap()));
+    }
+    outputs.extend(extra_outputs());
+    assert!(outputs.len() >= 14, "{} outputs", outputs.len());
+    for file in ["why.schema.json", "eval.schema.json"] {
+        let s = schema(file);
+        let mut seen = std::collections::BTreeMap::new();
+        for (_, j) in outputs.iter().filter(|(k, _)| *k == file) {
+            assert_valid(&s, j, file);
+            observed(&s, &s, "#", j, &mut seen);
+        }
+        let mut never = Vec::new();
+        for (at, keys) in object_schemas(&s) {
+            let got = seen.get(&at).cloned().unwrap_or_default();
+            for k in keys {
+                if !got.contains(&k) {
+                    never.push(format!("{at}: `{k}`"));
+                }
+            }
+        }
+        assert!(
+            never.is_empty(),
+            "{file} lists keys no output emits (a field removed from the types?):\n{}",
+            never.join("\n")
+        );
+    }
+}
+
+/// Outputs with the rarer keys: a node's `unsplit` reason and segments' `same_rows_as` (a
+/// mean beside a count; `queue` repeats `team`), Welch's `df` (the mean explained), and
+/// BigQuery's `summable` columns (a sum of a count and a sum).
+fn extra_outputs() -> Vec<(&'static str, Value)> {
+    let csv = {
+        let mut s = String::from("t,wait,team,queue\n");
+        for (day, k) in [
+            (crate::segments::BASE_DAY, 0),
+            (crate::segments::CUR_DAY, 1),
+        ] {
+            for i in 0..120 {
+                let team = if i % 2 == 0 { "a" } else { "b" };
+                s.push_str(&format!(
+                    "{day},{},{team},{team}q\n",
+                    10 + (i * 7 + k * 3) % 13
+                ));
+            }
+        }
+        s
+    };
+    let nodes = "  r:\n    owner: o\n    formula: m + c\n  m: {measure: {source: s, agg: mean, expr: wait}}\n  c: {measure: {source: s, agg: count}}\n";
+    let tree = crate::segments::tree(&["team", "queue"], nodes);
+    let summable = crate::segments::tree(
+        &["team"],
+        "  r:\n    owner: o\n    formula: c + w\n  c: {measure: {source: s, agg: count}}\n  w: {measure: {source: s, agg: sum, expr: wait}}\n",
+    );
+    vec![
+        ("why.schema.json", crate::segments::why(&tree, &csv, &[])),
+        (
+            "why.schema.json",
+            crate::segments::why(&tree, &csv, &["--node", "m", "--by", "none"]),
+        ),
+        (
+            "why.schema.json",
+            crate::segments::why(&summable, &csv, &[]),
+        ),
+    ]
+}
