@@ -4,6 +4,7 @@
 
 mod architecture;
 mod bad_data;
+mod builder;
 mod check;
 mod determinism;
 mod docs;

@@ -9,7 +9,8 @@ use metrictree::noise::fdr::{bh_adjust, bonferroni};
 use metrictree::noise::inference::{Moments, two_proportion_z, welch};
 use serde_json::Value;
 
-use crate::segments::{BASE_DAY, CUR_DAY, tree, why};
+use crate::builder::{Rows, Tree};
+use crate::segments::{BASE_DAY, CUR_DAY, why};
 use crate::util::{TempDir, close, mt, node, num, reference};
 
 fn floats(v: &Value) -> Vec<f64> {
@@ -26,14 +27,17 @@ fn tc15_two_proportion_z() {
     close(t.p, num(&case["expected"]["p"]), 1e-12);
 
     // End to end: a rate with 5 of 83 in the baseline and 12 of 99 now.
-    let mut csv = String::from("t,handed\n");
+    let mut data = Rows::new(&["t", "handed"]);
     for (day, x, total) in [(BASE_DAY, c[0], n[0]), (CUR_DAY, c[1], n[1])] {
-        for i in 0..total as usize {
-            csv.push_str(&format!("{day},{}\n", (i as f64) < x));
-        }
+        data = data.rows(total as usize, |i| {
+            vec![day.to_string(), ((i as f64) < x).to_string()]
+        });
     }
-    let nodes = "  r:\n    owner: o\n    ratio: {numerator: h, denominator: n}\n  h: {measure: {source: s, agg: count, filter: handed}}\n  n: {measure: {source: s, agg: count}}\n";
-    let j = why(&tree(&[], nodes), &csv, &["--by", "none"]);
+    let tree = Tree::new("r")
+        .ratio("r", "h", "n")
+        .count_where("h", "handed")
+        .count("n");
+    let j = why(&tree.yaml(), &data.csv(), &["--by", "none"]);
     let test = &node(&j, "r")["test"];
     assert_eq!(test["method"], "two_proportion_z");
     close(num(&test["statistic"]), -num(&case["expected"]["z"]), 1e-12);
@@ -60,14 +64,11 @@ fn tc16_welch() {
     close(t.ci_high, num(&want["ci"][1]), 1e-7);
 
     // End to end: a mean node, g2 in the baseline week and g1 now.
-    let mut csv = String::from("t,x\n");
+    let mut data = Rows::new(&["t", "x"]);
     for (day, g) in [(BASE_DAY, &g2), (CUR_DAY, &g1)] {
-        for x in g {
-            csv.push_str(&format!("{day},{x}\n"));
-        }
+        data = data.rows(g.len(), |i| vec![day.to_string(), g[i].to_string()]);
     }
-    let nodes = "  r:\n    owner: o\n    measure: {source: s, agg: mean, expr: x}\n";
-    let j = why(&tree(&[], nodes), &csv, &[]);
+    let j = why(&Tree::new("r").mean("r", "x").yaml(), &data.csv(), &[]);
     let test = &node(&j, "r")["test"];
     assert_eq!(test["method"], "welch");
     close(num(&test["statistic"]), num(&want["t"]), 1e-6);

@@ -254,37 +254,40 @@ fn every_schema_key_is_emitted_by_real_output() {
 /// mean beside a count; `queue` repeats `team`), Welch's `df` (the mean explained), and
 /// BigQuery's `summable` columns (a sum of a count and a sum).
 fn extra_outputs() -> Vec<(&'static str, Value)> {
-    let csv = {
-        let mut s = String::from("t,wait,team,queue\n");
-        for (day, k) in [
-            (crate::segments::BASE_DAY, 0),
-            (crate::segments::CUR_DAY, 1),
-        ] {
-            for i in 0..120 {
-                let team = if i % 2 == 0 { "a" } else { "b" };
-                s.push_str(&format!(
-                    "{day},{},{team},{team}q\n",
-                    10 + (i * 7 + k * 3) % 13
-                ));
-            }
-        }
-        s
-    };
-    let nodes = "  r:\n    owner: o\n    formula: m + c\n  m: {measure: {source: s, agg: mean, expr: wait}}\n  c: {measure: {source: s, agg: count}}\n";
-    let tree = crate::segments::tree(&["team", "queue"], nodes);
-    let summable = crate::segments::tree(
-        &["team"],
-        "  r:\n    owner: o\n    formula: c + w\n  c: {measure: {source: s, agg: count}}\n  w: {measure: {source: s, agg: sum, expr: wait}}\n",
-    );
+    use crate::builder::{Rows, Tree};
+    use crate::segments::{BASE_DAY, CUR_DAY, why};
+    let mut data = Rows::new(&["t", "wait", "team", "queue"]);
+    for (day, k) in [(BASE_DAY, 0), (CUR_DAY, 1)] {
+        data = data.rows(120, |i| {
+            let team = if i % 2 == 0 { "a" } else { "b" };
+            let wait = 10 + (i * 7 + k * 3) % 13;
+            vec![
+                day.into(),
+                wait.to_string(),
+                team.into(),
+                format!("{team}q"),
+            ]
+        });
+    }
+    let csv = data.csv();
+    let mixed = Tree::new("r")
+        .dimensions(&["team", "queue"])
+        .formula("r", "m + c")
+        .mean("m", "wait")
+        .count("c")
+        .yaml();
+    let summable = Tree::new("r")
+        .dimensions(&["team"])
+        .formula("r", "c + w")
+        .count("c")
+        .sum("w", "wait")
+        .yaml();
     vec![
-        ("why.schema.json", crate::segments::why(&tree, &csv, &[])),
+        ("why.schema.json", why(&mixed, &csv, &[])),
         (
             "why.schema.json",
-            crate::segments::why(&tree, &csv, &["--node", "m", "--by", "none"]),
+            why(&mixed, &csv, &["--node", "m", "--by", "none"]),
         ),
-        (
-            "why.schema.json",
-            crate::segments::why(&summable, &csv, &[]),
-        ),
+        ("why.schema.json", why(&summable, &csv, &[])),
     ]
 }
