@@ -9,7 +9,7 @@ use super::{Backend, Engine, is_time_type};
 use crate::diag::{Diagnostic, did_you_mean};
 use crate::graph::{Def, MetricGraph};
 use crate::spec::model::{Located, Source};
-use crate::sql::Dialect;
+use crate::sql::probe;
 
 fn unknown_column(what: &str, col: &Located<String>, s: &Source, schema: &Schema) -> Diagnostic {
     let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
@@ -74,27 +74,16 @@ pub fn check_measures(engine: &Engine, graph: &MetricGraph) -> Vec<Diagnostic> {
         let Some(info) = &engine.info[m.source] else {
             continue;
         };
-        let table = crate::sql::ident(&s.id);
         for (what, part, sql) in [
             (
                 "expression",
                 &m.expr,
-                m.expr_sql.as_ref().map(|e| {
-                    format!(
-                        "SELECT ({}) FROM {table} LIMIT 0",
-                        e.render(Dialect::DataFusion)
-                    )
-                }),
+                m.expr_sql.as_ref().map(|e| probe::expression(&s.id, e)),
             ),
             (
                 "filter",
                 &m.filter,
-                m.filter_sql.as_ref().map(|f| {
-                    format!(
-                        "SELECT 1 FROM {table} WHERE ({}) LIMIT 0",
-                        f.render(Dialect::DataFusion)
-                    )
-                }),
+                m.filter_sql.as_ref().map(|f| probe::filter(&s.id, f)),
             ),
         ] {
             let (Some(part), Some(sql)) = (part, sql) else {
@@ -146,19 +135,16 @@ pub fn check_measures(engine: &Engine, graph: &MetricGraph) -> Vec<Diagnostic> {
             ),
         ) && matches!(info.backend, Backend::Files)
         {
-            let e = e.render(Dialect::DataFusion);
-            let probe = format!(
-                "SELECT CAST(({e}) AS VARCHAR) AS v FROM {table} WHERE ({e}) IS NOT NULL AND TRY_CAST(({e}) AS DOUBLE) IS NULL LIMIT 3"
-            );
+            let text_probe = probe::text_as_number(&s.id, e);
             let texty = engine
-                .expr_type(&format!("SELECT ({e}) AS v FROM {table} LIMIT 0"))
+                .expr_type(&probe::expression_type(&s.id, e))
                 .is_some_and(|t| {
                     !t.is_numeric()
                         && !t.is_null()
                         && t != datafusion::arrow::datatypes::DataType::Boolean
                 });
             if texty
-                && let Ok(rows) = engine.query(&s.id, &probe)
+                && let Ok(rows) = engine.query(&s.id, &text_probe)
                 && rows.len > 0
             {
                 let samples: Vec<String> = (0..rows.len)

@@ -75,7 +75,7 @@ pub fn copy_file_sources(
             }
         }
     }
-    rt.block_on(client.batch_execute("BEGIN"))
+    rt.block_on(client.batch_execute(sql::BEGIN))
         .map_err(|e| fail("cannot start a transaction".into(), e))?;
     let mut tables = Vec::new();
     for &i in &files {
@@ -119,7 +119,7 @@ pub fn copy_file_sources(
         })?;
         tables.push((s.id.clone(), rows));
     }
-    rt.block_on(client.batch_execute("COMMIT"))
+    rt.block_on(client.batch_execute(sql::COMMIT))
         .map_err(|e| fail("cannot commit".into(), e))?;
     // Fresh tables have no statistics: without them the planner picks nested loops for the
     // joins of SQL sources.

@@ -842,9 +842,8 @@ impl Engine {
     ) -> Result<SourceInfo, Problem> {
         let db = self.database(env)?;
         let query = match relation {
-            Relation::Table(t) => format!(
-                "SELECT * FROM {}",
-                self.databases[db].resolve_table(&self.rt, &t.value)?
+            Relation::Table(t) => crate::sql::probe::select_all_quoted(
+                &self.databases[db].resolve_table(&self.rt, &t.value)?,
             ),
             // What runs is rendered from the checked syntax tree, never the author's text.
             Relation::Query(q) => crate::spec::sql_query::check_query(&q.value, Scope::Database)

@@ -17,7 +17,7 @@ use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, Config, NoTls};
 
 use super::Rows;
-use crate::sql::{Param, ident, with_clause};
+use crate::sql::{Param, ident, probe};
 
 /// An open connection, and how to name it without its secret.
 pub struct Database {
@@ -77,17 +77,9 @@ pub fn connect(
         tokio::spawn(async move {
             let _ = connection.await;
         });
-        let mut setup = String::from("SET TIME ZONE 'UTC'; SET extra_float_digits = 3;");
-        if read_only {
-            setup.push_str(" SET default_transaction_read_only = on;");
-        }
-        if let Some(t) = timeout {
-            setup.push_str(&format!(
-                " SET statement_timeout = {};",
-                t.as_millis().max(1)
-            ));
-        }
-        client.batch_execute(&setup).await?;
+        client
+            .batch_execute(&probe::postgres_session(read_only, timeout))
+            .await?;
         Ok::<_, tokio_postgres::Error>(client)
     });
     let client = connected.map_err(|e| connect_problem(&e, env, &target, &config))?;
@@ -190,20 +182,11 @@ impl Database {
         let found = rt.block_on(async {
             let rows = self
                 .client
-                .query(
-                    "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), n.nspname::text \
-                     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-                     WHERE c.oid = to_regclass($1)",
-                    &[&quoted],
-                )
+                .query(probe::POSTGRES_RESOLVE_TABLE, &[&quoted])
                 .await?;
             let known = self
                 .client
-                .query(
-                    "SELECT table_name::text FROM information_schema.tables \
-                     WHERE table_schema = ANY (current_schemas(false)) ORDER BY 1",
-                    &[],
-                )
+                .query(probe::POSTGRES_VISIBLE_TABLES, &[])
                 .await?;
             Ok::<_, tokio_postgres::Error>((
                 rows.first()
@@ -264,11 +247,7 @@ impl Database {
         let Some((name, _)) = ctes.last() else {
             return Ok(Arc::new(Schema::empty()));
         };
-        let sql = format!(
-            "{} SELECT * FROM {} LIMIT 0",
-            with_clause(ctes),
-            ident(name)
-        );
+        let sql = probe::describe(ctes, name);
         let stmt = rt.block_on(self.client.prepare(&sql))?;
         let fields: Vec<Field> = stmt
             .columns()

@@ -57,6 +57,10 @@ pub fn analyze(source: &str) -> String {
     format!("ANALYZE {}", ident(source))
 }
 
+/// Opens and commits the one transaction all tables load in.
+pub const BEGIN: &str = "BEGIN";
+pub const COMMIT: &str = "COMMIT";
+
 /// Every row of a registered source, as the file engine reads it.
 pub fn select_all(source: &str) -> String {
     format!("SELECT * FROM {}", ident(source))

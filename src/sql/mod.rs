@@ -19,6 +19,7 @@ use crate::spec::model::Agg;
 pub mod event_log;
 pub mod expr;
 pub mod load;
+pub mod probe;
 pub mod query;
 
 pub use expr::{Dialect, ident};
