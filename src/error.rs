@@ -15,7 +15,7 @@ pub enum Error {
     #[error("{rendered}")]
     InvalidTree { rendered: String },
     /// An argument that does not fit the tree or the command (an unknown node or dimension,
-    /// a flag out of range, a variable name where a value was expected).
+    /// a flag out of range, a value where a variable name was expected).
     #[error("{0}")]
     Argument(String),
     /// The periods asked for (or the default) cannot be compared: no complete period, a label
@@ -46,12 +46,6 @@ impl Error {
             Error::InvalidTree { rendered } => rendered.clone(),
             other => format!("error: {}", text::escape_lines(&other.to_string())),
         }
-    }
-}
-
-impl From<anyhow::Error> for Error {
-    fn from(e: anyhow::Error) -> Error {
-        Error::Runtime(format!("{e:#}"))
     }
 }
 

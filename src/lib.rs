@@ -1,9 +1,13 @@
 //! metrictree: metric trees with owners.
 //!
-//! Data flow: [`spec`] (YAML → typed spec) → [`graph`] (resolved, validated DAG) →
-//! [`plan`] (one aggregate query per source) → [`sql`] (SQL text) → [`engine`] (DataFusion
-//! over files) → [`eval`] (node values per period and segment) → [`attribution`] (exact
-//! split of a change, to branches and segments) → [`noise`] (is it beyond noise?) → [`report`] (text and JSON). See `docs/ARCHITECTURE.md`.
+//! Data flow, and the layer order (each module uses only those before it): [`spec`] (YAML →
+//! typed spec, author SQL → checked syntax trees) → [`graph`] (resolved, validated DAG) →
+//! [`plan`] (one aggregate query per source) → [`sql`] (SQL text) → [`engine`] (the only
+//! place SQL runs) → [`eval`] (node values per period and segment) → [`noise`] (is it beyond
+//! noise?) and [`attribution`] (exact split of a change, to branches and segments) →
+//! [`explain`] (the `why` pipeline) → [`report`] (report models, rendered as text and JSON) →
+//! [`error`] → [`session`] (the library's front door) → [`cmd`]. Foundations below them all:
+//! [`text`], [`diag`], [`period`]. See `docs/ARCHITECTURE.md`.
 
 pub mod attribution;
 pub mod cli;

@@ -1,8 +1,9 @@
 //! The library's front door: a tree loaded and checked, its data opened, and the questions
 //! every command asks of them — which period, against which baseline, evaluated or explained.
 //!
-//! Each `cmd/*.rs` parses its arguments into the requests here, calls one function and prints
-//! the result. The policies that used to live in the command layer live here once: how a
+//! Each `cmd/*.rs` that reads a tree parses its arguments into the requests here, calls the
+//! session (load the tree, check the request against it, open the data, ask) and prints the
+//! answer. The policies that used to live in the command layer live here once: how a
 //! tree is read and validated ([`load_tree`], [`check`]), how `--postgres-env` redirects file
 //! sources, the default period (the latest complete one) and what is said about a partial
 //! one ([`Session::period`]), and how flags are checked against the tree.
@@ -12,13 +13,14 @@
 //! order the work meets them.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use chrono::NaiveDateTime;
 
 use crate::attribution::Side;
 use crate::attribution::insights::SearchOptions;
 use crate::diag::{Diagnostic, Pos, Report};
+use crate::engine::load::LoadSummary;
 use crate::engine::{Access, Engine, check_measures, check_pushdown};
 use crate::error::{Error, Result};
 use crate::eval::{CauseCoverage, Completeness, DataExtent, Evaluation, Status};
@@ -35,18 +37,6 @@ impl Warn {
     /// Warnings to stderr, as the binary shows them.
     pub fn stderr() -> Warn {
         Warn(Arc::new(|s: &str| eprint!("{s}")))
-    }
-
-    /// Warnings kept in memory, for callers that show them elsewhere.
-    pub fn collect() -> (Warn, Arc<Mutex<Vec<String>>>) {
-        let kept = Arc::new(Mutex::new(Vec::new()));
-        let k = kept.clone();
-        let warn = Warn(Arc::new(move |s: &str| {
-            k.lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(s.to_string())
-        }));
-        (warn, kept)
     }
 
     pub fn line(&self, s: &str) {
@@ -322,6 +312,9 @@ pub fn check(source: &TreeSource, no_data: bool) -> Result<Checked> {
     let (spec, diags) = crate::spec::parse(path, &text);
     report.extend(diags);
     let mut shape = None;
+    if let Some(env) = source.postgres_env {
+        env_name(env)?;
+    }
     if let Some(mut spec) = spec {
         if let Some(env) = source.postgres_env {
             spec.files_from_postgres(env);
@@ -401,23 +394,15 @@ pub struct Session {
     pub report: Report,
     pub engine: Engine,
     pub warn: Warn,
+    /// What the run may read and spend.
+    pub access: Access,
 }
 
 impl Session {
-    /// Loads and validates the tree, then registers its data; any problem with either is an
-    /// invalid-tree error with diagnostics. Warnings about the data go to `warn`.
-    pub fn open(source: &TreeSource, warn: Warn) -> Result<Session> {
-        let Loaded { graph, report } = load_tree(source.tree, source.postgres_env)?;
-        Session::open_loaded(graph, report, &source.access, warn)
-    }
-
-    /// [`Session::open`] for a tree already loaded.
-    pub fn open_loaded(
-        graph: MetricGraph,
-        report: Report,
-        access: &Access,
-        warn: Warn,
-    ) -> Result<Session> {
+    /// Registers the data of a loaded tree; a problem with it is an invalid-tree error with
+    /// diagnostics. Warnings about the data go to `warn`.
+    pub fn open(loaded: Loaded, access: &Access, warn: Warn) -> Result<Session> {
+        let Loaded { graph, report } = loaded;
         let (engine, diags) = Engine::open(&graph, access);
         let (errors, warnings): (Vec<_>, Vec<_>) = diags.into_iter().partition(|d| d.is_error());
         if !errors.is_empty() {
@@ -434,6 +419,7 @@ impl Session {
             report,
             engine,
             warn,
+            access: access.clone(),
         })
     }
 
@@ -541,15 +527,16 @@ impl Session {
 
     /// Copies the tree's file sources into the PostgreSQL database named by `env`, one table
     /// per source (see `engine::load`).
-    pub fn load_into_postgres(
-        &self,
-        env: &str,
-        replace: bool,
-        access: &Access,
-    ) -> Result<crate::engine::load::Loaded> {
+    pub fn load_into_postgres(&self, env: &str, replace: bool) -> Result<LoadSummary> {
         env_name(env)?;
-        crate::engine::load::copy_file_sources(&self.graph, &self.engine, env, replace, access)
-            .map_err(|e| Error::Runtime(e.to_string()))
+        crate::engine::load::copy_file_sources(
+            &self.graph,
+            &self.engine,
+            env,
+            replace,
+            &self.access,
+        )
+        .map_err(|e| Error::Runtime(e.to_string()))
     }
 }
 

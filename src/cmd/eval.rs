@@ -11,7 +11,7 @@ pub fn run(tree: &TreeArgs, period: Option<&str>, by: Option<&str>, format: Form
     let warn = Warn::stderr();
     let loaded = load_tree(src.tree, src.postgres_env)?;
     loaded.plan_eval(by, &warn)?;
-    let session = Session::open_loaded(loaded.graph, loaded.report, &src.access, warn)?;
+    let session = Session::open(loaded, &src.access, warn)?;
     let run = session.evaluate(period, by)?;
     let model = EvalReport::new(
         &session.graph,

@@ -10,8 +10,8 @@ use crate::session::{Session, Warn, env_name, load_tree};
 pub fn run(tree: &Path, access: &Access, env: &str, replace: bool) -> Outcome {
     env_name(env)?;
     let loaded = load_tree(tree, None)?;
-    let session = Session::open_loaded(loaded.graph, loaded.report, access, Warn::stderr())?;
-    let done = session.load_into_postgres(env, replace, access)?;
+    let session = Session::open(loaded, access, Warn::stderr())?;
+    let done = session.load_into_postgres(env, replace)?;
     let lines: Vec<String> = done
         .tables
         .iter()

@@ -33,7 +33,7 @@ pub fn run(w: Why) -> Outcome {
     };
     let loaded = load_tree(src.tree, src.postgres_env)?;
     let plan = loaded.plan_why(&request)?;
-    let session = Session::open_loaded(loaded.graph, loaded.report, &src.access, Warn::stderr())?;
+    let session = Session::open(loaded, &src.access, Warn::stderr())?;
     let x = session.explain(&plan)?;
     let model = WhyReport::new(&session.graph, &x);
     Ok(match w.format {

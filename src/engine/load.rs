@@ -15,7 +15,7 @@ use crate::sql::{ident, load as sql};
 
 /// What was loaded, and where.
 #[derive(Debug, Clone)]
-pub struct Loaded {
+pub struct LoadSummary {
     /// The database, as shown (host, port and database; never the password).
     pub target: String,
     /// (source id, rows) per file source, in tree order.
@@ -36,7 +36,7 @@ pub fn copy_file_sources(
     env: &str,
     replace: bool,
     access: &Access,
-) -> Result<Loaded, LoadError> {
+) -> Result<LoadSummary, LoadError> {
     let err = |m: String| LoadError(m);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -128,7 +128,7 @@ pub fn copy_file_sources(
         rt.block_on(client.batch_execute(&sql::analyze(id)))
             .map_err(|e| fail(format!("cannot analyze `{id}`"), e))?;
     }
-    Ok(Loaded {
+    Ok(LoadSummary {
         target: db.target.clone(),
         tables,
     })

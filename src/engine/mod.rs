@@ -120,7 +120,7 @@ impl SourceQuery {
 }
 
 /// Statements the file engine accepts: queries only. DDL (`CREATE EXTERNAL TABLE`), DML
-/// (`COPY`, `INSERT`) and statements (`SET`) are refused even if one got past the guard.
+/// (`COPY`, `INSERT`) and statements (`SET`) are refused even if one got past the allow-list (`spec::sql_query`).
 fn read_only() -> datafusion::execution::context::SQLOptions {
     datafusion::execution::context::SQLOptions::new()
         .with_allow_ddl(false)
@@ -248,7 +248,7 @@ impl Engine {
         if let Some(n) = knob("METRICTREE_BATCH_SIZE") {
             config = config.with_batch_size(n);
         }
-        // Our own SQL is tokenized as the guard tokenized the author's: one dialect.
+        // Our own SQL is tokenized as the allow-list tokenized the author's: one dialect.
         config.options_mut().sql_parser.dialect = datafusion::config::Dialect::PostgreSQL;
         let runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new()
             .with_memory_limit(access.limits.memory_bytes, 1.0)
@@ -521,12 +521,9 @@ impl Engine {
                 continue;
             };
             let rows = match self.info[j].as_ref().map(|x| &x.backend) {
-                Some(Backend::Postgres { db, ctes }) => self.pg_query(
-                    *db,
-                    &s.id,
-                    &format!("{} {sql}", crate::sql::with_clause(ctes)),
-                    &[],
-                ),
+                Some(Backend::Postgres { db, ctes }) => {
+                    self.pg_query(*db, &s.id, &crate::sql::with_ctes(ctes, &sql), &[])
+                }
                 Some(Backend::Files) => self.query(&s.id, &sql),
                 None => continue,
             };
@@ -781,7 +778,7 @@ impl Engine {
         })
     }
 
-    /// The query a SQL or event-log source runs: the author's query as checked by the guard,
+    /// The query a SQL or event-log source runs: the author's query as checked by the allow-list (`spec::sql_query`),
     /// or the event log's derivation in the dialect of the backend its events live in.
     fn query_of(&self, s: &Source, all: &[Source]) -> Option<Result<SourceQuery, String>> {
         match &s.kind {

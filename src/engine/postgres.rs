@@ -320,7 +320,7 @@ impl Database {
         Ok(Rows::from_arrays(columns, data, rows.len()))
     }
 
-    /// The client, for loading data (`cmd::load`).
+    /// The client, for loading data (`engine::load`).
     pub fn client(&self) -> &Client {
         &self.client
     }

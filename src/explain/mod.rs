@@ -7,7 +7,7 @@
 //! every branch change and every segment that passes the support and size minimums, widens
 //! the noise by the over-dispersion seen in the node's own history, and controls the false
 //! discovery rate with Benjamini–Hochberg (one family for branches, one for segments).
-//! Output: an [`Explanation`], which `report::why` renders.
+//! Output: an [`Explanation`], from which `report::why::WhyReport::new` builds the report model.
 
 mod choice;
 

@@ -50,11 +50,6 @@ pub fn ratio(part: f64, total: f64) -> Option<f64> {
     (total != 0.0 && total.is_finite()).then(|| part / total)
 }
 
-/// Share of a total as a signed percent (`+92%`), or "—" when the total is zero.
-pub fn share(part: f64, total: f64) -> String {
-    share_of(ratio(part, total))
-}
-
 /// A share (see [`ratio`]) as a signed percent (`+92%`), or "—" without one.
 pub fn share_of(r: Option<f64>) -> String {
     let Some(r) = r else { return "—".into() };
@@ -106,8 +101,8 @@ mod tests {
         assert_eq!(change(0.0371, Unit::Percent), "+3.71 pp");
         assert_eq!(change(-12.0, Unit::Count), "−12");
         assert_eq!(value(Some(1234567.0), Unit::Count), "1,234,567");
-        assert_eq!(share(0.5, 2.0), "+25%");
-        assert_eq!(share(1.0, 0.0), "—");
+        assert_eq!(share_of(ratio(0.5, 2.0)), "+25%");
+        assert_eq!(share_of(ratio(1.0, 0.0)), "—");
         assert_eq!(interval(-0.001, 0.02, Unit::Percent), "[−0.10, +2.00] pp");
         assert_eq!(interval(-3.0, 4.0, Unit::Count), "[−3, +4]");
     }

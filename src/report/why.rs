@@ -4,8 +4,8 @@
 //!
 //! Built once from an [`Explanation`] by [`WhyReport::new`]; it is the JSON boundary
 //! (`schemas/why.schema.json`, documented in `docs/output.md`) and every output renders from
-//! it — the text table (`report::text::why`), the JSON, and templates — so none re-derives
-//! a number, a ranking or a verdict.
+//! it — the JSON and the text table (`report::text::why`), and the owner reports to come —
+//! so none re-derives a number, a ranking or a verdict.
 
 use serde::Serialize;
 
@@ -274,6 +274,8 @@ pub struct SegmentJson {
     /// The segment with exactly the same rows under another name (tested once, there).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub same_rows_as: Option<String>,
+    /// Its share of volume, the larger of the two periods' (v3).
+    pub volume_share: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -313,6 +315,7 @@ fn segment_json(ns: &NodeSegments, i: usize, delta: f64) -> SegmentJson {
         test: s.verdict.as_ref().map(TestJson::new),
         folds: Vec::new(),
         same_rows_as: s.alias_of.map(|a| ns.segments[a].segment.label()),
+        volume_share: c.share[1].max(c.share[0]),
     }
 }
 
@@ -390,11 +393,6 @@ impl WhyReport {
 
     pub fn node(&self, id: &str) -> Option<&NodeJson> {
         self.nodes.iter().find(|n| n.id == id)
-    }
-
-    /// The side labels cause coverage lists: the baseline's, then the current period's.
-    pub fn side_labels(&self) -> Vec<String> {
-        vec![self.baseline.label.clone(), self.current.label.clone()]
     }
 }
 
@@ -546,16 +544,10 @@ fn largest_mover(g: &MetricGraph, x: &Explanation) -> Option<Mover> {
 }
 
 /// "Handoff rate rose from 23.7% to 27.3% (+3.59 pp, beyond noise); the largest mover was
-/// Routing handoffs (Support Operations), 106% of the change."
+/// Routing handoffs (Support Operations), 105% of the change."
 fn headline(r: &WhyReport) -> String {
     let n = r.root_node();
-    let verb = if n.delta > 0.0 {
-        "rose"
-    } else if n.delta < 0.0 {
-        "fell"
-    } else {
-        "held"
-    };
+    let verb = if n.delta > 0.0 { "rose" } else { "fell" };
     let noise = match &n.test {
         Some(t) if t.verdict == "beyond_noise" => ", beyond noise",
         Some(_) => ", within noise",

@@ -143,9 +143,9 @@ pub fn check_query(text: &str, scope: Scope<'_>) -> Result<CheckedQuery, Rejecte
         statement: statement.clone(),
         relations: checked_relations(checker.relations),
     };
-    // What PostgreSQL receives must mean what was checked: the rendering parses back to
-    // itself.
-    let rendered = checked.render();
+    // What PostgreSQL receives must mean what was checked: the rendering (`sql::query`
+    // renders with the syntax tree's own `Display`, as here) parses back to itself.
+    let rendered = checked.statement.to_string();
     let again = Parser::new(&dialect)
         .with_recursion_limit(MAX_DEPTH * 2)
         .try_with_sql(&rendered)

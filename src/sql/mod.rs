@@ -24,6 +24,11 @@ pub mod query;
 
 pub use expr::{Dialect, ident};
 
+/// `query` after the `WITH` clause of `ctes` (none: the query alone).
+pub fn with_ctes(ctes: &[(String, String)], query: &str) -> String {
+    format!("{} {query}", with_clause(ctes))
+}
+
 /// A timestamp literal (no offset; compared with the column's own frame).
 pub fn timestamp(t: &NaiveDateTime) -> String {
     format!("TIMESTAMP '{}'", t.format("%Y-%m-%d %H:%M:%S"))

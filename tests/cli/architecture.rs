@@ -1,9 +1,14 @@
 //! The layer order of `src/`: every `crate::<module>` reference — in `use` lines, grouped
-//! imports (`use crate::{a, b::c}`), inline paths (`crate::engine::csv_clean::TimeFormat`) and
-//! `super::super::` paths that climb to the crate root — must point at the same module or a
-//! lower layer. Test modules (`#[cfg(test)] mod ... { }`) may reach anywhere, and comments do
-//! not count. Every top-level module must have a place in [`LAYERS`], so a new one is placed
-//! on purpose; modules that share a layer may not refer to each other.
+//! imports (`use crate::{a, b::c}`), inline paths (`crate::engine::load::copy_file_sources`)
+//! and `super::super::` paths (single or grouped) that climb to the crate root — must point
+//! at the same module or a lower layer. Test modules (`#[cfg(test)] mod ... { }`) may reach
+//! anywhere; comments, strings and character literals do not count. Every top-level module
+//! must have a place in [`LAYERS`], so a new one is placed on purpose; modules that share a
+//! layer may not refer to each other.
+//!
+//! What a path-based check cannot see: a method a higher layer defines on a lower layer's
+//! type (`impl SqlExpr { fn render }` in `sql`), called from the lower layer. Such methods
+//! are called only from their own layer or above (reviewed, not tested).
 
 use std::path::Path;
 
@@ -72,6 +77,9 @@ fn code_only(src: &str) -> String {
                 .map_or(rest.len(), |e| start + e + close.len());
             blank(&mut out, &rest[..end]);
             i += end;
+        } else if let Some(len) = char_literal(rest) {
+            blank(&mut out, &rest[..len]);
+            i += len;
         } else if rest.starts_with('"') {
             let mut j = 1;
             while j < rest.len() {
@@ -122,8 +130,65 @@ fn code_only(src: &str) -> String {
     out
 }
 
+/// The length of a character literal at the start of `rest` (`'x'`, `'"'`, `'\''`,
+/// `'\u{1b}'`), or `None` for anything else — a lifetime (`'a`) included.
+fn char_literal(rest: &str) -> Option<usize> {
+    let mut chars = rest.char_indices();
+    if chars.next()?.1 != '\'' {
+        return None;
+    }
+    let (_, c) = chars.next()?;
+    if c == '\\' {
+        // An escape (`'\n'`, `'\''`, `'\u{1b}'`): its first character is skipped, then up to the quote.
+        let (_, _) = chars.next()?;
+        return chars.find(|&(_, c)| c == '\'').map(|(k, _)| k + 1);
+    }
+    match chars.next()? {
+        (k, '\'') => Some(k + 1),
+        _ => None,
+    }
+}
+
 fn is_ident(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
+}
+
+/// The names at depth one of the group `{a, b::{c, d}, e}` that starts at `at`.
+fn group(
+    code: &str,
+    at: usize,
+    line_of: &dyn Fn(usize) -> usize,
+    ident_at: &dyn Fn(usize) -> String,
+) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut depth = 0;
+    let mut expect = true;
+    for (k, c) in code[at..].char_indices() {
+        match c {
+            '{' => {
+                depth += 1;
+                expect = depth == 1;
+            }
+            '}' => {
+                depth -= 1;
+                if depth == 0 {
+                    break;
+                }
+            }
+            ',' if depth == 1 => expect = true,
+            '*' if expect && depth == 1 => {
+                out.push((line_of(at + k), "*".to_string()));
+                expect = false;
+            }
+            c if expect && depth == 1 && is_ident(c) => {
+                out.push((line_of(at + k), ident_at(at + k)));
+                expect = false;
+            }
+            c if !c.is_whitespace() => expect = false,
+            _ => {}
+        }
+    }
+    out
 }
 
 /// The top-level modules `code` refers to, with the line of each reference. `path` is the
@@ -140,30 +205,7 @@ fn references(code: &str, path: &[String]) -> Vec<(usize, String)> {
         }
         let after = at + "crate::".len();
         if code[after..].starts_with('{') {
-            // `crate::{a, b::{c, d}, e}`: the names at depth one.
-            let mut depth = 0;
-            let mut expect = true;
-            for (k, c) in code[after..].char_indices() {
-                match c {
-                    '{' => {
-                        depth += 1;
-                        expect = depth == 1;
-                    }
-                    '}' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            break;
-                        }
-                    }
-                    ',' if depth == 1 => expect = true,
-                    c if expect && depth == 1 && is_ident(c) => {
-                        out.push((line_of(after + k), ident_at(after + k)));
-                        expect = false;
-                    }
-                    c if !c.is_whitespace() => expect = false,
-                    _ => {}
-                }
-            }
+            out.extend(group(code, after, &line_of, &ident_at));
         } else {
             out.push((line_of(at), ident_at(after)));
         }
@@ -179,9 +221,15 @@ fn references(code: &str, path: &[String]) -> Vec<(usize, String)> {
             k += "super::".len();
         }
         // A `mod.rs`-less file's `super` is its parent module; climbing to the root lands
-        // on a top-level module name.
+        // on a top-level module name, or a group of them.
         if ups == path.len() {
-            out.push((line_of(at), ident_at(k)));
+            if code[k..].starts_with('{') {
+                out.extend(group(code, k, &line_of, &ident_at));
+            } else if code[k..].starts_with('*') {
+                out.push((line_of(at), "*".to_string()));
+            } else {
+                out.push((line_of(at), ident_at(k)));
+            }
         }
     }
     out.retain(|(_, m)| !m.is_empty() && m != "self" && m != "super");
@@ -209,6 +257,11 @@ pub fn violations(files: &[(String, String)]) -> Result<Vec<Violation>, String> 
         for (line, to) in references(&code_only(text), &path) {
             if to == from {
                 continue;
+            }
+            if to == "*" {
+                return Err(format!(
+                    "src/{file}:{line}: a glob import from the crate root hides which layers it uses; name them"
+                ));
             }
             let Some(to_layer) = layer(&to) else {
                 return Err(format!(
@@ -298,7 +351,16 @@ fn a_violation_fails_the_check() {
         ),
         file(
             "cmd/why.rs",
-            "use crate::explain::explain;\nuse super::Failure;\n",
+            "use crate::explain::explain;\nuse super::Outcome;\n",
+        ),
+        // A quote inside a character literal does not start a string that hides the rest.
+        file(
+            "graph/cycles.rs",
+            "fn q() -> char { '\"' }\nfn r<'a>(x: &'a str) -> char { let _ = x; '\\'' }\nuse crate::report::x;\n",
+        ),
+        file(
+            "plan/a/b.rs",
+            "use super::super::super::{diag, engine::Engine};\n",
         ),
     ];
     let v = violations(&files).unwrap();
@@ -309,12 +371,16 @@ fn a_violation_fails_the_check() {
     assert_eq!(
         got,
         vec![
+            ("graph/cycles.rs", 3, "report"),
             ("graph/mod.rs", 1, "sql"),
             ("noise/mod.rs", 1, "attribution"),
+            ("plan/a/b.rs", 1, "engine"),
             ("plan/deep/x.rs", 1, "eval"),
             ("spec/parse.rs", 4, "engine"),
         ]
     );
+    let glob = violations(&[file("eval/x.rs", "use super::super::*;\n")]).unwrap_err();
+    assert!(glob.contains("glob import"), "{glob}");
     let unplaced = violations(&[file("widgets/mod.rs", "")]).unwrap_err();
     assert!(unplaced.contains("has no place in LAYERS"), "{unplaced}");
 }

@@ -321,6 +321,17 @@ fn hostile_data_values_are_data_and_labels_are_escaped() {
             i % 2 == 0
         ));
     }
+    // The week before (W44), with the opposite outcomes, so `why` has a change to explain.
+    let mut before = csv.clone();
+    for (i, v) in values.iter().enumerate() {
+        before.push_str(&format!(
+            "{},2026-10-2{} 10:00:00,\"{}\",{}\n",
+            100 + i,
+            6 + i % 4,
+            v.replace('"', "\"\""),
+            i % 2 == 1
+        ));
+    }
     std::fs::write(fx.repo().join("conv.csv"), &csv).unwrap();
     let tree = with("conv", "", "moved")
         .replace(
@@ -367,6 +378,74 @@ fn hostile_data_values_are_data_and_labels_are_escaped() {
     ]);
     // W44 holds no rows: a runtime refusal, escaped like everything else.
     assert_ne!(why.code, 0);
+
+    // With a week to compare, `why` succeeds: its question, table, insights (segment values),
+    // owner names and the title of `eval` are all escaped (`run` fails on any raw one).
+    std::fs::write(fx.repo().join("conv.csv"), &before).unwrap();
+    let titled = fx.tree(
+        "titled.yaml",
+        &tree.replace(
+            "version: 1\n",
+            "version: 1\ntitle: \"Weekly \\e[2J\\u202eboard\"\n",
+        ),
+    );
+    let why = fx
+        .run(&[
+            "why",
+            &titled,
+            "--period",
+            "2026-W45",
+            "--baseline",
+            "2026-W44",
+            "--history",
+            "0",
+            "--min-count",
+            "0",
+            "--min-support",
+            "0",
+            "--top",
+            "10",
+        ])
+        .ok()
+        .stdout
+        .clone();
+    assert!(why.contains("Why did Rate \\u{1b}[2J"), "{why}");
+    assert!(why.contains("Ops\\r\\u{200b}Security"), "{why}");
+    assert!(
+        why.contains("channel = evil\\u{202e}gnp.exe") || why.contains("channel = \\u{1b}[2J"),
+        "{why}"
+    );
+    let eval = fx
+        .run(&["eval", &titled, "--period", "2026-W45"])
+        .ok()
+        .stdout
+        .clone();
+    assert!(
+        eval.starts_with("Weekly \\u{1b}[2J\\u{202e}board"),
+        "{eval}"
+    );
+}
+
+#[test]
+fn a_connection_string_given_for_a_variable_name_is_never_echoed() {
+    let fx = Fixture::new();
+    std::fs::write(fx.repo().join("conv.csv"), "id,created_at,channel,moved\n").unwrap();
+    let t = fx.tree("pg.yaml", &with("conv", "", "moved"));
+    let url = "postgres://u:s3cr3t-pw@db.example/support";
+    for cmd in ["check", "eval", "why"] {
+        let r = fx.run(&[cmd, &t, "--postgres-env", url]);
+        r.fails_with(2)
+            .stderr_has("the name of an environment variable");
+        assert!(
+            !r.stderr.contains("s3cr3t") && !r.stdout.contains("s3cr3t"),
+            "{cmd}: {}",
+            r.stderr
+        );
+    }
+    let r = fx.run(&["load", &t, "--postgres-env", url]);
+    r.fails_with(2)
+        .stderr_has("the name of an environment variable");
+    assert!(!r.stderr.contains("s3cr3t"), "load: {}", r.stderr);
 }
 
 #[test]

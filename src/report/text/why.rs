@@ -68,10 +68,7 @@ fn insight_lines(
             value(Some(n), unit)
         ));
     }
-    detail.push(format!(
-        "{:.0}% of volume",
-        100.0 * s.share_current.max(s.share_baseline)
-    ));
+    detail.push(format!("{:.0}% of volume", 100.0 * s.volume_share));
     let folds: Vec<String> = s.folds.iter().map(|f| esc(&f.label)).collect();
     if !folds.is_empty() {
         detail.push(format!("covers {}", folds.join(", ")));
