@@ -191,8 +191,27 @@ fn attribute_case(g: &MetricGraph, c: &Case, swap: bool) -> Attribution {
     }
 }
 
-fn tol(x: f64) -> f64 {
-    1e-9 * x.abs().max(1.0)
+/// How far two ways of computing `x` may differ: 1e-9 of it, and never less than a few dozen
+/// ulps of the largest value the attribution handled (a change of 2.6e-6 between values near
+/// 1e8 is itself only known to about 1e-8 — catastrophic cancellation, not an inexact split).
+fn tol(x: f64, magnitude: f64) -> f64 {
+    1e-9 * x.abs().max(1.0) + 64.0 * f64::EPSILON * magnitude
+}
+
+/// The largest value an attribution handled: node values, changes and contributions.
+fn magnitude(a: &Attribution) -> f64 {
+    a.nodes
+        .iter()
+        .flat_map(|n| {
+            [n.baseline, n.current, n.delta, n.contribution]
+                .into_iter()
+                .chain(
+                    n.inputs
+                        .iter()
+                        .flat_map(|i| [i.contribution, i.contribution_to_root]),
+                )
+        })
+        .fold(0.0, |m: f64, v| m.max(v.abs()))
 }
 
 /// Shapley by brute force over all orderings of the inputs.
@@ -227,10 +246,11 @@ fn permute(p: &mut Vec<usize>, k: usize, visit: &mut dyn FnMut(&[usize])) {
     }
 }
 
-/// Aumann–Shapley by numerical path integration (Simpson, finite-difference gradients).
+/// Aumann–Shapley by numerical path integration: adaptive Simpson (so a ratio whose
+/// denominator falls 700-fold along the path is still integrated closely; a fixed 2000-step
+/// rule was 0.2 % off there), with central finite-difference gradients.
 fn path_integral(f: &dyn Fn(&[f64]) -> f64, x0: &[f64], x1: &[f64]) -> Vec<f64> {
     let k = x0.len();
-    let steps = 2000;
     (0..k)
         .map(|i| {
             let dx = x1[i] - x0[i];
@@ -245,22 +265,58 @@ fn path_integral(f: &dyn Fn(&[f64]) -> f64, x0: &[f64], x1: &[f64]) -> Vec<f64> 
                 x[i] -= 2.0 * h;
                 (up - f(&x)) / (2.0 * h)
             };
-            let hstep = 1.0 / steps as f64;
-            let mut s = grad(0.0) + grad(1.0);
-            for n in 1..steps {
-                s += grad(n as f64 * hstep) * if n % 2 == 1 { 4.0 } else { 2.0 };
-            }
-            s * hstep / 3.0 * dx
+            let (a, m, b) = (grad(0.0), grad(0.5), grad(1.0));
+            let whole = (a + 4.0 * m + b) / 6.0;
+            // 1e-8 of the gradient's largest size along the path: well above the finite
+            // differences' noise (~1e-11), so the recursion stops.
+            let size = (0..=16)
+                .map(|n| grad(f64::from(n) / 16.0).abs())
+                .fold(0.0, f64::max);
+            let eps = 1e-8 * size.max(f64::MIN_POSITIVE);
+            adaptive_simpson(&grad, 0.0, 1.0, a, m, b, whole, eps, 24) * dx
         })
         .collect()
 }
 
+#[allow(clippy::too_many_arguments)]
+fn adaptive_simpson(
+    g: &dyn Fn(f64) -> f64,
+    lo: f64,
+    hi: f64,
+    f_lo: f64,
+    f_mid: f64,
+    f_hi: f64,
+    whole: f64,
+    eps: f64,
+    depth: u32,
+) -> f64 {
+    let mid = 0.5 * (lo + hi);
+    let (lm, rm) = (0.5 * (lo + mid), 0.5 * (mid + hi));
+    let (f_lm, f_rm) = (g(lm), g(rm));
+    let left = (mid - lo) / 6.0 * (f_lo + 4.0 * f_lm + f_mid);
+    let right = (hi - mid) / 6.0 * (f_mid + 4.0 * f_rm + f_hi);
+    let delta = left + right - whole;
+    if depth == 0 || delta.abs() <= 15.0 * eps {
+        return left + right + delta / 15.0;
+    }
+    adaptive_simpson(g, lo, mid, f_lo, f_lm, f_mid, left, eps / 2.0, depth - 1)
+        + adaptive_simpson(g, mid, hi, f_mid, f_rm, f_hi, right, eps / 2.0, depth - 1)
+}
+
+/// `cases` random trees from a fixed seed, so every run (and CI) checks the same trees;
+/// `PROPTEST_RNG_SEED=<n>` explores others.
 fn config(cases: u32) -> ProptestConfig {
+    let default = ProptestConfig::default();
     ProptestConfig {
         cases,
+        rng_seed: if std::env::var_os("PROPTEST_RNG_SEED").is_some() {
+            default.rng_seed
+        } else {
+            proptest::test_runner::RngSeed::Fixed(2026)
+        },
         // Failures are reported with the minimal tree; no files are written into the tree.
         failure_persistence: None,
-        ..ProptestConfig::default()
+        ..default
     }
 }
 
@@ -277,6 +333,9 @@ fn exact_antisymmetric_and_zero(c: &Case) {
     {
         let g = graph(&tree);
         let a = attribute_case(&g, c, false);
+        let b = attribute_case(&g, c, true);
+        let mag = magnitude(&a).max(magnitude(&b));
+        let tol = |x: f64| tol(x, mag);
         let root = a.get(g.root).unwrap();
         let leaves: f64 = a
             .nodes
@@ -315,7 +374,6 @@ fn exact_antisymmetric_and_zero(c: &Case) {
                 }
             }
         }
-        let b = attribute_case(&g, c, true);
         for (x, y) in a.nodes.iter().zip(&b.nodes) {
             assert!(
                 (x.contribution + y.contribution).abs() <= tol(x.contribution),
@@ -344,6 +402,12 @@ fn local_splits_match(c: &Case) {
             };
             let x0: Vec<f64> = inputs.iter().map(|&j| a.get(j).unwrap().baseline).collect();
             let x1: Vec<f64> = inputs.iter().map(|&j| a.get(j).unwrap().current).collect();
+            // A change below 1e-8 of the node's own value is float noise to the references
+            // (Shapley differences and finite-difference gradients of values near 1e10): its
+            // split is not compared; exactness still is, by the test above.
+            if n.delta.abs() <= 1e-8 * n.baseline.abs().max(n.current.abs()) {
+                continue;
+            }
             let f = |x: &[f64]| expr.eval(x);
             let got: Vec<f64> = n.inputs.iter().map(|i| i.contribution).collect();
             // Scale for tolerances: the size of the node's change and of its inputs' shares.
@@ -393,6 +457,8 @@ fn orders_do_not_matter(c: &Case, seed: u64) {
         let g2 = graph(&yaml(c, Some(&mut rng)));
         let a1 = attribute_case(&g1, c, false);
         let a2 = attribute_case(&g2, c, false);
+        let mag = magnitude(&a1).max(magnitude(&a2));
+        let tol = |x: f64| tol(x, mag);
         for n in &a1.nodes {
             let id = &g1.nodes[n.node].id;
             let m = a2.get(g2.index(id).unwrap()).unwrap();
@@ -402,4 +468,53 @@ fn orders_do_not_matter(c: &Case, seed: u64) {
             );
         }
     }
+}
+
+/// The two trees proptest found on its first random CI run (2026-12-01), both failures of the
+/// test, not of the attribution: a 2.6e-6 change between values near 1e8 (within float
+/// precision of the values, not of the change), and a ratio whose denominator falls 740-fold
+/// (a fixed-step Simpson rule was 0.2 % off). Kept as fixed cases.
+#[test]
+fn the_trees_proptest_found_stay_fixed() {
+    let leaf = |n: &str, a: f64, b: f64| (n.to_string(), a, b);
+    let f = |n: &str, kind: Kind, terms: &[&str]| {
+        (
+            n.to_string(),
+            kind,
+            terms.iter().map(|t| t.to_string()).collect::<Vec<_>>(),
+            "auto",
+        )
+    };
+    let ratio = Case {
+        leaves: vec![
+            leaf("l0", 47.38797615428225, 47.38797615428225),
+            leaf("l1", 40.34776812866478, 1.0),
+            leaf("l2", 60.18926449391648, 60.18926449391648),
+        ],
+        formulas: vec![
+            f("f0", Kind::ProductPlus, &["l0", "l1", "l2"]),
+            f("f1", Kind::Product, &["l0", "l1", "l2", "f0"]),
+            f("f2", Kind::Ratio, &["l0", "f1"]),
+        ],
+    };
+    local_splits_match(&ratio);
+    exact_antisymmetric_and_zero(&ratio);
+    let big = Case {
+        leaves: vec![
+            leaf("l0", 57.098330245478145, 57.098330245478145),
+            leaf("l1", 56.06646552710516, 56.06646552710516),
+            leaf("l2", 55.59145036732538, 55.59145036732538),
+            leaf("l3", 4.581761415178128, 4.581761415178128),
+            leaf("l4", 66.67541347946872, 66.67541347946872),
+            leaf("l5", 1.0, 31.201768712314912),
+        ],
+        formulas: vec![
+            f("f0", Kind::Product, &["l0", "l1", "l2", "l4"]),
+            f("f1", Kind::SumOverOne, &["l2", "l3", "l5", "f0"]),
+            f("f2x", Kind::ProductPlus, &["l0", "f0", "l1"]),
+            f("f2", Kind::Sum, &["f2x", "f1"]),
+        ],
+    };
+    exact_antisymmetric_and_zero(&big);
+    local_splits_match(&big);
 }
