@@ -29,7 +29,8 @@ use crate::graph::{Def, MetricGraph};
 use crate::period::{Baseline, Period};
 use crate::report::style::Styles;
 
-/// Where warnings go: a function of the rendered text (one or more lines, newline-ended).
+/// Where warnings go: a function of the rendered text (one or more lines, newline-ended) —
+/// stderr for the binary; a report run for many owners can keep them instead.
 #[derive(Clone)]
 pub struct Warn(Arc<dyn Fn(&str) + Send + Sync>);
 
@@ -39,6 +40,7 @@ impl Warn {
         Warn(Arc::new(|s: &str| eprint!("{s}")))
     }
 
+    /// One warning line (the newline is added).
     pub fn line(&self, s: &str) {
         (self.0)(&format!("{s}\n"));
     }
