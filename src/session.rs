@@ -367,7 +367,6 @@ pub struct EvalRun {
     pub period: ResolvedPeriod,
     pub evaluation: Evaluation,
     pub coverage: Vec<CauseCoverage>,
-    pub by: Option<String>,
 }
 
 /// What `why` is asked: periods by label, the node, and the search and noise settings.
@@ -492,7 +491,6 @@ impl Session {
             period: resolved,
             evaluation,
             coverage,
-            by: by.map(str::to_string),
         })
     }
 

@@ -18,7 +18,7 @@ pub fn run(tree: &TreeArgs, period: Option<&str>, by: Option<&str>, format: Form
         &run.evaluation,
         &run.coverage,
         run.period.complete,
-        run.by.as_deref(),
+        by,
     );
     Ok(match format {
         Format::Json => model.to_json()?,

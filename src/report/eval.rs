@@ -118,6 +118,7 @@ impl EvalReport {
 
 fn nodes(g: &MetricGraph, e: &Evaluation, complete: bool, dim: Option<&str>) -> EvalReport {
     let order = display_order(g);
+    let values: Vec<Option<String>> = dim.map(|d| e.segments(d)).unwrap_or_default();
     let mut ids = Vec::new();
     let nodes = order
         .iter()
@@ -135,14 +136,13 @@ fn nodes(g: &MetricGraph, e: &Evaluation, complete: bool, dim: Option<&str>) -> 
                 cause: None,
             });
             let segments = match dim {
-                Some(d) if g.splittable[n].contains(d) => e
-                    .segments(d)
-                    .into_iter()
+                Some(d) if g.splittable[n].contains(d) => values
+                    .iter()
                     .map(|s| {
                         let key = Segment::one(d, s.clone());
                         let v = e.cell(0, &key).map(|c| c.values[n]);
                         EvalSegment {
-                            value_of: s,
+                            value_of: s.clone(),
                             value: v.and_then(|v| v.value),
                             status: v.map(|v| v.status).unwrap_or(Status::NoData),
                         }
@@ -186,7 +186,7 @@ fn nodes(g: &MetricGraph, e: &Evaluation, complete: bool, dim: Option<&str>) -> 
         nodes,
         transfer_causes: Vec::new(),
         title: g.spec.title.clone().unwrap_or_else(|| g.spec.name.clone()),
-        segment_values: dim.map(|d| e.segments(d)).unwrap_or_default(),
+        segment_values: values,
         rows,
     }
 }

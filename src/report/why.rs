@@ -446,7 +446,7 @@ fn base(g: &MetricGraph, x: &Explanation) -> WhyReport {
                     baseline: n.baseline,
                     delta: n.delta,
                     contribution: n.contribution,
-                    share: (d_root != 0.0).then(|| n.contribution / d_root),
+                    share: ratio(n.contribution, d_root),
                     status: "ok",
                     test: noise.and_then(|z| z.verdict.as_ref()).map(TestJson::new),
                     dispersion: noise.map_or(Dispersion::NONE, |z| z.dispersion),

@@ -16,7 +16,7 @@ use datafusion::sql::sqlparser::ast::{
     FunctionArgExpr, FunctionArguments, UnaryOperator, Value,
 };
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
-use datafusion::sql::sqlparser::parser::Parser;
+use datafusion::sql::sqlparser::parser::{Parser, ParserError};
 use datafusion::sql::sqlparser::tokenizer::Token;
 
 /// Functions a filter or expression may call: each exists with the same meaning in
@@ -140,20 +140,7 @@ pub fn parse_expr(text: &str) -> Result<SqlExpr, Rejected> {
         ));
     }
     let quoted = crate::text::quote(text);
-    let dialect = PostgreSqlDialect {};
-    let mut parser = Parser::new(&dialect)
-        .with_recursion_limit(super::sql_query::MAX_DEPTH)
-        .try_with_sql(text)
-        .map_err(|e| {
-            reject(
-                format!(
-                    "cannot read `{quoted}`: {}",
-                    crate::text::first_line(&e.to_string())
-                ),
-                ALLOWED,
-            )
-        })?;
-    let expr = parser.parse_expr().map_err(|e| {
+    let unreadable = |e: ParserError| {
         reject(
             format!(
                 "cannot read `{quoted}`: {}",
@@ -161,7 +148,13 @@ pub fn parse_expr(text: &str) -> Result<SqlExpr, Rejected> {
             ),
             ALLOWED,
         )
-    })?;
+    };
+    let dialect = PostgreSqlDialect {};
+    let mut parser = Parser::new(&dialect)
+        .with_recursion_limit(super::sql_query::MAX_DEPTH)
+        .try_with_sql(text)
+        .map_err(unreadable)?;
+    let expr = parser.parse_expr().map_err(unreadable)?;
     let rest = parser.peek_token();
     if rest.token != Token::EOF {
         return Err(reject(

@@ -48,13 +48,12 @@ fn table(r: &EvalReport, st: &Styles) -> String {
             escape(&node.owner_name).into_owned(),
             value(node.value, node.unit),
         ];
-        for s in &r.segment_values {
-            // A node that cannot be split by the dimension has no segments.
-            let cell = if node.segments.is_empty() {
-                "n/a".into()
-            } else {
-                let v = node.segments.iter().find(|x| &x.value_of == s);
-                value(v.and_then(|v| v.value), node.unit)
+        // A node that cannot be split by the dimension has no segments; one that can has
+        // one per value, in `segment_values` order.
+        for k in 0..r.segment_values.len() {
+            let cell = match node.segments.get(k) {
+                None => "n/a".into(),
+                Some(s) => value(s.value, node.unit),
             };
             cells.push(cell);
         }
