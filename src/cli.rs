@@ -147,6 +147,26 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Print node values per period (oldest first), read from the data in one pass: for
+    /// trends, spreadsheets and the sparklines of `report`.
+    History {
+        #[command(flatten)]
+        tree: TreeArgs,
+        /// Only this node (default: every node, the root's tree then the companions).
+        #[arg(long, value_name = "NODE")]
+        node: Option<String>,
+        /// How many periods, ending with --period (1 to 520).
+        #[arg(long, default_value_t = 12, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=520))]
+        periods: u32,
+        /// The last period shown (default: the latest complete one).
+        #[arg(long, value_name = "PERIOD")]
+        period: Option<String>,
+        /// Also show each node per segment of this dimension.
+        #[arg(long, value_name = "DIM")]
+        by: Option<String>,
+        #[arg(long, value_enum, default_value_t = HistoryFormat::Text)]
+        format: HistoryFormat,
+    },
     /// Copy a tree's data files into PostgreSQL: each file source becomes the table named like
     /// the source (column types from the file), ready for `--postgres-env`.
     Load {
@@ -173,7 +193,7 @@ pub enum Command {
         #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(0..=1000))]
         rows: u16,
     },
-    /// Print a JSON Schema: of tree files (default), or of `why`/`eval` JSON output.
+    /// Print a JSON Schema: of tree files (default), or of `why`/`eval`/`history` JSON output.
     Schema {
         #[arg(value_enum, default_value_t = SchemaKind::Tree)]
         kind: SchemaKind,
@@ -212,4 +232,12 @@ pub enum SchemaKind {
     Tree,
     Why,
     Eval,
+    History,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HistoryFormat {
+    Text,
+    Csv,
+    Json,
 }

@@ -369,6 +369,20 @@ pub struct EvalRun {
     pub coverage: Vec<CauseCoverage>,
 }
 
+/// Values per period (`history`): every node for each of the last N periods, read in one
+/// pass, optionally per segment of one dimension.
+pub struct HistoryRun {
+    /// Oldest first.
+    pub periods: Vec<Period>,
+    /// Per period: inside the data and matured.
+    pub complete: Vec<bool>,
+    /// One group per period, in `periods` order.
+    pub evaluation: Evaluation,
+}
+
+/// The most periods `history` reads at once.
+pub const MAX_HISTORY: u32 = 520;
+
 /// What `why` is asked: periods by label, the node, and the search and noise settings.
 #[derive(Debug, Clone)]
 pub struct WhyRequest {
@@ -491,6 +505,45 @@ impl Session {
             period: resolved,
             evaluation,
             coverage,
+        })
+    }
+
+    /// Every node's value in each of the `count` periods up to `last` (default: the latest
+    /// complete one), oldest first, from one read of each source; periods before the data
+    /// starts are left out.
+    pub fn history(&self, last: Option<&str>, count: u32, by: Option<&str>) -> Result<HistoryRun> {
+        if count == 0 || count > MAX_HISTORY {
+            return Err(Error::Argument(format!(
+                "--periods {count} is out of range; give 1 to {MAX_HISTORY}"
+            )));
+        }
+        let g = &self.graph;
+        let resolved = self.period(last)?;
+        let first = Period::containing(g.spec.grain, resolved.extent.first.date());
+        let periods: Vec<Period> = (0..count)
+            .rev()
+            .map(|k| resolved.period.back(k))
+            .filter(|p| p.start >= first.start)
+            .collect();
+        let periods = if periods.is_empty() {
+            vec![resolved.period]
+        } else {
+            periods
+        };
+        let dims: Vec<String> = by.map(|d| vec![d.to_string()]).unwrap_or_default();
+        let fail = |e: crate::eval::EvalError| Error::Runtime(e.to_string());
+        let data = crate::eval::Dataset::load(g, &self.engine, &periods, &dims).map_err(fail)?;
+        let groups: Vec<Vec<usize>> = (0..periods.len()).map(|i| vec![i]).collect();
+        let sets: Vec<Vec<String>> = dims.iter().map(|d| vec![d.clone()]).collect();
+        let evaluation = data.aggregate(&groups, &sets, &[]).map_err(fail)?;
+        let complete = periods
+            .iter()
+            .map(|p| resolved.extent.completeness(p, g.spec.maturity) == Completeness::Complete)
+            .collect();
+        Ok(HistoryRun {
+            periods,
+            complete,
+            evaluation,
         })
     }
 

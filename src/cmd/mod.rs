@@ -5,6 +5,7 @@
 mod check;
 mod demo;
 mod eval;
+mod history;
 mod inspect;
 mod load;
 mod why;
@@ -18,6 +19,7 @@ pub type Outcome = Result<String, Error>;
 pub const TREE_SCHEMA: &str = include_str!("../../schemas/tree.schema.json");
 pub const WHY_SCHEMA: &str = include_str!("../../schemas/why.schema.json");
 pub const EVAL_SCHEMA: &str = include_str!("../../schemas/eval.schema.json");
+pub const HISTORY_SCHEMA: &str = include_str!("../../schemas/history.schema.json");
 
 /// Runs a parsed command line; returns stdout text, or a failure.
 pub fn run(cli: Cli) -> Outcome {
@@ -44,6 +46,21 @@ pub fn run(cli: Cli) -> Outcome {
             search: &search,
             format,
         }),
+        Command::History {
+            tree,
+            node,
+            periods,
+            period,
+            by,
+            format,
+        } => history::run(history::History {
+            tree: &tree,
+            node: node.as_deref(),
+            periods,
+            period: period.as_deref(),
+            by: by.as_deref(),
+            format,
+        }),
         Command::Load {
             tree,
             data_dir,
@@ -56,6 +73,7 @@ pub fn run(cli: Cli) -> Outcome {
             SchemaKind::Tree => TREE_SCHEMA,
             SchemaKind::Why => WHY_SCHEMA,
             SchemaKind::Eval => EVAL_SCHEMA,
+            SchemaKind::History => HISTORY_SCHEMA,
         }
         .to_string()),
         Command::DemoData {

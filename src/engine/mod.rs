@@ -91,6 +91,8 @@ pub struct Engine {
             datafusion::execution::memory_pool::MemoryReservation,
         )>,
     >,
+    /// How many times a source's rows were read (see [`Engine::source_reads`]).
+    reads: std::sync::atomic::AtomicUsize,
 }
 
 /// The query a SQL or event-log source runs.
@@ -266,6 +268,7 @@ impl Engine {
             reach: Reach::new(&graph.spec.path, access),
             deadline: access.limits.timeout.map(|t| std::time::Instant::now() + t),
             held: std::sync::Mutex::new(Vec::new()),
+            reads: std::sync::atomic::AtomicUsize::new(0),
         };
         let diags = engine.register_all(graph, access.data_dir.as_deref());
         (engine, diags)
@@ -1139,14 +1142,29 @@ impl Engine {
     pub fn load_rows(&self, plan: &SourcePlan) -> Result<(), QueryError> {
         match self.info[plan.source].as_ref().map(|i| &i.backend) {
             Some(Backend::Postgres { .. }) => Ok(()),
-            _ => self
-                .materialize(
+            _ => {
+                self.count_read();
+                self.materialize(
                     &plan.table,
                     &plan.mem_table(),
                     &crate::sql::materialize(plan),
                 )
-                .map(|_| ()),
+                .map(|_| ())
+            }
         }
+    }
+
+    fn count_read(&self) {
+        self.reads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// How many times this engine has read a source's rows: once per source per evaluation
+    /// for files (read into memory, then aggregated there), once per aggregation for
+    /// PostgreSQL (each runs in the database). Tests use it to show a multi-period question
+    /// reads the data once.
+    pub fn source_reads(&self) -> usize {
+        self.reads.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Runs one aggregation of a source's rows where they live (see `sql::aggregate` and
@@ -1154,6 +1172,7 @@ impl Engine {
     pub fn aggregate(&self, plan: &SourcePlan, agg: &Aggregate) -> Result<Rows, QueryError> {
         match self.info[plan.source].as_ref().map(|i| &i.backend) {
             Some(Backend::Postgres { db, ctes }) => {
+                self.count_read();
                 let (sql, params) = crate::sql::pushdown(plan, agg, ctes);
                 self.pg_query(*db, &plan.table, &sql, &params)
             }

@@ -29,6 +29,8 @@ pub struct GNode {
     pub unit: Unit,
     pub direction: Direction,
     pub target: Option<f64>,
+    /// Its question, bands and industry range, for owner reports.
+    pub reporting: crate::spec::model::Reporting,
     pub method: Method,
     pub on_zero: Option<f64>,
     /// The owning team's id (declared, or inherited; see `owner_inherited`).
@@ -331,6 +333,7 @@ pub fn build(spec: Spec) -> (Option<MetricGraph>, Vec<Diagnostic>) {
             unit: n.unit,
             direction: n.direction,
             target: n.target,
+            reporting: n.reporting.clone(),
             method: n.method,
             on_zero: n.on_zero,
             owner: n

@@ -67,7 +67,7 @@ pub struct EvalSegment {
 }
 
 /// Nodes in display order: the root's tree depth-first, then each companion's.
-fn display_order(g: &MetricGraph) -> Vec<(usize, usize)> {
+pub(crate) fn display_order(g: &MetricGraph) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut seen = vec![false; g.nodes.len()];
     fn walk(

@@ -6,6 +6,8 @@
 pub mod coverage;
 pub mod eval;
 pub mod format;
+pub mod history;
 pub mod style;
 pub mod text;
 pub mod why;
+pub mod words;

@@ -4,10 +4,13 @@
 
 pub mod event_log;
 pub mod formula;
+pub mod locale;
 pub mod model;
 pub mod parse;
+pub mod question;
 pub mod sql_expr;
 pub mod sql_query;
+pub mod targets;
 pub mod time_format;
 pub mod yaml;
 

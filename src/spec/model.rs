@@ -48,6 +48,12 @@ pub struct Spec {
     /// Nodes declared under `nodes:` whose definition has an error (reported): references to
     /// them are not also reported as unknown.
     pub broken_nodes: Vec<String>,
+    /// How reports write numbers.
+    pub locale: crate::spec::locale::Locale,
+    /// Selects the industry ranges nodes with `benchmark:` are compared with.
+    pub industry: Option<crate::spec::targets::Industry>,
+    /// Where a hosted copy of the reports lives; reports link to it only when set.
+    pub report_base_url: Option<String>,
 }
 
 impl Spec {
@@ -332,4 +338,15 @@ pub struct NodeSpec {
     /// Dimensions this node is reported by; every leaf under it must map each of them.
     pub dimensions: Vec<Located<String>>,
     pub kind: NodeKind,
+    /// What owner reports say about it beyond its value.
+    pub reporting: Reporting,
+}
+
+/// A node's report settings: the question its owner is asked, its bands, the industry
+/// range it is compared with.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Reporting {
+    pub question: Option<crate::spec::question::Question>,
+    pub bands: Vec<crate::spec::targets::Band>,
+    pub benchmark: Option<crate::spec::targets::Benchmark>,
 }

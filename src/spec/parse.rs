@@ -30,6 +30,9 @@ const TOP_KEYS: &[&str] = &[
     "dimensions",
     "sources",
     "nodes",
+    "locale",
+    "industry",
+    "report_base_url",
 ];
 const OWNER_KEYS: &[&str] = &["name", "email", "slack", "webhook", "description"];
 const DIMENSION_KEYS: &[&str] = &["label", "description"];
@@ -76,6 +79,9 @@ const NODE_KEYS: &[&str] = &[
     "method",
     "on_zero",
     "dimensions",
+    "question",
+    "bands",
+    "benchmark",
     "measure",
     "formula",
     "sum",
@@ -85,6 +91,7 @@ const NODE_KEYS: &[&str] = &[
 ];
 /// The keys that define a node: the last six of `NODE_KEYS`.
 const DEFINITION_KEYS: &[&str] = NODE_KEYS.split_at(NODE_KEYS.len() - 6).1;
+const BAND_KEYS: &[&str] = &["label", "below"];
 const MEASURE_KEYS: &[&str] = &["source", "agg", "expr", "filter"];
 const RATIO_KEYS: &[&str] = &["numerator", "denominator"];
 
@@ -473,6 +480,18 @@ impl<'a> SpecParser<'a> {
             },
         };
 
+        let locale = self.choice(
+            &top,
+            "locale",
+            &crate::spec::locale::Locale::ALL,
+            Default::default(),
+        );
+        let industries: Vec<(&str, Option<crate::spec::targets::Industry>)> =
+            crate::spec::targets::Industry::all()
+                .map(|(k, i)| (k, Some(i)))
+                .collect();
+        let industry = self.choice(&top, "industry", &industries, None);
+        let report_base_url = self.base_url(&top);
         let owners = self.id_map(top.get("owners"), "owner");
         let owners = owners
             .into_iter()
@@ -522,7 +541,159 @@ impl<'a> SpecParser<'a> {
             sources,
             nodes,
             broken_nodes,
+            locale,
+            industry,
+            report_base_url,
         })
+    }
+
+    /// `report_base_url`: an http(s) URL without credentials (reports link to it).
+    fn base_url(&mut self, m: &MapReader) -> Option<String> {
+        let t = self.opt_text(m, "report_base_url")?;
+        let v = t.value.trim();
+        let scheme_ok = v.starts_with("https://") || v.starts_with("http://");
+        let bad = v
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "\"'<>`".contains(c));
+        let authority = v
+            .split("://")
+            .nth(1)
+            .unwrap_or("")
+            .split('/')
+            .next()
+            .unwrap_or("");
+        if !scheme_ok || bad || authority.is_empty() || authority.contains('@') {
+            self.diags.push(
+                Diagnostic::error("E045", "`report_base_url` is not a plain http(s) URL")
+                    .at(t.pos)
+                    .help("write the address reports are published at, e.g. `https://reports.example.com/support/`, without user names, passwords, quotes or spaces"),
+            );
+            return None;
+        }
+        Some(v.trim_end_matches('/').to_string())
+    }
+
+    /// A node's `question`, `bands` and `benchmark`.
+    fn reporting(&mut self, m: &MapReader, ctx: &str, unit: Unit) -> Reporting {
+        let question =
+            self.opt_text(m, "question").and_then(
+                |t| match crate::spec::question::Question::parse(&t.value) {
+                    Ok(q) => Some(q),
+                    Err(e) => {
+                        let single_line = !t.value.contains('\n');
+                        let pos = if single_line {
+                            Pos::new(t.pos.line, t.pos.col + e.offset as u32, 1)
+                        } else {
+                            t.pos
+                        };
+                        self.diags.push(
+                            Diagnostic::error(
+                                "E045",
+                                format!("the question of {ctx}: {}", e.message),
+                            )
+                            .at(pos)
+                            .help(format!(
+                                "placeholders are {}; write `{{{{` or `}}}}` for a literal brace",
+                                crate::spec::question::placeholder_names()
+                            )),
+                        );
+                        None
+                    }
+                },
+            );
+        let bands = m
+            .get("bands")
+            .map(|n| self.bands(n, ctx))
+            .unwrap_or_default();
+        let benchmark = m.get("benchmark").and_then(|_| {
+            let options: Vec<(&str, Option<crate::spec::targets::Benchmark>)> =
+                crate::spec::targets::Benchmark::ALL
+                    .iter()
+                    .map(|(k, b)| (*k, Some(*b)))
+                    .collect();
+            let b = self.choice(m, "benchmark", &options, None)?;
+            let fits = if b.in_seconds() {
+                matches!(unit, Unit::Seconds)
+            } else {
+                matches!(unit, Unit::Percent | Unit::Ratio)
+            };
+            if !fits {
+                self.diags.push(
+                    Diagnostic::error(
+                        "E045",
+                        format!(
+                            "{ctx} cannot carry this benchmark: its unit does not match the range"
+                        ),
+                    )
+                    .at_opt(m.key_pos("benchmark"))
+                    .help(if b.in_seconds() {
+                        "average handoff time is in seconds: give the node `unit: seconds`"
+                    } else {
+                        "this range is a share: give the node `unit: percent`"
+                    }),
+                );
+                return None;
+            }
+            Some(b)
+        });
+        Reporting {
+            question,
+            bands,
+            benchmark,
+        }
+    }
+
+    /// `bands:`: a list of `{label, below}` with ascending bounds; only the last may omit
+    /// `below`.
+    fn bands(&mut self, node: &Node, ctx: &str) -> Vec<crate::spec::targets::Band> {
+        let Value::Seq(items) = &node.value else {
+            self.wrong_kind(
+                node,
+                &format!("`bands` of {ctx}"),
+                "a list",
+                "write one `- {label: ..., below: ...}` per band, lowest first; the last may omit `below`",
+            );
+            return Vec::new();
+        };
+        let mut out: Vec<crate::spec::targets::Band> = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let bctx = format!("band {} of {ctx}", i + 1);
+            let Some(m) = self.map(item, BAND_KEYS, &bctx) else {
+                continue;
+            };
+            let Some(label) = self
+                .required(
+                    &m,
+                    "label",
+                    "name the band, e.g. `label: balanced with specialists`",
+                )
+                .and_then(|n| self.text(n, &format!("`label` of {bctx}")))
+            else {
+                continue;
+            };
+            let below = self.number(&m, "below");
+            let last = i + 1 == items.len();
+            let problem = match (below, out.last().and_then(|b| b.below)) {
+                (None, _) if !last => Some("only the last band may omit `below`"),
+                (Some(b), Some(prev)) if b <= prev => {
+                    Some("bands must be listed lowest first, each `below` above the previous one")
+                }
+                _ => None,
+            };
+            if let Some(why) = problem {
+                self.diags.push(
+                    Diagnostic::error("E045", format!("{bctx}: {why}"))
+                        .at(item.pos)
+                        .help("write bands lowest first, e.g. `- {label: lean, below: 0.15}` then `- {label: balanced, below: 0.3}` then `- {label: heavy}`"),
+                );
+                continue;
+            }
+            out.push(crate::spec::targets::Band {
+                label: label.value,
+                below,
+            });
+        }
+        out
     }
 
     fn id_list(&mut self, node: &Node, what: &str) -> Vec<Located<String>> {
@@ -1130,6 +1301,7 @@ impl<'a> SpecParser<'a> {
             Some(n) => self.id_list(n, &format!("`dimensions` of {ctx}")),
             None => Vec::new(),
         };
+        let reporting = self.reporting(&m, &ctx, unit);
         let defs: Vec<&str> = DEFINITION_KEYS
             .iter()
             .copied()
@@ -1186,6 +1358,7 @@ impl<'a> SpecParser<'a> {
             on_zero,
             dimensions,
             kind,
+            reporting,
         })
     }
 

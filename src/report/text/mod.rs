@@ -3,5 +3,7 @@
 
 pub mod coverage;
 pub mod eval;
+pub mod history;
 pub mod inspect;
+pub mod table;
 pub mod why;
