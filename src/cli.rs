@@ -167,6 +167,40 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = HistoryFormat::Text)]
         format: HistoryFormat,
     },
+    /// Write the weekly reports: an overview for the root's owner, one report per owner with
+    /// only the nodes they are accountable for, and an index, in words and charts.
+    Report {
+        #[command(flatten)]
+        tree: TreeArgs,
+        /// The period to report on (default: the latest complete one).
+        #[arg(long, value_name = "PERIOD")]
+        period: Option<String>,
+        /// What to compare with (as for `why`; default: the previous period).
+        #[arg(long, value_name = "BASELINE")]
+        baseline: Option<String>,
+        /// The directory to write the reports to (created when missing).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Formats, comma-separated: html, md, txt, json.
+        #[arg(
+            long,
+            value_name = "FORMAT,...",
+            value_delimiter = ',',
+            default_value = "html,md,txt,json"
+        )]
+        format: Vec<String>,
+        /// Only this owner's report (and the index).
+        #[arg(long, value_name = "OWNER")]
+        owner: Option<String>,
+        /// Templates to use instead of the built-in ones (same names: html/owner.html, ...).
+        #[arg(long, value_name = "DIR")]
+        templates: Option<PathBuf>,
+        /// Periods in each trend line (2 to 104).
+        #[arg(long, default_value_t = 12, value_name = "N", value_parser = clap::value_parser!(u32).range(2..=104))]
+        trend: u32,
+        #[command(flatten)]
+        search: SearchArgs,
+    },
     /// Copy a tree's data files into PostgreSQL: each file source becomes the table named like
     /// the source (column types from the file), ready for `--postgres-env`.
     Load {

@@ -78,7 +78,10 @@ pub struct Loaded {
 impl Loaded {
     /// Checks a dimension name against the tree, with a suggestion.
     pub fn dimension(&self, dim: &str) -> Result<()> {
-        let g = &self.graph;
+        Loaded::dimension_of(&self.graph, dim)
+    }
+
+    fn dimension_of(g: &MetricGraph, dim: &str) -> Result<()> {
         if g.spec.dimensions.iter().any(|d| d.id == dim) {
             return Ok(());
         }
@@ -91,14 +94,13 @@ impl Loaded {
 
     /// A node by id, with a suggestion.
     pub fn node(&self, id: &str) -> Result<usize> {
-        let g = &self.graph;
-        g.index(id).ok_or_else(|| {
-            let ids = g.nodes.iter().map(|n| n.id.as_str());
-            Error::Argument(format!(
-                "unknown node `{id}`: {}",
-                crate::diag::did_you_mean(id, ids, "nodes")
-            ))
-        })
+        node_index(&self.graph, id)
+    }
+
+    /// Checks `why`'s request against the tree (before any data is read): the node, the
+    /// dimensions, the flags and the baseline's syntax.
+    pub fn plan_why(&self, a: &WhyRequest) -> Result<WhyPlan> {
+        plan_why(self, a)
     }
 
     /// Checks `eval --by` against the tree (before any data is read); warns when the root
@@ -116,81 +118,97 @@ impl Loaded {
         }
         Ok(())
     }
+}
 
-    /// Checks `why`'s request against the tree (before any data is read): the node, the
-    /// dimensions, the flags and the baseline's syntax.
-    pub fn plan_why(&self, a: &WhyRequest) -> Result<WhyPlan> {
-        let g = &self.graph;
-        let target = match &a.node {
-            None => g.root,
-            Some(id) => self.node(id)?,
-        };
-        let explicit = !a.by.is_empty();
-        let dims: Vec<String> = if a.by.iter().any(|d| d == "none") {
-            Vec::new()
-        } else if explicit {
-            for d in &a.by {
-                self.dimension(d)?;
-            }
-            let mut dims: Vec<String> = Vec::new();
-            for d in &a.by {
-                if !dims.contains(d) {
-                    dims.push(d.clone());
-                }
-            }
-            dims
-        } else {
-            g.spec.dimensions.iter().map(|d| d.id.clone()).collect()
-        };
-        if explicit && !dims.is_empty() {
-            if let Some(l) = crate::attribution::segments::non_additive_leaf(g, target) {
-                return Err(Error::Argument(format!(
-                    "`{}` cannot be split by segments: its leaf `{}` is not a count or a sum, so its segments do not add up; write it as a ratio of two sums (e.g. sum over count) to split it, or drop --by",
-                    g.nodes[target].id, g.nodes[l].id
-                )));
-            }
-            if let Some(d) = dims.iter().find(|d| !g.splittable[target].contains(*d)) {
-                return Err(Error::Argument(format!(
-                    "`{}` cannot be split by `{d}`: not every leaf under it maps that dimension; map it under `dimensions:` of their sources, or pick another",
-                    g.nodes[target].id
-                )));
+fn node_index(g: &MetricGraph, id: &str) -> Result<usize> {
+    g.index(id).ok_or_else(|| {
+        let ids = g.nodes.iter().map(|n| n.id.as_str());
+        Error::Argument(format!(
+            "unknown node `{id}`: {}",
+            crate::diag::did_you_mean(id, ids, "nodes")
+        ))
+    })
+}
+
+fn plan_why(l: &Loaded, a: &WhyRequest) -> Result<WhyPlan> {
+    plan_why_in(&l.graph, a)
+}
+
+fn dimension_in(g: &MetricGraph, dim: &str) -> Result<()> {
+    Loaded::dimension_of(g, dim)
+}
+
+/// `why`'s request checked against a tree (see [`Loaded::plan_why`]).
+pub fn plan_why_in(g: &MetricGraph, a: &WhyRequest) -> Result<WhyPlan> {
+    let target = match &a.node {
+        None => g.root,
+        Some(id) => node_index(g, id)?,
+    };
+    let explicit = !a.by.is_empty();
+    let dims: Vec<String> = if a.by.iter().any(|d| d == "none") {
+        Vec::new()
+    } else if explicit {
+        for d in &a.by {
+            dimension_in(g, d)?;
+        }
+        let mut dims: Vec<String> = Vec::new();
+        for d in &a.by {
+            if !dims.contains(d) {
+                dims.push(d.clone());
             }
         }
-        if !(0.0..=1.0).contains(&a.min_support) {
+        dims
+    } else {
+        g.spec.dimensions.iter().map(|d| d.id.clone()).collect()
+    };
+    if explicit && !dims.is_empty() {
+        if let Some(l) = crate::attribution::segments::non_additive_leaf(g, target) {
             return Err(Error::Argument(format!(
-                "--min-support {} is not a share; give a number from 0 to 1, like 0.01",
-                a.min_support
+                "`{}` cannot be split by segments: its leaf `{}` is not a count or a sum, so its segments do not add up; write it as a ratio of two sums (e.g. sum over count) to split it, or drop --by",
+                g.nodes[target].id, g.nodes[l].id
             )));
         }
-        if !(a.fdr > 0.0 && a.fdr < 1.0) {
+        if let Some(d) = dims.iter().find(|d| !g.splittable[target].contains(*d)) {
             return Err(Error::Argument(format!(
-                "--fdr {} is not a rate; give a number between 0 and 1, like 0.05",
-                a.fdr
+                "`{}` cannot be split by `{d}`: not every leaf under it maps that dimension; map it under `dimensions:` of their sources, or pick another",
+                g.nodes[target].id
             )));
         }
-        let baseline = match &a.baseline {
-            Some(b) => Baseline::parse(b, g.spec.grain).map_err(Error::Period)?,
-            None => Baseline::Previous,
-        };
-        let options = Options {
-            dims,
-            search: SearchOptions {
-                depth: a.depth,
-                min_support: a.min_support,
-                min_count: a.min_count as f64,
-                top: a.top,
-                ..SearchOptions::default()
-            },
-            fdr: a.fdr,
-            history: a.history,
-        };
-        Ok(WhyPlan {
-            target,
-            options,
-            baseline,
-            period: a.period.clone(),
-        })
     }
+    if !(0.0..=1.0).contains(&a.min_support) {
+        return Err(Error::Argument(format!(
+            "--min-support {} is not a share; give a number from 0 to 1, like 0.01",
+            a.min_support
+        )));
+    }
+    if !(a.fdr > 0.0 && a.fdr < 1.0) {
+        return Err(Error::Argument(format!(
+            "--fdr {} is not a rate; give a number between 0 and 1, like 0.05",
+            a.fdr
+        )));
+    }
+    let baseline = match &a.baseline {
+        Some(b) => Baseline::parse(b, g.spec.grain).map_err(Error::Period)?,
+        None => Baseline::Previous,
+    };
+    let options = Options {
+        dims,
+        search: SearchOptions {
+            depth: a.depth,
+            min_support: a.min_support,
+            min_count: a.min_count as f64,
+            top: a.top,
+            ..SearchOptions::default()
+        },
+        fdr: a.fdr,
+        history: a.history,
+    };
+    Ok(WhyPlan {
+        target,
+        options,
+        baseline,
+        period: a.period.clone(),
+    })
 }
 
 /// `why`'s request checked against the tree.
@@ -382,6 +400,23 @@ pub struct HistoryRun {
 
 /// The most periods `history` reads at once.
 pub const MAX_HISTORY: u32 = 520;
+
+/// What `report` is asked: the root's `why` request (its period, baseline and search
+/// settings apply to the companions too) and how many periods the trend lines cover.
+#[derive(Debug, Clone)]
+pub struct ReportRequest {
+    pub why: WhyRequest,
+    pub trend_periods: u32,
+}
+
+/// What a report set is built from.
+pub struct ReportRun {
+    pub root: crate::report::why::WhyReport,
+    /// Per companion (tree order); `None` when it could not be explained (said as a warning).
+    pub companions: Vec<Option<crate::report::why::WhyReport>>,
+    pub history: crate::report::history::HistoryReport,
+    pub provenance: crate::report::provenance::Provenance,
+}
 
 /// What `why` is asked: periods by label, the node, and the search and noise settings.
 #[derive(Debug, Clone)]
@@ -576,6 +611,117 @@ impl Session {
             ),
         );
         Ok(x)
+    }
+
+    /// Everything a report set needs: the root explained, each companion explained with the
+    /// same periods and settings, every node's trend up to the current period (one read),
+    /// and where it all came from. `tree_text` is the tree file's text (for its hash).
+    pub fn report(&self, req: &ReportRequest, tree_file: &Path) -> Result<ReportRun> {
+        let g = &self.graph;
+        let plan = plan_why_in(g, &req.why)?;
+        let x = self.explain(&plan)?;
+        let root = crate::report::why::WhyReport::new(g, &x);
+        let mut companions = Vec::new();
+        for &c in &g.companions {
+            let mut r = req.why.clone();
+            r.node = Some(g.nodes[c].id.clone());
+            r.period = Some(x.current.label());
+            // A companion's own search uses every dimension that splits it.
+            r.by = Vec::new();
+            let plan = plan_why_in(g, &r).and_then(|mut p| {
+                p.baseline = plan.baseline.clone();
+                self.explain(&p)
+            });
+            match plan {
+                Ok(cx) => companions.push(Some(crate::report::why::WhyReport::new(g, &cx))),
+                Err(e) => {
+                    self.warn.line(&format!(
+                        "warning: companion `{}` is left without a verdict: {}",
+                        g.nodes[c].id,
+                        e.message()
+                    ));
+                    companions.push(None);
+                }
+            }
+        }
+        let h = self.history(Some(&x.current.label()), req.trend_periods, None)?;
+        let history = crate::report::history::HistoryReport::new(
+            g,
+            &h.periods,
+            &h.complete,
+            &h.evaluation,
+            None,
+            None,
+        );
+        let provenance = self.provenance(tree_file, &root, &history, &h.evaluation)?;
+        Ok(ReportRun {
+            root,
+            companions,
+            history,
+            provenance,
+        })
+    }
+
+    fn provenance(
+        &self,
+        tree_file: &Path,
+        root: &crate::report::why::WhyReport,
+        history: &crate::report::history::HistoryReport,
+        e: &Evaluation,
+    ) -> Result<crate::report::provenance::Provenance> {
+        use crate::engine::fingerprint;
+        use crate::report::provenance::{DataRead, Provenance};
+        let g = &self.graph;
+        let ids: Vec<String> = g.spec.sources.iter().map(|s| s.id.clone()).collect();
+        let files = fingerprint::files(&self.engine, &ids);
+        let data = g
+            .spec
+            .sources
+            .iter()
+            .enumerate()
+            .map(|(k, s)| {
+                let rows: f64 = (0..e.groups.len()).map(|p| e.total(p).rows[k]).sum();
+                let file = files.iter().find(|f| f.source == s.id);
+                let (kind, database_env) = match &s.kind {
+                    crate::spec::model::SourceKind::File { .. } => ("file", None),
+                    crate::spec::model::SourceKind::Postgres { url_env, .. } => {
+                        ("postgres", Some(url_env.value.clone()))
+                    }
+                    _ => ("derived", None),
+                };
+                DataRead {
+                    source: s.id.clone(),
+                    kind,
+                    file: file
+                        .and_then(|f| f.path.file_name())
+                        .map(|n| n.to_string_lossy().into_owned()),
+                    bytes: file.map(|f| f.bytes),
+                    sha256: file.map(|f| f.sha256.clone()),
+                    database_env,
+                    rows,
+                }
+            })
+            .collect();
+        let text = std::fs::read(tree_file).map_err(|e| {
+            Error::Runtime(format!(
+                "cannot read tree file `{}`: {e}",
+                tree_file.display()
+            ))
+        })?;
+        let span = match (history.periods.first(), history.periods.last()) {
+            (Some(a), Some(b)) => format!("{}..{}", a.period.label, b.period.label),
+            _ => String::new(),
+        };
+        Ok(Provenance {
+            tree_file: tree_file.display().to_string(),
+            tree_sha256: fingerprint::hash_bytes(&text),
+            git_commit: fingerprint::git_commit(tree_file),
+            tool: format!("metrictree {}", env!("CARGO_PKG_VERSION")),
+            current: root.current.label.clone(),
+            baseline: root.baseline.label.clone(),
+            history: span,
+            data,
+        })
     }
 
     /// Copies the tree's file sources into the PostgreSQL database named by `env`, one table

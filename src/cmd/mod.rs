@@ -8,6 +8,7 @@ mod eval;
 mod history;
 mod inspect;
 mod load;
+mod report;
 mod why;
 
 use crate::cli::{Cli, Command, SchemaKind, TreeArgs};
@@ -60,6 +61,27 @@ pub fn run(cli: Cli) -> Outcome {
             period: period.as_deref(),
             by: by.as_deref(),
             format,
+        }),
+        Command::Report {
+            tree,
+            period,
+            baseline,
+            out,
+            format,
+            owner,
+            templates,
+            trend,
+            search,
+        } => report::run(report::Report {
+            tree: &tree,
+            period,
+            baseline,
+            out: &out,
+            formats: &format,
+            owner: owner.as_deref(),
+            templates: templates.as_deref(),
+            trend_periods: trend,
+            search: &search,
         }),
         Command::Load {
             tree,

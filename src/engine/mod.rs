@@ -13,6 +13,7 @@ pub mod access;
 mod check;
 pub mod csv_clean;
 pub mod exact_sum;
+pub mod fingerprint;
 pub mod inspect;
 pub mod load;
 pub mod postgres;

@@ -2,11 +2,19 @@
 //! built once from the library's results — numbers, rankings, verdicts and plain-language
 //! facts — and is the JSON boundary (documented in `docs/output.md`, fixed by the schemas in
 //! `schemas/`); [`text`] renders the same models for people.
+//!
+//! The owner reports (`metrictree report`) are one more model, [`pack::ReportSet`], built from
+//! the `why` and `history` models; [`render`] passes it through the Tera templates in
+//! `templates/` (HTML, Markdown, text) with the charts of [`chart`] already drawn.
 
+pub mod chart;
 pub mod coverage;
 pub mod eval;
 pub mod format;
 pub mod history;
+pub mod pack;
+pub mod provenance;
+pub mod render;
 pub mod style;
 pub mod text;
 pub mod why;

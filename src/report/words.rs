@@ -172,8 +172,12 @@ impl Words {
     }
 }
 
-/// A segment by its values, `chat × billing` (`no tier` for a missing value).
+/// A segment by its values, `chat × billing` (`no tier` for a missing value); a segment of
+/// one dimension names it too, `free (tier)`.
 pub fn segment_name(parts: &[(String, Option<String>)]) -> String {
+    if let [(d, Some(v))] = parts {
+        return format!("{v} ({d})");
+    }
     parts
         .iter()
         .map(|(d, v)| v.clone().unwrap_or_else(|| format!("no {d}")))
