@@ -227,7 +227,8 @@ pub enum Command {
         #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(0..=1000))]
         rows: u16,
     },
-    /// Print a JSON Schema: of tree files (default), or of `why`/`eval`/`history` JSON output.
+    /// Print a JSON Schema: of tree files (default), or of the JSON of `why`, `eval`, `history`
+    /// or `report` (which is also what report templates see).
     Schema {
         #[arg(value_enum, default_value_t = SchemaKind::Tree)]
         kind: SchemaKind,
@@ -267,6 +268,7 @@ pub enum SchemaKind {
     Why,
     Eval,
     History,
+    Report,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -446,6 +446,9 @@ pub struct Session {
     pub warn: Warn,
     /// What the run may read and spend.
     pub access: Access,
+    /// Periods already warned about (partial, outside the data), so a run that asks for a
+    /// period several times says it once.
+    warned: std::sync::Mutex<Vec<String>>,
 }
 
 impl Session {
@@ -470,6 +473,7 @@ impl Session {
             engine,
             warn,
             access: access.clone(),
+            warned: Default::default(),
         })
     }
 
@@ -497,7 +501,16 @@ impl Session {
             })?,
         };
         let completeness = extent.completeness(&period, g.spec.maturity);
+        let first_time = {
+            let mut w = self.warned.lock().unwrap_or_else(|e| e.into_inner());
+            let new = !w.contains(&period.label());
+            if new {
+                w.push(period.label());
+            }
+            new
+        };
         match completeness {
+            _ if !first_time => {}
             Completeness::Complete => {}
             Completeness::Partial => self.warn.line(&format!(
                 "warning: {} is partial: the data ends {} and outcomes need {}h to mature after the period's end; its values may still move",

@@ -21,6 +21,7 @@ pub const TREE_SCHEMA: &str = include_str!("../../schemas/tree.schema.json");
 pub const WHY_SCHEMA: &str = include_str!("../../schemas/why.schema.json");
 pub const EVAL_SCHEMA: &str = include_str!("../../schemas/eval.schema.json");
 pub const HISTORY_SCHEMA: &str = include_str!("../../schemas/history.schema.json");
+pub const REPORT_SCHEMA: &str = include_str!("../../schemas/report.schema.json");
 
 /// Runs a parsed command line; returns stdout text, or a failure.
 pub fn run(cli: Cli) -> Outcome {
@@ -96,6 +97,7 @@ pub fn run(cli: Cli) -> Outcome {
             SchemaKind::Why => WHY_SCHEMA,
             SchemaKind::Eval => EVAL_SCHEMA,
             SchemaKind::History => HISTORY_SCHEMA,
+            SchemaKind::Report => REPORT_SCHEMA,
         }
         .to_string()),
         Command::DemoData {

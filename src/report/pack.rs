@@ -243,7 +243,10 @@ impl ReportSet {
         }
         owned.insert(0, (g.root, root_card.clone()));
         for (k, &c) in g.companions.iter().enumerate() {
-            owned.push((c, companion_cards[k].clone()));
+            // A companion that also feeds the root (warning W002) is shown once, in the tree.
+            if !seen[c] && c != g.root {
+                owned.push((c, companion_cards[k].clone()));
+            }
         }
 
         let base = g.spec.report_base_url.clone();

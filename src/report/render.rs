@@ -73,6 +73,14 @@ pub struct Templates {
 impl Templates {
     /// The built-in templates, each replaced by `dir/<name>` when that file exists.
     pub fn load(dir: Option<&Path>) -> Result<Templates, String> {
+        if let Some(d) = dir
+            && !d.is_dir()
+        {
+            return Err(format!(
+                "`{}` is not a directory; give the directory holding html/, md/ and txt/ (copy `templates/` to start)",
+                crate::text::escape(&d.display().to_string())
+            ));
+        }
         let mut sets: [Vec<(String, String)>; 3] = Default::default();
         for (name, text) in BUILTIN {
             let text = match dir.map(|d| d.join(name)) {

@@ -321,7 +321,11 @@ fn the_output_examples_match_real_output() {
         .skip(1)
         .map(|b| b.split("```").next().unwrap())
         .collect();
-    assert_eq!(blocks.len(), 3, "why, eval and transfer_causes examples");
+    assert_eq!(
+        blocks.len(),
+        4,
+        "why, eval, transfer_causes and history examples"
+    );
     let parse = |b: &str| -> serde_json::Value {
         serde_json::from_str(b)
             .unwrap_or_else(|e| panic!("docs/output.md example is not JSON ({e}):\n{b}"))
@@ -356,4 +360,19 @@ fn the_output_examples_match_real_output() {
     keys_match(&e, &eval, "eval").unwrap();
     let c = parse(&format!("{{{}}}", blocks[2]));
     keys_match(&c, &causes, "eval").unwrap();
+    let history = mt(&[
+        "history",
+        "trees/handoff.yaml",
+        "--periods",
+        "2",
+        "--by",
+        "channel",
+        "--format",
+        "json",
+    ])
+    .ok()
+    .json();
+    let h = parse(blocks[3]);
+    assert_eq!(h["schema_version"], history["schema_version"]);
+    keys_match(&h, &history, "history").unwrap();
 }

@@ -4,6 +4,7 @@
 
 mod architecture;
 mod bad_data;
+mod browser;
 mod builder;
 mod check;
 mod determinism;
@@ -20,6 +21,7 @@ mod postgres;
 mod property;
 mod recipes;
 mod reference;
+mod report;
 mod schema;
 mod segments;
 mod snapshots;

@@ -16,6 +16,8 @@ pub fn label(s: &str) -> String {
             '>' => out.push_str("#62;"),
             '&' => out.push_str("#38;"),
             '`' => out.push_str("#96;"),
+            '[' => out.push_str("#91;"),
+            ']' => out.push_str("#93;"),
             '\n' | '\r' => out.push(' '),
             c if crate::text::is_hidden(c) || c.is_control() => out.push('\u{fffd}'),
             c => out.push(c),
@@ -58,7 +60,7 @@ mod tests {
     fn labels_cannot_close_the_quote() {
         assert_eq!(
             super::label("a\"]; click n0 \"x"),
-            "a#quot;]; click n0 #quot;x"
+            "a#quot;#93;; click n0 #quot;x"
         );
         assert_eq!(super::label("<script>&"), "#60;script#62;#38;");
     }
