@@ -44,6 +44,7 @@ fn tree() -> String {
     y
 }
 
+#[allow(clippy::print_stdout)] // a benchmark reports on stdout
 fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let dir = root.join("target/bench-report");

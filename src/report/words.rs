@@ -140,13 +140,7 @@ impl Words {
         let body = match unit {
             Unit::Percent => {
                 let pts = a * 100.0;
-                let dec = if pts >= 10.0 {
-                    1
-                } else if pts >= 0.1 || pts == 0.0 {
-                    1
-                } else {
-                    2
-                };
+                let dec = if pts >= 0.1 || pts == 0.0 { 1 } else { 2 };
                 let n = self.num(pts, dec);
                 format!(
                     "{n} {}",
