@@ -402,7 +402,8 @@ pub struct HistoryRun {
 pub const MAX_HISTORY: u32 = 520;
 
 /// What `report` is asked: the root's `why` request (its period, baseline and search
-/// settings apply to the companions too) and how many periods the trend lines cover.
+/// settings apply to the companions too, except `by`: each companion is split by every
+/// dimension that splits it) and how many periods the trend lines cover.
 #[derive(Debug, Clone)]
 pub struct ReportRequest {
     pub why: WhyRequest,
@@ -726,7 +727,7 @@ impl Session {
             _ => String::new(),
         };
         Ok(Provenance {
-            tree_file: tree_file.display().to_string(),
+            tree_file: shown_path(tree_file),
             tree_sha256: fingerprint::hash_bytes(&text),
             git_commit: fingerprint::git_commit(tree_file),
             tool: format!("metrictree {}", env!("CARGO_PKG_VERSION")),
@@ -749,6 +750,20 @@ impl Session {
             &self.access,
         )
         .map_err(|e| Error::Runtime(e.to_string()))
+    }
+}
+
+/// A tree file's path as reports show it: relative to the tree's root (its git repository, or
+/// its directory), so no report names the machine's directories.
+fn shown_path(tree: &Path) -> String {
+    let root = crate::engine::access::tree_root(tree);
+    let file = tree.canonicalize().unwrap_or_else(|_| tree.to_path_buf());
+    match file.strip_prefix(&root) {
+        Ok(rel) => rel.display().to_string(),
+        Err(_) => file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
     }
 }
 

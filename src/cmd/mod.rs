@@ -122,6 +122,27 @@ pub fn run(cli: Cli) -> Outcome {
     }
 }
 
+/// `why`'s request from its arguments (also `report`'s for the root).
+fn why_request(
+    search: &crate::cli::SearchArgs,
+    period: Option<String>,
+    baseline: Option<String>,
+    node: Option<String>,
+) -> crate::session::WhyRequest {
+    crate::session::WhyRequest {
+        period,
+        baseline,
+        node,
+        by: search.by.clone(),
+        depth: usize::from(search.depth),
+        min_support: search.min_support,
+        min_count: search.min_count,
+        top: usize::from(search.top),
+        fdr: search.fdr,
+        history: search.history,
+    }
+}
+
 /// Where a command's tree and data come from, as the library takes it.
 fn source(args: &TreeArgs) -> TreeSource<'_> {
     TreeSource {

@@ -8,7 +8,7 @@ use crate::cli::{SearchArgs, TreeArgs};
 use crate::error::Error;
 use crate::report::pack::{Inputs, ReportSet};
 use crate::report::render::{Format, Templates};
-use crate::session::{ReportRequest, Session, Warn, WhyRequest, load_tree};
+use crate::session::{ReportRequest, Session, Warn, load_tree};
 
 pub struct Report<'a> {
     pub tree: &'a TreeArgs,
@@ -40,20 +40,8 @@ pub fn run(a: Report) -> Outcome {
     let templates = Templates::load(a.templates)
         .map_err(|e| Error::Argument(format!("the report templates do not compile: {e}")))?;
     let src = source(a.tree);
-    let s = a.search;
     let request = ReportRequest {
-        why: WhyRequest {
-            period: a.period,
-            baseline: a.baseline,
-            node: None,
-            by: s.by.clone(),
-            depth: usize::from(s.depth),
-            min_support: s.min_support,
-            min_count: s.min_count,
-            top: usize::from(s.top),
-            fdr: s.fdr,
-            history: s.history,
-        },
+        why: super::why_request(a.search, a.period, a.baseline, None),
         trend_periods: a.trend_periods,
     };
     let loaded = load_tree(src.tree, src.postgres_env)?;

@@ -5,7 +5,7 @@ use super::{Outcome, source};
 use crate::cli::{Format, SearchArgs, TreeArgs};
 use crate::report::style::Styles;
 use crate::report::why::WhyReport;
-use crate::session::{Session, Warn, WhyRequest, load_tree};
+use crate::session::{Session, Warn, load_tree};
 
 pub struct Why<'a> {
     pub tree: &'a TreeArgs,
@@ -18,19 +18,7 @@ pub struct Why<'a> {
 
 pub fn run(w: Why) -> Outcome {
     let src = source(w.tree);
-    let s = w.search;
-    let request = WhyRequest {
-        period: w.period,
-        baseline: w.baseline,
-        node: w.node,
-        by: s.by.clone(),
-        depth: usize::from(s.depth),
-        min_support: s.min_support,
-        min_count: s.min_count,
-        top: usize::from(s.top),
-        fdr: s.fdr,
-        history: s.history,
-    };
+    let request = super::why_request(w.search, w.period, w.baseline, w.node);
     let loaded = load_tree(src.tree, src.postgres_env)?;
     let plan = loaded.plan_why(&request)?;
     let session = Session::open(loaded, &src.access, Warn::stderr())?;

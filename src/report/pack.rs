@@ -73,6 +73,9 @@ pub struct Page {
     pub moved: bool,
     /// Overview: the root; owner reports: the owner's nodes, those that moved first.
     pub nodes: Vec<NodeCard>,
+    /// Overview only: the root's direct branches, largest effect first (a row each, with its
+    /// sparkline).
+    pub branches: Vec<NodeCard>,
     /// Overview only: the companions, with targets and bands.
     pub companions: Vec<NodeCard>,
     /// Overview only: the root's change by branch, added and offset, in words.
@@ -252,12 +255,20 @@ impl ReportSet {
         let base = g.spec.report_base_url.clone();
         let url = |file: &str| base.as_ref().map(|b| format!("{b}/{file}.html"));
         let root_owner = owner_ref(g, &g.nodes[g.root].owner);
+        // The overview's branch table: the root's direct inputs, largest effect first.
+        let branch_cards: Vec<NodeCard> = i
+            .root
+            .ranking
+            .iter()
+            .filter(|b| b.depth == 1)
+            .filter_map(|b| owned.iter().find(|(n, _)| g.nodes[*n].id == b.id))
+            .map(|(_, c)| c.clone())
+            .collect();
         let overview = overview(
             i,
             &ctx,
             &w,
-            root_card,
-            companion_cards,
+            [vec![root_card], branch_cards, companion_cards],
             root_owner.clone(),
             url("overview"),
         );
@@ -333,6 +344,7 @@ impl ReportSet {
                 headline,
                 moved: !moved.is_empty(),
                 nodes,
+                branches: Vec::new(),
                 companions: Vec::new(),
                 branch_lines: Vec::new(),
                 insights: Vec::new(),
@@ -343,14 +355,18 @@ impl ReportSet {
                 waterfall_rows: Vec::new(),
             });
         }
-        let mut entries = vec![IndexEntry {
-            file: overview.file.clone(),
-            title: format!("Overview for {}", overview.owner.name),
-            owner: overview.owner.clone(),
-            moved: overview.moved,
-            headline: overview.headline.clone(),
-            url: overview.url.clone(),
-        }];
+        // With one owner asked for, the index lists what was written: that owner's page.
+        let mut entries = Vec::new();
+        if i.only_owner.is_none() {
+            entries.push(IndexEntry {
+                file: overview.file.clone(),
+                title: format!("Overview for {}", overview.owner.name),
+                owner: overview.owner.clone(),
+                moved: overview.moved,
+                headline: overview.headline.clone(),
+                url: overview.url.clone(),
+            });
+        }
         entries.extend(owners.iter().map(|p| IndexEntry {
             file: p.file.clone(),
             title: format!("Report for {}", p.owner.name),
@@ -455,7 +471,8 @@ impl Cards<'_> {
             Some(_) => "within_noise",
             None => "not_tested",
         };
-        let tested = if companion {
+        // The root and each companion are tested alone; the branches as one family.
+        let tested = if companion || n == g.root {
             1
         } else {
             self.i.root.noise.branches_tested
@@ -466,17 +483,6 @@ impl Cards<'_> {
             g.spec.grain.name(),
             tested,
         );
-        let verdict_text = if tested == 1 {
-            verdict_text.replace(
-                "with 1 checked at once one change this size is expected by chance",
-                "the noise model does not rule out chance",
-            )
-        } else {
-            verdict_text.replace(
-                &format!("with {tested} checked"),
-                &format!("with {tested} measures checked"),
-            )
-        };
         let root = &self.i.root;
         let root_node = root.root_node();
         let contribution = (!companion).then(|| {
@@ -572,7 +578,7 @@ impl Cards<'_> {
                 Some(s) if s.baseline.is_some() && s.current.is_some() && !s.parts.is_empty() => {
                     (segment_name(&parts(s)), s.baseline, s.current)
                 }
-                _ => ("overall".to_string(), baseline, current),
+                _ => ("all segments".to_string(), baseline, current),
             };
             let d = match (before, after) {
                 (Some(b), Some(a)) => a - b,
@@ -663,6 +669,16 @@ impl Cards<'_> {
                         },
                         w.share(ins.share_baseline),
                         w.share(ins.share_current)
+                    )
+                } else if s.kind == "rate" && (ins.baseline.is_none() || ins.current.is_none()) {
+                    format!(
+                        "in {name}, {} {} ({} of {volume})",
+                        in_sentence(&j.label),
+                        match ins.current {
+                            Some(_) => format!("is new: {} now", w.value(ins.current, j.unit)),
+                            None => format!("is gone: {} before", w.value(ins.baseline, j.unit)),
+                        },
+                        w.share(ins.volume_share)
                     )
                 } else if s.kind == "rate" {
                     format!(
@@ -782,11 +798,12 @@ fn overview(
     i: &Inputs,
     ctx: &Context,
     w: &Words,
-    root: NodeCard,
-    companions: Vec<NodeCard>,
+    cards: [Vec<NodeCard>; 3],
     owner: OwnerRef,
     url: Option<String>,
 ) -> Page {
+    let [root, branches_cards, companions] = cards;
+    let root = root.into_iter().next().expect("the root's card");
     let g = i.graph;
     let r = i.root;
     let rn = r.root_node();
@@ -819,10 +836,10 @@ fn overview(
             root.baseline_text,
             root.current_text,
             root.change_text,
-            if root.moved {
-                format!("beyond {g_}-to-{g_} noise", g_ = ctx.grain)
-            } else {
-                format!("within {g_}-to-{g_} noise", g_ = ctx.grain)
+            match root.verdict {
+                "beyond_noise" => format!("beyond {g_}-to-{g_} noise", g_ = ctx.grain),
+                "within_noise" => format!("within {g_}-to-{g_} noise", g_ = ctx.grain),
+                _ => "not tested for noise".to_string(),
             }
         )
     };
@@ -833,13 +850,15 @@ fn overview(
         } else {
             "the largest part is"
         };
+        // A segment that moved the branch the way the branch moved (so the way it moved the
+        // root, whatever the sign of the branch's effect).
         let top_seg = r
             .node(id)
-            .and_then(|n| n.segments.as_ref())
-            .and_then(|s| {
+            .and_then(|n| n.segments.as_ref().map(|s| (n.delta, s)))
+            .and_then(|(bd, s)| {
                 s.insights.iter().find(|x| {
                     x.test.as_ref().is_some_and(|t| t.verdict == "beyond_noise")
-                        && x.contribution * c > 0.0
+                        && x.contribution * bd > 0.0
                 })
             })
             .map(|s| format!(" from {}", segment_name(&parts(s))))
@@ -886,24 +905,16 @@ fn overview(
         judgement: Judgement::Neutral,
     }];
     let mut level = rn.baseline;
+    // Each step is judged by what it did to the root.
+    let root_dir = g.nodes[g.root].direction;
     for (id, c) in &branches {
-        let dir = g
-            .index(id)
-            .map_or(Direction::Neutral, |n| g.nodes[n].direction);
         bars.push(Bar {
             label: label(id),
             text: w.change(*c, rn.unit),
             from: level,
             to: level + c,
             total: false,
-            judgement: Judgement::of(
-                *c,
-                if dir == Direction::Neutral {
-                    g.nodes[g.root].direction
-                } else {
-                    dir
-                },
-            ),
+            judgement: Judgement::of(*c, root_dir),
         });
         level += c;
     }
@@ -915,15 +926,7 @@ fn overview(
         total: true,
         judgement: root.judgement,
     });
-    let lo = bars
-        .iter()
-        .flat_map(|b| [b.from, b.to])
-        .fold(f64::INFINITY, f64::min);
-    let hi = bars
-        .iter()
-        .flat_map(|b| [b.from, b.to])
-        .fold(f64::NEG_INFINITY, f64::max);
-    let axis_lo = lo - (hi - lo) * 0.08;
+    let (axis_lo, _) = waterfall::axis(&bars);
     let waterfall_rows = bars
         .iter()
         .map(|b| (b.label.clone(), b.text.clone()))
@@ -984,7 +987,7 @@ fn overview(
         &top,
     );
     let mermaid = mermaid::flowchart(&top);
-    let chart_count = 2 + 1 + companions.len();
+    let chart_count = 2 + 1 + branches_cards.len() + companions.len();
     Page {
         context: ctx.clone(),
         kind: "overview",
@@ -993,6 +996,7 @@ fn overview(
         headline,
         moved: root.moved || companions.iter().any(|c| c.moved),
         nodes: vec![root],
+        branches: branches_cards,
         companions,
         branch_lines,
         insights,

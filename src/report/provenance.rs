@@ -6,7 +6,7 @@ use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Provenance {
-    /// The tree file as given on the command line.
+    /// The tree file, relative to its repository (or its directory).
     pub tree_file: String,
     pub tree_sha256: String,
     /// The commit checked out where the tree lives, when it is in a git repository.

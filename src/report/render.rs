@@ -156,6 +156,8 @@ pub fn escape_html(s: &str) -> String {
 /// syntax only at the start of a line (`#`, `-`, `+`, `=`, `>`, `1.`) are escaped there; line
 /// breaks become spaces, so a value cannot start a heading, list, table row or code block.
 pub fn escape_md(s: &str) -> String {
+    // Leading and trailing blanks would let a value start an indented block or a list.
+    let s = s.trim();
     let mut out = String::with_capacity(s.len());
     let digits = s.chars().take_while(char::is_ascii_digit).count();
     for (i, c) in s.chars().enumerate() {

@@ -185,8 +185,8 @@ pub fn segment_name(parts: &[(String, Option<String>)]) -> String {
 pub fn verdict(beyond: Option<bool>, ci: Option<(f64, f64)>, grain: &str, tested: usize) -> String {
     match (beyond, ci) {
         (Some(true), _) => format!("beyond {grain}-to-{grain} noise: a real change"),
-        (Some(false), Some((lo, hi))) if lo > 0.0 || hi < 0.0 => format!(
-            "could be noise: on its own it would stand out, but with {tested} checked at once one change this size is expected by chance"
+        (Some(false), Some((lo, hi))) if (lo > 0.0 || hi < 0.0) && tested > 1 => format!(
+            "could be noise: on its own it would stand out, but with {tested} measures checked at once one change this size is expected by chance"
         ),
         (Some(false), _) => {
             format!("within {grain}-to-{grain} noise: not distinguishable from the usual movement")

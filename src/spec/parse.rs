@@ -554,7 +554,7 @@ impl<'a> SpecParser<'a> {
         let scheme_ok = v.starts_with("https://") || v.starts_with("http://");
         let bad = v
             .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || "\"'<>`".contains(c));
+            .any(|c| c.is_whitespace() || c.is_control() || "\\\"'<>`()[]".contains(c));
         let authority = v
             .split("://")
             .nth(1)

@@ -378,7 +378,7 @@ nodes:
     question: "check {segment} <script>alert(7)</script> & \"co\""
     ratio: {numerator: moved, denominator: total}
   moved: {label: "Moved # heading", unit: count, owner: ops, measure: {source: conv, agg: count, filter: moved}}
-  total: {label: "All & <i>", unit: count, owner: cx, measure: {source: conv, agg: count}}
+  total: {label: "All & <i> %%{init: {'theme':'dark'}}%%", unit: count, owner: cx, measure: {source: conv, agg: count}}
 "#;
     let p = dir.join("hostile.yaml");
     std::fs::write(&p, tree).unwrap();
@@ -420,7 +420,7 @@ fn hostile_names_render_harmlessly_in_html_svg_and_markdown() {
             let lower = s.to_lowercase();
             assert!(!lower.contains("<script"), "{name}");
             assert!(!lower.contains("<img"), "{name}");
-            assert!(!lower.contains("<b>") && !lower.contains("<i>"), "{name}");
+            assert!(!lower.contains("<i>"), "{name}");
             assert_eq!(
                 s.matches("<svg").count(),
                 s.matches("</svg>").count(),
@@ -447,7 +447,17 @@ fn hostile_names_render_harmlessly_in_html_svg_and_markdown() {
                 !s.contains("\n# heading") && !s.contains("oved # heading"),
                 "{name}"
             );
-            // Mermaid labels stay inside their quotes.
+            // Mermaid labels stay inside their quotes, and carry no directive.
+            if name == "overview.md" {
+                let m = s
+                    .split("```mermaid\n")
+                    .nth(1)
+                    .expect("the overview has a Mermaid block");
+                let m = m.split("```").next().unwrap();
+                assert!(m.contains("All #38; #60;i#62; #37;#37;#123;init"), "{m}");
+                assert!(!m.contains("%%"), "{m}");
+                assert_eq!(m.lines().filter(|l| l.contains("[\"")).count(), 3, "{m}");
+            }
             if let Some(m) = s.split("```mermaid\n").nth(1) {
                 for line in m.split("```").next().unwrap().lines().skip(1) {
                     let line = line.trim();
@@ -504,12 +514,9 @@ fn history_matches_eval_for_every_period_from_one_read() {
             let en = crate::util::node(&e, n["id"].as_str().unwrap());
             assert_eq!(n["values"][k], en["value"], "{} in {label}", n["id"]);
             assert_eq!(n["statuses"][k], en["status"], "{} in {label}", n["id"]);
-            for (s, es) in n["segments"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .zip(en["segments"].as_array().into_iter().flatten())
-            {
+            let (hs, es) = (n["segments"].as_array(), en["segments"].as_array());
+            assert_eq!(hs.map(Vec::len), es.map(Vec::len), "{} in {label}", n["id"]);
+            for (s, es) in hs.into_iter().flatten().zip(es.into_iter().flatten()) {
                 assert_eq!(s["value_of"], es["value_of"]);
                 assert_eq!(
                     s["values"][k], es["value"],
@@ -620,4 +627,16 @@ fn report_settings_are_checked_with_positions() {
         r.fails_with(1).stderr_has(want);
         assert!(r.stderr.contains(&format!("t{k}.yaml:")), "{}", r.stderr);
     }
+    // The placeholder is pointed at: line and column of `{rules}` in the question.
+    let (line, text) = cases[0]
+        .0
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains("{rules}"))
+        .unwrap();
+    let col = text.find("{rules}").unwrap() + 2;
+    let p = tmp.write("where.yaml", &cases[0].0);
+    mt(&["check", "--no-data", p.to_str().unwrap()])
+        .fails_with(1)
+        .stderr_has(&format!("where.yaml:{}:{col}", line + 1));
 }

@@ -17,6 +17,11 @@ pub fn label(s: &str) -> String {
             '&' => out.push_str("#38;"),
             '`' => out.push_str("#96;"),
             '[' => out.push_str("#91;"),
+            // `%%{init: ...}%%` would be read as a directive anywhere in the diagram.
+            '%' => out.push_str("#37;"),
+            '{' => out.push_str("#123;"),
+            '}' => out.push_str("#125;"),
+            '\'' => out.push_str("#39;"),
             ']' => out.push_str("#93;"),
             '\n' | '\r' => out.push(' '),
             c if crate::text::is_hidden(c) || c.is_control() => out.push('\u{fffd}'),
@@ -63,5 +68,9 @@ mod tests {
             "a#quot;#93;; click n0 #quot;x"
         );
         assert_eq!(super::label("<script>&"), "#60;script#62;#38;");
+        assert_eq!(
+            super::label("%%{init: {'theme':'dark'}}%%"),
+            "#37;#37;#123;init: #123;#39;theme#39;:#39;dark#39;#125;#125;#37;#37;"
+        );
     }
 }

@@ -35,9 +35,8 @@ pub fn xml(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
-            c if crate::text::is_hidden(c) || (c.is_control() && c != '\n' && c != '\t') => {
-                out.push('\u{fffd}')
-            }
+            '\n' | '\t' => out.push(c),
+            c if crate::text::is_hidden(c) || c.is_control() => out.push('\u{fffd}'),
             c => out.push(c),
         }
     }

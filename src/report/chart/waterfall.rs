@@ -25,8 +25,8 @@ const TEXT_W: f64 = 120.0;
 const ROW: f64 = 26.0;
 const TOP: f64 = 8.0;
 
-/// `axis_note` says where the axis starts (in the value's unit), for the description.
-pub fn draw(title: &str, bars: &[Bar], axis_note: &str) -> Chart {
+/// The axis the bars are drawn on: the values they pass through, padded by 8 % each side.
+pub fn axis(bars: &[Bar]) -> (f64, f64) {
     let lo = bars
         .iter()
         .flat_map(|b| [b.from, b.to])
@@ -35,12 +35,18 @@ pub fn draw(title: &str, bars: &[Bar], axis_note: &str) -> Chart {
         .iter()
         .flat_map(|b| [b.from, b.to])
         .fold(f64::NEG_INFINITY, f64::max);
-    let (lo, hi) = if lo.is_finite() && hi > lo {
+    if lo.is_finite() && hi > lo {
         let pad = (hi - lo) * 0.08;
         (lo - pad, hi + pad)
     } else {
         (lo - 1.0, lo + 1.0)
-    };
+    }
+}
+
+/// `axis_note` says where the axis starts (in the value's unit, see [`axis`]), for the
+/// description.
+pub fn draw(title: &str, bars: &[Bar], axis_note: &str) -> Chart {
+    let (lo, hi) = axis(bars);
     let x = |v: f64| LABEL_W + BAR_W * (v - lo) / (hi - lo);
     let w = LABEL_W + BAR_W + TEXT_W;
     let h = TOP * 2.0 + ROW * bars.len() as f64 + 14.0;
