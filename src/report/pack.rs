@@ -793,7 +793,6 @@ fn target_status(w: &Words, t: f64, v: Option<f64>, unit: Unit, dir: Direction) 
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn overview(
     i: &Inputs,
     ctx: &Context,
