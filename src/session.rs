@@ -450,6 +450,8 @@ pub struct Session {
     /// Periods already warned about (partial, outside the data), so a run that asks for a
     /// period several times says it once.
     warned: std::sync::Mutex<Vec<String>>,
+    /// Where the data starts and ends, read once per session.
+    extent: std::sync::OnceLock<Option<DataExtent>>,
 }
 
 impl Session {
@@ -475,6 +477,7 @@ impl Session {
             warn,
             access: access.clone(),
             warned: Default::default(),
+            extent: Default::default(),
         })
     }
 
@@ -482,9 +485,15 @@ impl Session {
     /// one outside the data.
     pub fn period(&self, asked: Option<&str>) -> Result<ResolvedPeriod> {
         let g = &self.graph;
-        let (extent, warnings) =
-            crate::eval::data_extent(g, &self.engine).map_err(|e| Error::Runtime(e.to_string()))?;
-        self.warn.diagnostics(&self.report, warnings);
+        let extent = match self.extent.get() {
+            Some(e) => *e,
+            None => {
+                let (extent, warnings) = crate::eval::data_extent(g, &self.engine)
+                    .map_err(|e| Error::Runtime(e.to_string()))?;
+                self.warn.diagnostics(&self.report, warnings);
+                *self.extent.get_or_init(|| extent)
+            }
+        };
         let extent =
             extent.ok_or_else(|| Error::Runtime("the tree's sources hold no rows".into()))?;
         let period = match asked {

@@ -94,6 +94,9 @@ pub struct Engine {
     >,
     /// How many times a source's rows were read (see [`Engine::source_reads`]).
     reads: std::sync::atomic::AtomicUsize,
+    /// The in-memory tables and the query that filled each: the same rows are not read twice
+    /// (a report explains the root and each companion over the same periods).
+    loaded: std::sync::Mutex<Vec<(String, String)>>,
 }
 
 /// The query a SQL or event-log source runs.
@@ -270,6 +273,7 @@ impl Engine {
             deadline: access.limits.timeout.map(|t| std::time::Instant::now() + t),
             held: std::sync::Mutex::new(Vec::new()),
             reads: std::sync::atomic::AtomicUsize::new(0),
+            loaded: std::sync::Mutex::new(Vec::new()),
         };
         let diags = engine.register_all(graph, access.data_dir.as_deref());
         (engine, diags)
@@ -1139,18 +1143,22 @@ impl Engine {
     }
 
     /// Reads a source's rows for a plan: into memory for files (later aggregations read
-    /// memory); nothing for a database, whose statements read the tables each time.
+    /// memory), unless the same rows are already there; nothing for a database, whose
+    /// statements read the tables each time.
     pub fn load_rows(&self, plan: &SourcePlan) -> Result<(), QueryError> {
         match self.info[plan.source].as_ref().map(|i| &i.backend) {
             Some(Backend::Postgres { .. }) => Ok(()),
             _ => {
+                let (name, sql) = (plan.mem_table(), crate::sql::materialize(plan));
+                let mut loaded = self.loaded.lock().unwrap_or_else(|p| p.into_inner());
+                if loaded.iter().any(|(n, s)| *n == name && *s == sql) {
+                    return Ok(());
+                }
                 self.count_read();
-                self.materialize(
-                    &plan.table,
-                    &plan.mem_table(),
-                    &crate::sql::materialize(plan),
-                )
-                .map(|_| ())
+                self.materialize(&plan.table, &name, &sql)?;
+                loaded.retain(|(n, _)| *n != name);
+                loaded.push((name, sql));
+                Ok(())
             }
         }
     }
