@@ -28,9 +28,10 @@ pub fn run(
     let s = crate::demo::generate(out, &o)
         .map_err(|e| Error::Runtime(format!("cannot write to `{}`: {e}", out.display())))?;
     Ok(format!(
-        "wrote {} conversations and {} handoffs ({} to {}, plus a partial week) to {}\n",
+        "wrote {} conversations, {} handoffs and {} audits ({} to {}, plus a partial week) to {}\n",
         s.conversations,
         s.handoffs,
+        s.audits,
         s.first_week,
         s.last_week,
         out.display()

@@ -1,5 +1,5 @@
 //! A deterministic example dataset in the data model of `docs/data-model.md`:
-//! `conversations.csv`, `handoffs.csv` and `planted.json`.
+//! `conversations.csv`, `handoffs.csv`, `audits.csv` and `planted.json`.
 //!
 //! Seeded with ChaCha8 (portable: the same seed gives the same bytes everywhere); the end date
 //! is a parameter, never the clock. Weekly seasonality, channels, teams, categories, tiers
@@ -8,8 +8,16 @@
 //! (`plants: false` writes the same process with no events.)
 //! - last week, a routing-rule change sends more chat × billing conversations to the wrong
 //!   queue first (routing rises, concentrated in that segment);
-//! - from week W−8 a new integrations topic raises skill handoffs; a training action in week
-//!   W−5 brings them back down; an escalation-guideline refresh in week W−3 changes nothing.
+//! - from week W−11 a new integrations topic raises skill handoffs; a training action in week
+//!   W−6 brings them back down (so the impact loop has 5 periods before it, 6 after, and 14
+//!   earlier weeks for placebo dates); an escalation-guideline refresh in week W−3 changes
+//!   nothing;
+//! - in week W−2, cold transfers out of technical support are done badly: their audited
+//!   handoff quality drops.
+//!
+//! Each family of fields added after the first version draws from its own random stream
+//! (routing rule and queue; transfer type, receiver reply and resolution timing, repeat
+//! explanation; audits), so adding a family never shifts the columns drawn before it.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -38,6 +46,7 @@ pub struct Options {
 pub struct Summary {
     pub conversations: u64,
     pub handoffs: u64,
+    pub audits: u64,
     pub first_week: String,
     pub last_week: String,
 }
@@ -61,6 +70,19 @@ const DAY_WEIGHTS: [f64; 7] = [1.25, 1.2, 1.15, 1.1, 1.0, 0.7, 0.6];
 /// Effect sizes of the planted events (probability points within the segment).
 pub const ROUTING_PLANT: f64 = 0.35;
 pub const SKILL_GAP: f64 = 0.20;
+/// The knowledge gap's weeks, counted back from the last week (inclusive).
+pub const GAP_WEEKS: std::ops::RangeInclusive<i64> = 7..=11;
+/// The training action's week, counted back from the last week (the gap's end).
+pub const TRAINING_WEEK: u32 = 6;
+/// The quality plant's week, counted back from the last week.
+pub const QUALITY_WEEK: u32 = 2;
+/// Audited share of transfers (enough for a team × transfer-type segment to be tested).
+pub const AUDIT_SHARE: f64 = 0.4;
+
+/// Seeds of the field families' own streams, mixed with the dataset's seed.
+const ROUTING_STREAM: u64 = 0x726f_7574_696e_6731;
+const HANDOFF_STREAM: u64 = 0x6861_6e64_6f66_6632;
+const AUDIT_STREAM: u64 = 0x6175_6469_7473_3033;
 
 fn pick<'a, T>(rng: &mut ChaCha8Rng, items: &'a [T], weight: impl Fn(&T) -> f64) -> &'a T {
     let total: f64 = items.iter().map(&weight).sum();
@@ -101,9 +123,9 @@ fn cause_probs(
         "integrations" => 0.09,
         _ => 0.04,
     };
-    // Knowledge gap: weeks W−8 .. W−6 (0-based week index from the end: 8, 7, 6).
+    // Knowledge gap: weeks W−11 .. W−7 (counted back from the last week).
     let from_end = weeks - 1 - week;
-    if plants && category == "integrations" && (6..=8).contains(&from_end) {
+    if plants && category == "integrations" && GAP_WEEKS.contains(&from_end) {
         skill += SKILL_GAP;
     }
     let escalation = if tier == "enterprise" { 0.08 } else { 0.035 };
@@ -119,17 +141,23 @@ fn cause_probs(
 pub fn generate(dir: &Path, o: &Options) -> std::io::Result<Summary> {
     std::fs::create_dir_all(dir)?;
     let mut rng = ChaCha8Rng::seed_from_u64(o.seed);
+    let mut rs = ChaCha8Rng::seed_from_u64(o.seed ^ ROUTING_STREAM);
+    let mut qs = ChaCha8Rng::seed_from_u64(o.seed ^ HANDOFF_STREAM);
+    let mut au = ChaCha8Rng::seed_from_u64(o.seed ^ AUDIT_STREAM);
     let last = Period::containing(Grain::Week, o.end);
     let first = last.back(o.weeks.saturating_sub(1));
     let weeks = o.weeks as i64;
     let per_week = (o.conversations as f64 / o.weeks.max(1) as f64).max(1.0);
 
     let mut conv = String::from(
-        "conversation_id,created_at,first_response_at,resolved_at,channel,team,category,tier,first_owner,resolved_by,reopened,csat,status,handling_seconds\n",
+        "conversation_id,created_at,first_response_at,resolved_at,channel,team,category,tier,first_owner,resolved_by,reopened,csat,status,handling_seconds,routing_rule,queue,repeat_explanation\n",
     );
     let mut hand = String::from(
-        "conversation_id,sequence,transferred_at,picked_up_at,from_agent,to_agent,from_team,to_team,queue,from_channel,to_channel,cause,routing_rule,bot_trigger,topic,accepted,completed\n",
+        "conversation_id,sequence,transferred_at,picked_up_at,from_agent,to_agent,from_team,to_team,queue,from_channel,to_channel,cause,routing_rule,bot_trigger,topic,accepted,completed,transfer_type,receiver_first_reply_at\n",
     );
+    let mut audits =
+        String::from("conversation_id,sequence,audited_at,required,done_well,timely,score\n");
+    let mut n_audit = 0u64;
     let mut n_conv = 0u64;
     let mut n_hand = 0u64;
     let mut planted_flips = 0u64;
@@ -188,6 +216,29 @@ pub fn generate(dir: &Path, o: &Options) -> std::io::Result<Summary> {
             }
             n_conv += 1;
             let id = n_conv;
+            // The routing rule and queue every conversation entered by (their own stream): one
+            // rule per category and channel, a catch-all now and then; in the last week chat ×
+            // billing goes through the new rule `billing_chat_v2`, the planted change. Queues
+            // are by channel and priority (enterprise), with an overflow queue: they do not
+            // encode the transfer cause.
+            let fallback = rs.random::<f64>() < 0.08;
+            let overflow = rs.random::<f64>() < 0.05;
+            let routing_rule =
+                if o.plants && w >= weeks - 1 && channel == "chat" && category == "billing" {
+                    "billing_chat_v2".to_string()
+                } else if fallback {
+                    "fallback_v1".to_string()
+                } else {
+                    format!("{category}_{channel}_v1")
+                };
+            let initial_queue = if overflow {
+                "overflow".to_string()
+            } else if tier == "enterprise" {
+                format!("{channel}_priority")
+            } else {
+                format!("{channel}_standard")
+            };
+            let mut any_cold = false;
             let agent = |rng: &mut ChaCha8Rng, team: &str| {
                 format!("{}_{:02}", &team[..3], rng.random_range(1..=24))
             };
@@ -263,7 +314,7 @@ pub fn generate(dir: &Path, o: &Options) -> std::io::Result<Summary> {
                     let topic = if cause_k == 1 {
                         let from_end = weeks - 1 - w;
                         if category == "integrations"
-                            && (6..=8).contains(&from_end)
+                            && GAP_WEEKS.contains(&from_end)
                             && rng.random::<f64>() < 0.7
                         {
                             "webhooks_api"
@@ -283,19 +334,66 @@ pub fn generate(dir: &Path, o: &Options) -> std::io::Result<Summary> {
                     } else {
                         ""
                     };
+                    // Warm (the sender briefs the receiver) or cold, and the receiver's first
+                    // reply after pickup: their own stream, drawn for every transfer.
+                    let warm = qs.random::<f64>() < if cause_k == 2 { 0.7 } else { 0.4 };
+                    any_cold |= !warm;
+                    let reply =
+                        ((if warm { 45.0 } else { 90.0 }) * (0.7 * normal(&mut qs)).exp()) as i64;
+                    let picked = t + TimeDelta::seconds(wait);
                     let _ = writeln!(
                         hand,
-                        "{id},{transfers},{},{},{from_agent},{to_agent},{from_team},{to_team},{}_queue,{from_channel},{to_channel},{},{rule},{},{topic},{accepted},{completed}",
+                        "{id},{transfers},{},{},{from_agent},{to_agent},{from_team},{to_team},{}_queue,{from_channel},{to_channel},{},{rule},{},{topic},{accepted},{completed},{},{}",
                         ts(t),
-                        if accepted {
-                            ts(t + TimeDelta::seconds(wait))
-                        } else {
-                            String::new()
-                        },
+                        if accepted { ts(picked) } else { String::new() },
                         to_team,
                         CAUSES[cause_k],
                         trigger.0,
+                        if warm { "warm" } else { "cold" },
+                        if accepted {
+                            ts(picked + TimeDelta::seconds(reply))
+                        } else {
+                            String::new()
+                        },
                     );
+                    // A quarter of transfers are audited by the receiver (their own stream):
+                    // was it required, done well (findings summarised, basics tried), timely?
+                    let draws: [f64; 5] = std::array::from_fn(|_| au.random::<f64>());
+                    if draws[0] < AUDIT_SHARE {
+                        let bad_week = o.plants
+                            && weeks - 1 - w == i64::from(QUALITY_WEEK)
+                            && from_team == "tech_support"
+                            && !warm;
+                        let required = draws[1]
+                            < if cause_k == 2 {
+                                0.95
+                            } else if cause_k == 0 {
+                                0.5
+                            } else {
+                                0.8
+                            };
+                        let done_well = draws[2]
+                            < if bad_week {
+                                0.15
+                            } else if warm {
+                                0.9
+                            } else {
+                                0.65
+                            };
+                        let timely = draws[3] < if bad_week { 0.35 } else { 0.8 };
+                        let score = ((required as u8 + done_well as u8 + timely as u8) as f64
+                            * 100.0
+                            / 3.0)
+                            .round() as i64;
+                        let at = picked
+                            + TimeDelta::seconds(86_400 + (draws[4] * 2.0 * 86_400.0) as i64);
+                        let _ = writeln!(
+                            audits,
+                            "{id},{transfers},{},{required},{done_well},{timely},{score}",
+                            ts(at)
+                        );
+                        n_audit += 1;
+                    }
                     n_hand += 1;
                     handling += wait / 2 + 180;
                     t += TimeDelta::seconds(wait);
@@ -312,11 +410,27 @@ pub fn generate(dir: &Path, o: &Options) -> std::io::Result<Summary> {
                     });
                 }
             }
+            // Context lost at a cold transfer makes customers repeat themselves; the receiver's
+            // time to resolve after the last pickup (its own stream, drawn for every
+            // conversation).
+            let repeat = qs.random::<f64>()
+                < if any_cold {
+                    0.35
+                } else if transfers > 0 {
+                    0.08
+                } else {
+                    0.0
+                };
+            let resolve_after = (1500.0 * (1.0 * normal(&mut qs)).exp()) as i64 + 60;
             let reopened = rng.random::<f64>() < if transfers > 0 { 0.10 } else { 0.05 };
             let csat = (4.3 - 0.5 * transfers as f64 + 0.7 * normal(&mut rng))
                 .round()
                 .clamp(1.0, 5.0) as i64;
-            let resolved = created + TimeDelta::seconds(handling + 600);
+            let resolved = if transfers > 0 {
+                t + TimeDelta::seconds(resolve_after)
+            } else {
+                created + TimeDelta::seconds(handling + 600)
+            };
             let status = if partial && rng.random::<f64>() < 0.3 {
                 "open"
             } else {
@@ -324,7 +438,7 @@ pub fn generate(dir: &Path, o: &Options) -> std::io::Result<Summary> {
             };
             let _ = writeln!(
                 conv,
-                "{id},{},{},{},{channel},{team},{category},{tier},{first_owner},{},{reopened},{csat},{status},{handling}",
+                "{id},{},{},{},{channel},{team},{category},{tier},{first_owner},{},{reopened},{csat},{status},{handling},{routing_rule},{initial_queue},{repeat}",
                 ts(created),
                 ts(first_response),
                 if status == "resolved" {
@@ -342,6 +456,7 @@ pub fn generate(dir: &Path, o: &Options) -> std::io::Result<Summary> {
     }
     std::fs::write(dir.join("conversations.csv"), conv)?;
     std::fs::write(dir.join("handoffs.csv"), hand)?;
+    std::fs::write(dir.join("audits.csv"), audits)?;
 
     let lw = last;
     let realized = planted_flips as f64 / last_week_total.max(1) as f64;
@@ -352,6 +467,7 @@ pub fn generate(dir: &Path, o: &Options) -> std::io::Result<Summary> {
             "description": "routing rule billing_chat_v2 sends chat × billing conversations to the wrong queue first",
             "node": "routing_rate",
             "segment": {"channel": "chat", "category": "billing"},
+            "routing_rule": "billing_chat_v2",
             "period": lw.label(),
             "baseline": lw.prev().label(),
             "effect": {
@@ -367,7 +483,7 @@ pub fn generate(dir: &Path, o: &Options) -> std::io::Result<Summary> {
             "description": "a new integrations topic (webhooks_api) raises skill handoffs",
             "node": "skill_rate",
             "segment": {"category": "integrations"},
-            "period": lw.back(8).label(),
+            "period": lw.back(*GAP_WEEKS.end() as u32).label(),
             "effect": {"segment_rate_points": SKILL_GAP}
         },
         {
@@ -376,8 +492,17 @@ pub fn generate(dir: &Path, o: &Options) -> std::io::Result<Summary> {
             "kind": "intervention",
             "node": "skill_rate",
             "segment": {"category": "integrations"},
-            "period": lw.back(5).label(),
+            "period": lw.back(TRAINING_WEEK).label(),
             "effect": {"segment_rate_points": -SKILL_GAP}
+        },
+        {
+            "name": "cold_transfer_quality_drop",
+            "description": "cold transfers out of technical support are done badly: fewer audits find them done well and timely",
+            "node": "handoff_quality_score",
+            "segment": {"from_team": "tech_support", "transfer_type": "cold"},
+            "period": lw.back(QUALITY_WEEK).label(),
+            "baseline": lw.back(QUALITY_WEEK + 1).label(),
+            "effect": {"done_well_probability": [0.65, 0.15], "timely_probability": [0.8, 0.35]}
         },
         {
             "name": "escalation_guideline_refresh",
@@ -404,6 +529,7 @@ pub fn generate(dir: &Path, o: &Options) -> std::io::Result<Summary> {
     Ok(Summary {
         conversations: n_conv,
         handoffs: n_hand,
+        audits: n_audit,
         first_week: first.label(),
         last_week: lw.label(),
     })

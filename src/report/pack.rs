@@ -632,7 +632,7 @@ impl Cards<'_> {
         }
     }
 
-    /// The node's top segments in words, and the first (for its question).
+    /// The node's top segments in words, and the one its question is about.
     fn segments<'j>(&self, j: &'j NodeJson) -> (Vec<String>, Option<&'j SegmentJson>) {
         let Some(s) = &j.segments else {
             return (Vec::new(), None);
@@ -699,7 +699,13 @@ impl Cards<'_> {
                 format!("{body}: {effect}, {noise}")
             })
             .collect();
-        (lines, s.insights.first())
+        // The question needs a segment with a value then and now (not one that is new).
+        let asked = s
+            .insights
+            .iter()
+            .take(3)
+            .find(|x| x.baseline.is_some() && x.current.is_some() && !x.parts.is_empty());
+        (lines, asked)
     }
 
     /// The inputs that moved the node, in words. A denominator gets its own sentence ("more

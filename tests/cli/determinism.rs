@@ -117,6 +117,7 @@ fn check_variants(data: &Path, label: &str, runs: &[&[&str]], engines: &[(&str, 
     let tree_text = std::fs::read_to_string(root().join("trees/handoff.yaml")).unwrap();
     let conv = std::fs::read_to_string(data.join("conversations.csv")).unwrap();
     let hand = std::fs::read_to_string(data.join("handoffs.csv")).unwrap();
+    let audits = std::fs::read_to_string(data.join("audits.csv")).unwrap();
     let data_dir = data.to_str().unwrap();
     let tree = root().join("trees/handoff.yaml");
     let base = outputs(runs, &tree, &["--data-dir", data_dir], &[]);
@@ -139,6 +140,7 @@ fn check_variants(data: &Path, label: &str, runs: &[&[&str]], engines: &[(&str, 
     let support = d.0.join("examples/support");
     std::fs::write(support.join("conversations.csv"), shuffled(&conv, 1)).unwrap();
     std::fs::write(support.join("handoffs.csv"), shuffled(&hand, 2)).unwrap();
+    std::fs::write(support.join("audits.csv"), shuffled(&audits, 5)).unwrap();
     let got = outputs(runs, &t, &[], &[("METRICTREE_TARGET_PARTITIONS", "3")]);
     same_bytes(&base, &got, &format!("{label}: rows shuffled"));
 
@@ -151,12 +153,17 @@ fn check_variants(data: &Path, label: &str, runs: &[&[&str]], engines: &[(&str, 
         .replace(
             "file: ../examples/support/handoffs.csv",
             "file: ../examples/support/handoffs-*.csv",
+        )
+        .replace(
+            "file: ../examples/support/audits.csv",
+            "file: ../examples/support/audits-*.csv",
         );
     assert_ne!(globbed, tree_text, "the tree's file entries moved");
     let t = layout(&d.0, &globbed);
     let support = d.0.join("examples/support");
     split(&support, "conversations", &shuffled(&conv, 3), 3);
     split(&support, "handoffs", &hand, 4);
+    split(&support, "audits", &shuffled(&audits, 6), 2);
     let got = outputs(runs, &t, &[], &[("METRICTREE_TARGET_PARTITIONS", "7")]);
     same_bytes(&base, &got, &format!("{label}: data split over files"));
 }

@@ -204,7 +204,10 @@ fn the_planted_routing_change_is_found_in_nearly_every_seed() {
         let j = run(&dir.0);
         let routing = node(&j, "routing_rate");
         let top = &routing["segments"]["insights"][0];
-        let is_plant = top["label"] == "channel = chat ∧ category = billing"
+        // The plant is chat × billing through the new rule: either name finds it.
+        let label = top["label"].as_str().unwrap_or_default();
+        let is_plant = (label == "channel = chat ∧ category = billing"
+            || label.contains("routing_rule = billing_chat_v2"))
             && top["test"]["verdict"] == "beyond_noise";
         found += is_plant as u32;
         branch += (routing["test"]["verdict"] == "beyond_noise") as u32;

@@ -106,6 +106,80 @@ fn planted_routing_change_is_found_first_and_sized() {
     );
 }
 
+fn planted(name: &str) -> Value {
+    let planted: Value = serde_json::from_str(
+        &std::fs::read_to_string(crate::util::root().join("examples/support/planted.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    planted["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == name)
+        .unwrap_or_else(|| panic!("{name} is not in planted.json"))
+        .clone()
+}
+
+/// "Which rule?": split by the routing rule every conversation carries, the routing branch's
+/// top insight is the rule `planted.json` names, beyond noise.
+#[test]
+fn the_planted_routing_rule_is_named_by_routing_rule() {
+    let ev = planted("routing_rule_change");
+    let j = why_json(&["--node", "routing_rate", "--by", "routing_rule"]);
+    let top = &by_id(&j)["routing_rate"]["segments"]["insights"][0];
+    assert_eq!(
+        top["label"],
+        format!("routing_rule = {}", ev["routing_rule"].as_str().unwrap()),
+        "{top}"
+    );
+    assert_eq!(top["test"]["verdict"], "beyond_noise", "{top}");
+}
+
+/// The quality plant: in its week, the quality score's top insight is the planted sending
+/// team × transfer type, beyond noise.
+#[test]
+fn the_planted_quality_drop_is_found_in_its_week() {
+    let ev = planted("cold_transfer_quality_drop");
+    let j = why_json(&[
+        "--node",
+        "handoff_quality_score",
+        "--period",
+        ev["period"].as_str().unwrap(),
+        "--baseline",
+        ev["baseline"].as_str().unwrap(),
+    ]);
+    let n = &by_id(&j)["handoff_quality_score"];
+    assert!(f(&n["delta"]) < 0.0, "{n}");
+    let top = &n["segments"]["insights"][0];
+    let mut parts: Vec<(String, String)> = top["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["dimension"].as_str().unwrap().to_string(),
+                p["value"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    parts.sort();
+    let mut want: Vec<(String, String)> = ev["segment"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.replace("from_team", "sending_team"),
+                v.as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    want.sort();
+    assert_eq!(parts, want, "{top}");
+    assert_eq!(top["test"]["verdict"], "beyond_noise", "{top}");
+}
+
 #[test]
 fn swapping_the_periods_negates_every_contribution() {
     let a = by_id(&why_json(&[
