@@ -76,7 +76,8 @@ pub const GAP_WEEKS: std::ops::RangeInclusive<i64> = 7..=11;
 pub const TRAINING_WEEK: u32 = 6;
 /// The quality plant's week, counted back from the last week.
 pub const QUALITY_WEEK: u32 = 2;
-/// Audited share of transfers (enough for a team × transfer-type segment to be tested).
+/// Audited share of accepted transfers (enough for a team × transfer-type segment to be
+/// tested).
 pub const AUDIT_SHARE: f64 = 0.4;
 
 /// Seeds of the field families' own streams, mixed with the dataset's seed.
@@ -356,10 +357,10 @@ pub fn generate(dir: &Path, o: &Options) -> std::io::Result<Summary> {
                             String::new()
                         },
                     );
-                    // A quarter of transfers are audited by the receiver (their own stream):
+                    // Some accepted transfers are audited by the receiver (their own stream):
                     // was it required, done well (findings summarised, basics tried), timely?
                     let draws: [f64; 5] = std::array::from_fn(|_| au.random::<f64>());
-                    if draws[0] < AUDIT_SHARE {
+                    if accepted && draws[0] < AUDIT_SHARE {
                         let bad_week = o.plants
                             && weeks - 1 - w == i64::from(QUALITY_WEEK)
                             && from_team == "tech_support"
@@ -499,7 +500,7 @@ pub fn generate(dir: &Path, o: &Options) -> std::io::Result<Summary> {
             "name": "cold_transfer_quality_drop",
             "description": "cold transfers out of technical support are done badly: fewer audits find them done well and timely",
             "node": "handoff_quality_score",
-            "segment": {"from_team": "tech_support", "transfer_type": "cold"},
+            "segment": {"sending_team": "tech_support", "transfer_type": "cold"},
             "period": lw.back(QUALITY_WEEK).label(),
             "baseline": lw.back(QUALITY_WEEK + 1).label(),
             "effect": {"done_well_probability": [0.65, 0.15], "timely_probability": [0.8, 0.35]}

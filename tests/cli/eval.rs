@@ -170,11 +170,14 @@ fn the_handoff_measures_match_an_independent_count() {
         .values()
         .filter(|v| n_of(&v["conversation_id"]) == 0)
         .collect();
+    // Mean CSAT over the rated conversations of a group.
     let csat = |v: &[&&HashMap<String, String>]| {
-        v.iter()
+        let rated: Vec<f64> = v
+            .iter()
+            .filter(|r| !r["csat"].is_empty())
             .map(|r| r["csat"].parse::<f64>().unwrap())
-            .sum::<f64>()
-            / v.len() as f64
+            .collect();
+        rated.iter().sum::<f64>() / rated.len() as f64
     };
     let t = transfers.len() as f64;
     let is_last = |h: &HashMap<String, String>| {
@@ -196,13 +199,14 @@ fn the_handoff_measures_match_an_independent_count() {
         .filter(|h| {
             let cv = conv_of(h);
             is_last(h)
+                && h["accepted"] == "true"
                 && cv["status"] == "resolved"
                 && secs(&h["transferred_at"], &cv["resolved_at"]) <= 900.0
         })
         .count() as f64;
     let accepted: Vec<&&HashMap<String, String>> = transfers
         .iter()
-        .filter(|h| h["accepted"] == "true")
+        .filter(|h| h["accepted"] == "true" && !h["receiver_first_reply_at"].is_empty())
         .collect();
     let reply: f64 = accepted
         .iter()
