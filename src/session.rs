@@ -78,18 +78,7 @@ pub struct Loaded {
 impl Loaded {
     /// Checks a dimension name against the tree, with a suggestion.
     pub fn dimension(&self, dim: &str) -> Result<()> {
-        Loaded::dimension_of(&self.graph, dim)
-    }
-
-    fn dimension_of(g: &MetricGraph, dim: &str) -> Result<()> {
-        if g.spec.dimensions.iter().any(|d| d.id == dim) {
-            return Ok(());
-        }
-        let ids = g.spec.dimensions.iter().map(|d| d.id.as_str());
-        Err(Error::Argument(format!(
-            "unknown dimension `{dim}`: {}",
-            crate::diag::did_you_mean(dim, ids, "dimensions")
-        )))
+        dimension_in(&self.graph, dim)
     }
 
     /// A node by id, with a suggestion.
@@ -100,7 +89,7 @@ impl Loaded {
     /// Checks `why`'s request against the tree (before any data is read): the node, the
     /// dimensions, the flags and the baseline's syntax.
     pub fn plan_why(&self, a: &WhyRequest) -> Result<WhyPlan> {
-        plan_why(self, a)
+        plan_why_in(&self.graph, a)
     }
 
     /// Checks `eval --by` against the tree (before any data is read); warns when the root
@@ -130,12 +119,15 @@ fn node_index(g: &MetricGraph, id: &str) -> Result<usize> {
     })
 }
 
-fn plan_why(l: &Loaded, a: &WhyRequest) -> Result<WhyPlan> {
-    plan_why_in(&l.graph, a)
-}
-
 fn dimension_in(g: &MetricGraph, dim: &str) -> Result<()> {
-    Loaded::dimension_of(g, dim)
+    if g.spec.dimensions.iter().any(|d| d.id == dim) {
+        return Ok(());
+    }
+    let ids = g.spec.dimensions.iter().map(|d| d.id.as_str());
+    Err(Error::Argument(format!(
+        "unknown dimension `{dim}`: {}",
+        crate::diag::did_you_mean(dim, ids, "dimensions")
+    )))
 }
 
 /// `why`'s request checked against a tree (see [`Loaded::plan_why`]).

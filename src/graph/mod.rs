@@ -128,6 +128,12 @@ impl MetricGraph {
         self.spec.owners.iter().find(|o| o.id == id)
     }
 
+    /// An owner's name, or its id when the tree names none.
+    pub fn owner_name(&self, id: &str) -> String {
+        self.owner(id)
+            .map_or_else(|| id.to_string(), |o| o.name.clone())
+    }
+
     /// Leaf measure nodes, by source index.
     pub fn leaves_by_source(&self) -> Vec<(usize, Vec<usize>)> {
         let mut by: Vec<(usize, Vec<usize>)> = Vec::new();

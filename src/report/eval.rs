@@ -154,9 +154,7 @@ fn nodes(g: &MetricGraph, e: &Evaluation, complete: bool, dim: Option<&str>) -> 
                 id: node.id.clone(),
                 label: node.label.clone(),
                 owner: node.owner.clone(),
-                owner_name: g
-                    .owner(&node.owner)
-                    .map_or_else(|| node.owner.clone(), |o| o.name.clone()),
+                owner_name: g.owner_name(&node.owner),
                 unit: node.unit,
                 value: v.value,
                 status: v.status,

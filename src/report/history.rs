@@ -108,9 +108,7 @@ impl HistoryReport {
                     id: node.id.clone(),
                     label: node.label.clone(),
                     owner: node.owner.clone(),
-                    owner_name: g
-                        .owner(&node.owner)
-                        .map_or_else(|| node.owner.clone(), |o| o.name.clone()),
+                    owner_name: g.owner_name(&node.owner),
                     unit: node.unit,
                     values,
                     statuses,

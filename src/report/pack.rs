@@ -221,7 +221,7 @@ impl ReportSet {
         let g = i.graph;
         let w = Words::new(g.spec.locale);
         let ctx = context(i);
-        let mut cards = Cards { i, w };
+        let cards = Cards { i, w };
         let root_card = cards.card(g.root, Some(i.root), false);
         let companion_cards: Vec<NodeCard> = g
             .companions
@@ -267,8 +267,9 @@ impl ReportSet {
         let overview = overview(
             i,
             &ctx,
-            &w,
-            [vec![root_card], branch_cards, companion_cards],
+            root_card,
+            branch_cards,
+            companion_cards,
             root_owner.clone(),
             url("overview"),
         );
@@ -391,9 +392,7 @@ impl ReportSet {
 fn owner_ref(g: &MetricGraph, id: &str) -> OwnerRef {
     OwnerRef {
         id: id.to_string(),
-        name: g
-            .owner(id)
-            .map_or_else(|| id.to_string(), |o| o.name.clone()),
+        name: g.owner_name(id),
     }
 }
 
@@ -455,7 +454,7 @@ struct Cards<'a> {
 
 impl Cards<'_> {
     /// A node's card from the `why` model it was explained in.
-    fn card(&mut self, n: usize, why: Option<&WhyReport>, companion: bool) -> NodeCard {
+    fn card(&self, n: usize, why: Option<&WhyReport>, companion: bool) -> NodeCard {
         let g = self.i.graph;
         let w = self.w;
         let node = &g.nodes[n];
@@ -540,12 +539,8 @@ impl Cards<'_> {
         });
         let benchmark = match (node.reporting.benchmark, g.spec.industry, current) {
             (Some(b), Some(ind), Some(v)) => {
-                let (lo, hi) = ind.range(b);
-                let (lo_v, hi_v) = if node.unit == Unit::Hours {
-                    (lo / 3600.0, hi / 3600.0)
-                } else {
-                    (lo, hi)
-                };
+                // The unit fits the range (checked when the tree is read).
+                let (lo_v, hi_v) = ind.range(b);
                 let pos = if v < lo_v {
                     "below"
                 } else if v > hi_v {
@@ -802,14 +797,14 @@ fn target_status(w: &Words, t: f64, v: Option<f64>, unit: Unit, dir: Direction) 
 fn overview(
     i: &Inputs,
     ctx: &Context,
-    w: &Words,
-    cards: [Vec<NodeCard>; 3],
+    root: NodeCard,
+    branches_cards: Vec<NodeCard>,
+    companions: Vec<NodeCard>,
     owner: OwnerRef,
     url: Option<String>,
 ) -> Page {
-    let [root, branches_cards, companions] = cards;
-    let root = root.into_iter().next().expect("the root's card");
     let g = i.graph;
+    let w = &Words::new(g.spec.locale);
     let r = i.root;
     let rn = r.root_node();
     let d = rn.delta;

@@ -34,37 +34,3 @@ pub struct DataRead {
     /// Rows read in the periods the trend lines cover.
     pub rows: f64,
 }
-
-impl Provenance {
-    /// One line, for text and e-mail footers.
-    pub fn line(&self) -> String {
-        let data: Vec<String> = self
-            .data
-            .iter()
-            .map(|d| match (&d.file, &d.sha256, &d.database_env) {
-                (Some(f), Some(h), _) => format!(
-                    "{} ({}, {} bytes, sha256 {})",
-                    d.source,
-                    f,
-                    d.bytes.unwrap_or(0),
-                    &h[..h.len().min(12)]
-                ),
-                (_, _, Some(env)) => format!("{} (PostgreSQL ${env}, {} rows)", d.source, d.rows),
-                _ => format!("{} ({}, {} rows)", d.source, d.kind, d.rows),
-            })
-            .collect();
-        format!(
-            "{} (sha256 {}{}), {}; {} vs {}; data: {}",
-            self.tree_file,
-            &self.tree_sha256[..self.tree_sha256.len().min(12)],
-            self.git_commit
-                .as_ref()
-                .map(|c| format!(", commit {}", &c[..c.len().min(12)]))
-                .unwrap_or_default(),
-            self.tool,
-            self.current,
-            self.baseline,
-            data.join("; ")
-        )
-    }
-}

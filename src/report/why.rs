@@ -435,10 +435,7 @@ fn base(g: &MetricGraph, x: &Explanation) -> WhyReport {
                     id: node.id.clone(),
                     label: node.label.clone(),
                     owner: node.owner.clone(),
-                    owner_name: g
-                        .owner(&node.owner)
-                        .map(|o| o.name.clone())
-                        .unwrap_or_default(),
+                    owner_name: g.owner_name(&node.owner),
                     unit: node.unit,
                     direction: node.direction,
                     method: n.method,
@@ -535,9 +532,7 @@ fn largest_mover(g: &MetricGraph, x: &Explanation) -> Option<Mover> {
     Some(Mover {
         id: child.id.clone(),
         label: child.label.clone(),
-        owner_name: g
-            .owner(&child.owner)
-            .map_or_else(|| child.owner.clone(), |o| o.name.clone()),
+        owner_name: g.owner_name(&child.owner),
         contribution: top.contribution_to_root,
         share: ratio(top.contribution_to_root, r.delta),
     })

@@ -127,8 +127,8 @@ impl Question {
             .expect("the generic question parses")
     }
 
-    /// The question with each placeholder replaced by `fill(slot)`, and each piece of literal
-    /// text passed through `text` (the caller escapes both for its format).
+    /// The question as plain text, each placeholder replaced by `fill(slot)`; the renderer
+    /// escapes the whole for its format.
     pub fn render(&self, fill: impl Fn(Slot) -> String) -> String {
         self.0
             .iter()

@@ -257,23 +257,7 @@ fn the_html_report_renders_in_chromium_with_every_chart() {
         "html,json",
     ])
     .ok();
-    let hostile_tree = crate::report::hostile_fixture(&tmp.0);
-    let hostile = tmp.0.join("h");
-    mt(&[
-        "report",
-        hostile_tree.to_str().unwrap(),
-        "--out",
-        hostile.to_str().unwrap(),
-        "--period",
-        "2026-W45",
-        "--history",
-        "0",
-        "--min-count",
-        "0",
-        "--format",
-        "html,json",
-    ])
-    .ok();
+    let hostile = crate::report::hostile_report(&tmp.0, "html,json");
 
     let mut b = Browser::start();
     let width = 1000;

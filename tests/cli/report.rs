@@ -84,7 +84,15 @@ fn report_writes_every_page_in_every_format_and_leads_with_the_planted_change() 
         h.contains("offset by −0.6 points from channel moves"),
         "{h}"
     );
-    assert!(!text(&f, "overview.txt").contains("105%"));
+    let lines = ov["branch_lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 5);
+    for l in lines {
+        let l = l.as_str().unwrap();
+        assert!(
+            !l.contains('%') && (l.contains("added +") || l.contains("offset −")),
+            "{l}"
+        );
+    }
 
     // The routing owner's report leads with routing, its question built from the data.
     let ops = json(&f, "owner-support_ops.json");
@@ -126,12 +134,15 @@ fn report_writes_every_page_in_every_format_and_leads_with_the_planted_change() 
     let root = &ov["nodes"][0];
     assert_eq!(root["target"]["met"], false);
     assert_eq!(root["band"], "balanced with specialists (15.0% to 30.0%)");
-    let tc = ov["companions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "transfer_completion_rate")
-        .unwrap();
+    let companion = |id: &str| {
+        ov["companions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap_or_else(|| panic!("companion {id}"))
+    };
+    let tc = companion("transfer_completion_rate");
     assert!(
         tc["benchmark"]
             .as_str()
@@ -141,12 +152,7 @@ fn report_writes_every_page_in_every_format_and_leads_with_the_planted_change() 
         tc["benchmark"]
     );
     // Durations in minutes, not raw seconds.
-    let wait = ov["companions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "mean_pickup_wait")
-        .unwrap();
+    let wait = companion("mean_pickup_wait");
     assert!(
         wait["current_text"].as_str().unwrap().ends_with(" min"),
         "{wait}"
@@ -330,8 +336,30 @@ fn two_runs_write_byte_identical_reports() {
     }
 }
 
+/// The hostile fixture's reports in `formats`, written to `dir/h`; returns that directory.
+pub fn hostile_report(dir: &Path, formats: &str) -> std::path::PathBuf {
+    let tree = hostile_fixture(dir);
+    let out = dir.join("h");
+    mt(&[
+        "report",
+        tree.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--period",
+        "2026-W45",
+        "--history",
+        "0",
+        "--min-count",
+        "0",
+        "--format",
+        formats,
+    ])
+    .ok();
+    out
+}
+
 /// A tree whose owners, labels, title, question and data values try to inject markup.
-pub fn hostile_fixture(dir: &Path) -> std::path::PathBuf {
+fn hostile_fixture(dir: &Path) -> std::path::PathBuf {
     let cats = [
         "<script>alert(1)</script>",
         "a&b \"c\" 'd'",
@@ -388,21 +416,7 @@ nodes:
 #[test]
 fn hostile_names_render_harmlessly_in_html_svg_and_markdown() {
     let tmp = TempDir::new("report-hostile");
-    let tree = hostile_fixture(&tmp.0);
-    let out = tmp.0.join("out");
-    mt(&[
-        "report",
-        tree.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--period",
-        "2026-W45",
-        "--history",
-        "0",
-        "--min-count",
-        "0",
-    ])
-    .ok();
+    let out = hostile_report(&tmp.0, "html,md,txt,json");
     let f = files(&out);
     let ov = json(&f, "overview.json");
     // The data value reached the model intact...
@@ -639,4 +653,56 @@ fn report_settings_are_checked_with_positions() {
     mt(&["check", "--no-data", p.to_str().unwrap()])
         .fails_with(1)
         .stderr_has(&format!("where.yaml:{}:{col}", line + 1));
+}
+
+/// A report explains the root and every companion over the same periods: each source is read
+/// once for them, and once more for the trend lines' periods.
+#[test]
+fn a_report_reads_each_source_once_per_period_set() {
+    use metrictree::session::{ReportRequest, Session, Warn, WhyRequest, load_tree};
+    let tree = crate::util::root().join("trees/handoff.yaml");
+    let open = || {
+        let loaded = load_tree(&tree, None).unwrap();
+        Session::open(loaded, &Default::default(), Warn::stderr()).unwrap()
+    };
+    let why = WhyRequest {
+        period: None,
+        baseline: None,
+        node: None,
+        by: Vec::new(),
+        depth: 2,
+        min_support: 0.01,
+        min_count: 30,
+        top: 3,
+        fdr: 0.05,
+        history: 8,
+    };
+    // One explanation, and one history, each in a session of its own.
+    let s = open();
+    let plan = metrictree::session::plan_why_in(&s.graph, &why).unwrap();
+    s.explain(&plan).unwrap();
+    let explain_reads = s.engine.source_reads();
+    let s = open();
+    s.history(None, 12, None).unwrap();
+    let history_reads = s.engine.source_reads();
+    assert!(explain_reads > 0 && history_reads > 0);
+
+    let s = open();
+    let run = s
+        .report(
+            &ReportRequest {
+                why,
+                trend_periods: 12,
+            },
+            &tree,
+        )
+        .unwrap();
+    assert_eq!(run.companions.len(), s.graph.companions.len());
+    assert!(run.companions.iter().all(Option::is_some));
+    assert_eq!(
+        s.engine.source_reads(),
+        explain_reads + history_reads,
+        "the root and {} companions read the data more than once",
+        run.companions.len()
+    );
 }
