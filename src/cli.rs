@@ -201,6 +201,42 @@ pub enum Command {
         #[command(flatten)]
         search: SearchArgs,
     },
+    /// Tell the owners whose branches moved: e-mail, Slack and webhooks, or an outbox
+    /// directory. A dry run (who would get what, and why) unless --send; with --send, a
+    /// ledger makes every message go out exactly once (see docs/notify.md).
+    Notify {
+        #[command(flatten)]
+        tree: TreeArgs,
+        /// The period to report on (default: the latest complete one).
+        #[arg(long, value_name = "PERIOD")]
+        period: Option<String>,
+        /// What to compare with (as for `why`; default: the previous period).
+        #[arg(long, value_name = "BASELINE")]
+        baseline: Option<String>,
+        /// Deliver (otherwise print what would be delivered).
+        #[arg(long)]
+        send: bool,
+        /// Write each message to this directory (.eml, .json) instead of sending it.
+        #[arg(long, value_name = "DIR")]
+        outbox: Option<PathBuf>,
+        /// The delivery ledger (required with --send; keep it between runs).
+        #[arg(long, value_name = "PATH")]
+        ledger: Option<PathBuf>,
+        /// Show what the ledger records (for --period, or all) and exit.
+        #[arg(long)]
+        status: bool,
+        /// Retries of a transient failure per message (0 to 10).
+        #[arg(long, default_value_t = 3, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=10))]
+        retries: u32,
+        /// Templates to use instead of the built-in ones (as for `report`).
+        #[arg(long, value_name = "DIR")]
+        templates: Option<PathBuf>,
+        /// Periods in each trend line (2 to 104).
+        #[arg(long, default_value_t = 12, value_name = "N", value_parser = clap::value_parser!(u32).range(2..=104))]
+        trend: u32,
+        #[command(flatten)]
+        search: SearchArgs,
+    },
     /// Copy a tree's data files into PostgreSQL: each file source becomes the table named like
     /// the source (column types from the file), ready for `--postgres-env`.
     Load {
@@ -269,6 +305,7 @@ pub enum SchemaKind {
     Eval,
     History,
     Report,
+    Webhook,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

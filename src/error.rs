@@ -3,7 +3,8 @@
 //! Exit codes (documented in the README): 0 ok; 1 the tree does not check — its text, or the
 //! data it names (a missing file, an unknown column, too many bad rows), located in the tree
 //! file; 2 a problem at run time — arguments that do not fit the tree, periods, undefined
-//! values, limits, a failing query or connection.
+//! values, limits, a failing query or connection; 3 `notify --send` delivered some messages
+//! but not all (the summary says which).
 
 use crate::text;
 
@@ -28,6 +29,9 @@ pub enum Error {
     /// The data or the engine failed at run time: a query, a file, a connection, a limit.
     #[error("{0}")]
     Runtime(String),
+    /// Some deliveries failed (`notify --send`): the run's summary, every message's line.
+    #[error("{0}")]
+    Delivery(String),
 }
 
 impl Error {
@@ -36,6 +40,7 @@ impl Error {
         match self {
             Error::InvalidTree { .. } => 1,
             Error::Argument(_) | Error::Period(_) | Error::Undefined(_) | Error::Runtime(_) => 2,
+            Error::Delivery(_) => 3,
         }
     }
 
@@ -44,6 +49,9 @@ impl Error {
     pub fn message(&self) -> String {
         match self {
             Error::InvalidTree { rendered } => rendered.clone(),
+            Error::Delivery(summary) => format!(
+                "{summary}error: some messages were not delivered (above); a rerun sends only those"
+            ),
             other => format!("error: {}", text::escape_lines(&other.to_string())),
         }
     }

@@ -12,6 +12,7 @@
 pub mod attribution;
 pub mod cli;
 pub mod cmd;
+pub mod delivery;
 pub mod demo;
 pub mod diag;
 pub mod engine;

@@ -8,6 +8,7 @@ mod eval;
 mod history;
 mod inspect;
 mod load;
+mod notify;
 mod report;
 mod why;
 
@@ -22,6 +23,7 @@ pub const WHY_SCHEMA: &str = include_str!("../../schemas/why.schema.json");
 pub const EVAL_SCHEMA: &str = include_str!("../../schemas/eval.schema.json");
 pub const HISTORY_SCHEMA: &str = include_str!("../../schemas/history.schema.json");
 pub const REPORT_SCHEMA: &str = include_str!("../../schemas/report.schema.json");
+pub const WEBHOOK_SCHEMA: &str = include_str!("../../schemas/webhook.schema.json");
 
 /// Runs a parsed command line; returns stdout text, or a failure.
 pub fn run(cli: Cli) -> Outcome {
@@ -84,6 +86,31 @@ pub fn run(cli: Cli) -> Outcome {
             trend_periods: trend,
             search: &search,
         }),
+        Command::Notify {
+            tree,
+            period,
+            baseline,
+            send,
+            outbox,
+            ledger,
+            status,
+            retries,
+            templates,
+            trend,
+            search,
+        } => notify::run(notify::Notify {
+            tree: &tree,
+            period,
+            baseline,
+            send,
+            outbox: outbox.as_deref(),
+            ledger: ledger.as_deref(),
+            status,
+            retries,
+            templates: templates.as_deref(),
+            trend_periods: trend,
+            search: &search,
+        }),
         Command::Load {
             tree,
             data_dir,
@@ -98,6 +125,7 @@ pub fn run(cli: Cli) -> Outcome {
             SchemaKind::Eval => EVAL_SCHEMA,
             SchemaKind::History => HISTORY_SCHEMA,
             SchemaKind::Report => REPORT_SCHEMA,
+            SchemaKind::Webhook => WEBHOOK_SCHEMA,
         }
         .to_string()),
         Command::DemoData {

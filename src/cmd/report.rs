@@ -8,7 +8,7 @@ use crate::cli::{SearchArgs, TreeArgs};
 use crate::error::Error;
 use crate::report::pack::{Inputs, ReportSet};
 use crate::report::render::{Format, Templates};
-use crate::session::{ReportRequest, Session, Warn, load_tree};
+use crate::session::{ReportRequest, ReportRun, Session, Warn, load_tree};
 
 pub struct Report<'a> {
     pub tree: &'a TreeArgs,
@@ -39,25 +39,14 @@ pub fn run(a: Report) -> Outcome {
     // Templates are checked before any data is read.
     let templates = Templates::load(a.templates)
         .map_err(|e| Error::Argument(format!("the report templates do not compile: {e}")))?;
-    let src = source(a.tree);
-    let request = ReportRequest {
-        why: super::why_request(a.search, a.period, a.baseline, None),
-        trend_periods: a.trend_periods,
-    };
-    let loaded = load_tree(src.tree, src.postgres_env)?;
-    loaded.plan_why(&request.why)?;
-    if let Some(o) = a.owner
-        && loaded.graph.owner(o).is_none()
-    {
-        let ids = loaded.graph.spec.owners.iter().map(|o| o.id.as_str());
-        return Err(Error::Argument(format!(
-            "unknown owner `{}`: {}",
-            crate::text::escape(o),
-            crate::diag::did_you_mean(o, ids, "owners")
-        )));
-    }
-    let session = Session::open(loaded, &src.access, Warn::stderr())?;
-    let run = session.report(&request, src.tree)?;
+    let (session, run) = prepare(
+        a.tree,
+        a.period,
+        a.baseline,
+        a.trend_periods,
+        a.search,
+        a.owner,
+    )?;
     let set = ReportSet::new(&Inputs {
         graph: &session.graph,
         root: &run.root,
@@ -76,6 +65,38 @@ pub fn run(a: Report) -> Outcome {
         out.push_str(&format!("  {}\n", crate::text::escape(&f)));
     }
     Ok(out)
+}
+
+/// Reads the tree and its data and explains the root and every companion: what a report set
+/// (and `notify`) is built from.
+pub(super) fn prepare(
+    tree: &TreeArgs,
+    period: Option<String>,
+    baseline: Option<String>,
+    trend_periods: u32,
+    search: &SearchArgs,
+    owner: Option<&str>,
+) -> Result<(Session, ReportRun), Error> {
+    let src = source(tree);
+    let request = ReportRequest {
+        why: super::why_request(search, period, baseline, None),
+        trend_periods,
+    };
+    let loaded = load_tree(src.tree, src.postgres_env)?;
+    loaded.plan_why(&request.why)?;
+    if let Some(o) = owner
+        && loaded.graph.owner(o).is_none()
+    {
+        let ids = loaded.graph.spec.owners.iter().map(|o| o.id.as_str());
+        return Err(Error::Argument(format!(
+            "unknown owner `{}`: {}",
+            crate::text::escape(o),
+            crate::diag::did_you_mean(o, ids, "owners")
+        )));
+    }
+    let session = Session::open(loaded, &src.access, Warn::stderr())?;
+    let run = session.report(&request, src.tree)?;
+    Ok((session, run))
 }
 
 /// Renders every page in every format and writes them; returns the file names.

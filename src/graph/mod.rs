@@ -8,6 +8,7 @@
 //! columns are done by `engine::check_measures`.
 
 mod cycles;
+mod notify;
 mod owners;
 
 use std::collections::{BTreeSet, HashMap};
@@ -208,6 +209,8 @@ pub fn build(spec: Spec) -> (Option<MetricGraph>, Vec<Diagnostic>) {
             }
         }
     }
+
+    diags.extend(notify::check(&spec));
 
     // Nodes: resolve references.
     let mut nodes = Vec::with_capacity(spec.nodes.len());

@@ -14,6 +14,7 @@ pub mod format;
 pub mod history;
 pub mod pack;
 pub mod provenance;
+pub mod redact;
 pub mod render;
 pub mod style;
 pub mod text;

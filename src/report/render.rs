@@ -53,6 +53,7 @@ pub const BUILTIN: &[(&str, &str)] = builtin!(
     "html/owner.html",
     "html/index.html",
     "html/owner.email.html",
+    "html/overview.email.html",
     "md/macros.md",
     "md/overview.md",
     "md/owner.md",

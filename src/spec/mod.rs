@@ -6,6 +6,7 @@ pub mod event_log;
 pub mod formula;
 pub mod locale;
 pub mod model;
+pub mod notify;
 pub mod parse;
 pub mod question;
 pub mod sql_expr;

@@ -54,6 +54,8 @@ pub struct Spec {
     pub industry: Option<crate::spec::targets::Industry>,
     /// Where a hosted copy of the reports lives; reports link to it only when set.
     pub report_base_url: Option<String>,
+    /// Who `notify` tells, and what a message may carry.
+    pub notify: crate::spec::notify::NotifyRules,
 }
 
 impl Spec {

@@ -33,6 +33,7 @@ const TOP_KEYS: &[&str] = &[
     "locale",
     "industry",
     "report_base_url",
+    "notify",
 ];
 const OWNER_KEYS: &[&str] = &["name", "email", "slack", "webhook", "description"];
 const DIMENSION_KEYS: &[&str] = &["label", "description"];
@@ -136,6 +137,8 @@ pub fn parse(path: &Path, text: &str) -> (Option<Spec>, Vec<Diagnostic>) {
     let spec = p.spec(path, &root);
     (spec, p.diags)
 }
+
+mod notify;
 
 struct SpecParser<'a> {
     text: &'a str,
@@ -492,6 +495,7 @@ impl<'a> SpecParser<'a> {
                 .collect();
         let industry = self.choice(&top, "industry", &industries, None);
         let report_base_url = self.base_url(&top);
+        let notify = self.notify(&top);
         let owners = self.id_map(top.get("owners"), "owner");
         let owners = owners
             .into_iter()
@@ -544,6 +548,7 @@ impl<'a> SpecParser<'a> {
             locale,
             industry,
             report_base_url,
+            notify,
         })
     }
 
@@ -718,8 +723,8 @@ impl<'a> SpecParser<'a> {
         let get = |p: &mut Self, k: &str| p.opt_text(&m, k).map(|l| l.value);
         let name = get(self, "name").unwrap_or_else(|| key.name.clone());
         let email = get(self, "email");
-        let slack = get(self, "slack");
-        let webhook = get(self, "webhook");
+        let slack = self.target_key(&m, "slack", &key.name);
+        let webhook = self.target_key(&m, "webhook", &key.name);
         let _ = get(self, "description");
         if let Some(e) = &email
             && !e.contains('@')

@@ -255,3 +255,50 @@ fn the_documented_example_tree_is_valid() {
     r.ok();
     assert!(r.stdout.contains("2026-W47 vs 2026-W46"), "{}", r.stdout);
 }
+
+#[test]
+fn notify_settings_are_checked_and_a_tree_cannot_name_a_webhook_url() {
+    let with_owners = |owners: &str, notify: &str| {
+        GOOD.replace("  ops: {name: Ops}\n", owners)
+            .replace("dimensions:\n", &format!("{notify}dimensions:\n"))
+    };
+    // A URL where a key belongs: the tree would choose where reports go.
+    let (_d, r) = check(&with_owners(
+        "  ops: {name: Ops, webhook: \"https://hooks.slack.com/services/T0/B0/SENTINELxyz\"}\n",
+        "",
+    ));
+    r.fails_with(1)
+        .stderr_has("error[E046]: owner `ops` names a webhook URL in the tree")
+        .stderr_has("tree.yaml:4:")
+        .stderr_has("$METRICTREE_WEBHOOK_OPS");
+    let (_d, r) = check(&with_owners(
+        "  ops: {name: Ops, slack: \"hooks.slack.com/services/x\"}\n",
+        "",
+    ));
+    r.fails_with(1).stderr_has("names a slack URL");
+    // Unknown owners and dimensions, a delegation circle, a date that is not one.
+    let (_d, r) = check(&with_owners(
+        "  ops: {name: Ops}\n  leads: {name: Leads}\n",
+        "notify:\n  fallback: opz\n  mute: {ops: next-week}\n  delegate: {ops: leads, leads: ops}\n  redact: {email: [chanel]}\n  min_share: 2\n",
+    ));
+    r.fails_with(1)
+        .stderr_has("error[E047]: unknown owner `opz` as `fallback` in `notify`")
+        .stderr_has("did you mean `ops`")
+        .stderr_has("error[E046]: `mute` for `ops` is not a date")
+        .stderr_has("error[E047]: delegation in `notify` goes round in a circle")
+        .stderr_has("ops → leads → ops")
+        .stderr_has("error[E047]: unknown dimension `chanel` under `redact` in `notify`")
+        .stderr_has("error[E046]: `min_share` is not between 0 and 1");
+    assert_eq!(
+        r.stderr.matches("goes round in a circle").count(),
+        1,
+        "{}",
+        r.stderr
+    );
+    // Keys are fine.
+    let (_d, r) = check(&with_owners(
+        "  ops: {name: Ops, slack: \"#ops\", webhook: ops_hook}\n",
+        "notify:\n  digest: false\n  mute: {ops: 2026-12-31}\n",
+    ));
+    r.ok();
+}

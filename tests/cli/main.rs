@@ -16,6 +16,7 @@ mod hostile;
 mod malformed;
 mod messy_csv;
 mod noise;
+mod notify;
 mod pg;
 mod postgres;
 mod property;

@@ -1,0 +1,339 @@
+//! The messages a selection turns into — one per owner and target — with their identity:
+//! the *slot* (tree, period, baseline, owner, channel, route, target) says what a message is
+//! for, the *content* hash what it shows, and the id derived from both is the `Message-ID`,
+//! the webhook `Idempotency-Key` and the payload's `id`.
+//!
+//! The content hash covers the report model at displayed precision (the texts an owner
+//! reads, not the floats behind them, nor rendered bytes that change with templates or the
+//! tool's version), so a run over the same data finds its messages already sent, and a
+//! changed report for the same period is an update.
+
+use serde::Serialize;
+
+use super::rules::{Notice, Reason, Selection, page_of};
+use crate::engine::fingerprint::hash_bytes;
+use crate::graph::MetricGraph;
+use crate::report::pack::{Page, ReportSet};
+use crate::spec::notify::target_env;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Email,
+    Slack,
+    Webhook,
+}
+
+impl Channel {
+    pub fn name(self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+            Channel::Slack => "slack",
+            Channel::Webhook => "webhook",
+        }
+    }
+}
+
+/// What a message is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// An owner's report (or the root owner's digest).
+    Report,
+    /// Deliveries of this run that failed, for the `fallback` owner.
+    DeliveryFailed,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Report => "report",
+            Kind::DeliveryFailed => "delivery_failed",
+        }
+    }
+}
+
+/// One message to one target.
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub kind: Kind,
+    pub channel: Channel,
+    /// The owner the report is about, and its name.
+    pub owner: String,
+    pub owner_name: String,
+    /// The owner whose address this is (a delegate, or the owner).
+    pub recipient: String,
+    /// An e-mail address, or a Slack/webhook key as the tree writes it.
+    pub target: String,
+    /// For Slack and webhook keys: the operator's variable that holds the URL.
+    pub env: Option<String>,
+    pub digest: bool,
+    pub reasons: Vec<Reason>,
+    /// The page it delivers (with the channel's dimensions redacted).
+    pub page: Page,
+    /// Tree, period and baseline, as in the slot.
+    pub tree: String,
+    pub period: String,
+    pub baseline: String,
+    /// Hash of what it shows.
+    pub content: String,
+}
+
+impl Message {
+    /// Hash of the slot for a route (`outbox`, `smtp`, `http`).
+    pub fn slot(&self, via: &str) -> String {
+        let parts = [
+            "metrictree-delivery-v1",
+            self.kind.name(),
+            &self.tree,
+            &self.period,
+            &self.baseline,
+            &self.owner,
+            self.channel.name(),
+            via,
+            &self.target,
+        ];
+        hash_bytes(parts.join("\n").as_bytes())
+    }
+
+    /// The stable id: 32 hex digits from slot and content.
+    pub fn id(&self, via: &str) -> String {
+        let h = hash_bytes(format!("{}\n{}", self.slot(via), self.content).as_bytes());
+        h[..32].to_string()
+    }
+
+    /// One line for people: `email support_ops → support-ops@example.com`.
+    pub fn describe(&self) -> String {
+        let via = if self.recipient != self.owner {
+            format!(" (delegated to {})", self.recipient)
+        } else {
+            String::new()
+        };
+        format!(
+            "{:<7} {} → {}{via}",
+            self.channel.name(),
+            self.owner,
+            self.target
+        )
+    }
+
+    /// The subject line (and Slack header): tree, period and the page's first clause.
+    pub fn subject(&self, update: bool) -> String {
+        let title = &self.page.context.title;
+        let head = first_clause(&self.page.headline);
+        if self.kind == Kind::DeliveryFailed {
+            return truncate(&format!("{title}, {}: {head}", self.period), 150);
+        }
+        let what = if self.digest {
+            format!("{title}, {} digest", self.period)
+        } else {
+            format!("{title}, {}", self.period)
+        };
+        let s = format!("{}{what}: {head}", if update { "Update: " } else { "" });
+        truncate(&s, 150)
+    }
+}
+
+/// The page's headline up to its first `;` (the rest is in the message).
+fn first_clause(h: &str) -> &str {
+    h.split(';').next().unwrap_or(h).trim_end_matches('.')
+}
+
+/// At most `n` characters, with `…` when cut.
+pub fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        return s.to_string();
+    }
+    let mut t: String = s.chars().take(n.saturating_sub(1)).collect();
+    t.push('…');
+    t
+}
+
+/// The report sets a run needs: one per channel (each with its dimensions redacted).
+pub struct Sets<'a> {
+    pub email: &'a ReportSet,
+    pub slack: &'a ReportSet,
+    pub webhook: &'a ReportSet,
+}
+
+/// The messages for a selection: every target of each notice's recipient, in owner order
+/// then e-mail, Slack, webhook.
+pub fn messages(
+    g: &MetricGraph,
+    sel: &Selection,
+    sets: &Sets,
+    period: (&str, &str),
+) -> Vec<Message> {
+    let mut out = Vec::new();
+    for n in &sel.notices {
+        let Some(to) = g.owner(&n.recipient) else {
+            continue;
+        };
+        let name = g.owner_name(&n.owner);
+        let targets = [
+            (Channel::Email, to.email.clone(), sets.email),
+            (Channel::Slack, to.slack.clone(), sets.slack),
+            (Channel::Webhook, to.webhook.clone(), sets.webhook),
+        ];
+        for (channel, target, set) in targets {
+            let Some(target) = target else { continue };
+            let Some(page) = page_of(set, n) else {
+                continue;
+            };
+            let env = match channel {
+                Channel::Email => None,
+                c => target_env(c.name(), &target),
+            };
+            out.push(Message {
+                kind: Kind::Report,
+                channel,
+                owner: n.owner.clone(),
+                owner_name: name.clone(),
+                recipient: n.recipient.clone(),
+                target,
+                env,
+                digest: n.digest,
+                reasons: n.reasons.clone(),
+                content: content_hash(page, n),
+                page: page.clone(),
+                tree: page.context.tree.clone(),
+                period: period.0.to_string(),
+                baseline: period.1.to_string(),
+            });
+        }
+    }
+    out
+}
+
+/// The messages that tell the `fallback` owner (or its delegate) which deliveries failed.
+pub fn failure_messages(
+    g: &MetricGraph,
+    failed: &[String],
+    overview: &Page,
+    period: (&str, &str),
+) -> Vec<Message> {
+    let rules = &g.spec.notify;
+    let Some(fallback) = &rules.fallback else {
+        return Vec::new();
+    };
+    let mut recipient = fallback.value.clone();
+    for _ in 0..=rules.delegate.len() {
+        match rules.delegate.iter().find(|(f, _)| f.value == recipient) {
+            Some((_, to)) => recipient = to.value.clone(),
+            None => break,
+        }
+    }
+    let Some(to) = g.owner(&recipient) else {
+        return Vec::new();
+    };
+    let mut page = overview.clone();
+    page.headline = format!(
+        "{} message(s) about {} were not delivered",
+        failed.len(),
+        period.0
+    );
+    page.nodes.clear();
+    page.branches.clear();
+    page.companions.clear();
+    page.branch_lines.clear();
+    page.insights.clear();
+    page.waterfall_rows.clear();
+    let reasons: Vec<Reason> = failed
+        .iter()
+        .map(|f| Reason {
+            node: String::new(),
+            kind: "delivery_failed",
+            text: f.clone(),
+        })
+        .collect();
+    let content = hash_bytes(failed.join("\n").as_bytes());
+    let targets = [
+        (Channel::Email, to.email.clone()),
+        (Channel::Slack, to.slack.clone()),
+        (Channel::Webhook, to.webhook.clone()),
+    ];
+    targets
+        .into_iter()
+        .filter_map(|(channel, target)| {
+            let target = target?;
+            Some(Message {
+                kind: Kind::DeliveryFailed,
+                channel,
+                owner: fallback.value.clone(),
+                owner_name: g.owner_name(&fallback.value),
+                recipient: recipient.clone(),
+                env: match channel {
+                    Channel::Email => None,
+                    c => target_env(c.name(), &target),
+                },
+                target,
+                digest: false,
+                reasons: reasons.clone(),
+                page: page.clone(),
+                tree: page.context.tree.clone(),
+                period: period.0.to_string(),
+                baseline: period.1.to_string(),
+                content: content.clone(),
+            })
+        })
+        .collect()
+}
+
+/// What an owner reads, at displayed precision.
+#[derive(Serialize)]
+struct Shown<'a> {
+    headline: &'a str,
+    digest: bool,
+    reasons: Vec<&'a str>,
+    nodes: Vec<ShownNode<'a>>,
+}
+
+#[derive(Serialize)]
+struct ShownNode<'a> {
+    id: &'a str,
+    label: &'a str,
+    owner: &'a str,
+    texts: [&'a str; 6],
+    drivers: &'a [String],
+    segments: &'a [String],
+    question: Option<&'a str>,
+    target: Option<&'a str>,
+    band: Option<&'a str>,
+    benchmark: Option<&'a str>,
+}
+
+fn content_hash(page: &Page, n: &Notice) -> String {
+    let cards = page
+        .nodes
+        .iter()
+        .chain(&page.branches)
+        .chain(&page.companions);
+    let shown = Shown {
+        headline: &page.headline,
+        digest: n.digest,
+        reasons: n.reasons.iter().map(|r| r.text.as_str()).collect(),
+        nodes: cards
+            .map(|c| ShownNode {
+                id: &c.id,
+                label: &c.label,
+                owner: &c.owner.id,
+                texts: [
+                    &c.baseline_text,
+                    &c.current_text,
+                    &c.change_text,
+                    &c.verdict_text,
+                    &c.contribution_text,
+                    &c.sparkline_text,
+                ],
+                drivers: &c.drivers,
+                segments: &c.segments,
+                question: c.question.as_deref(),
+                target: c.target.as_ref().map(|t| t.text.as_str()),
+                band: c.band.as_deref(),
+                benchmark: c.benchmark.as_deref(),
+            })
+            .collect(),
+    };
+    let json = serde_json::to_string(&shown).unwrap_or_default();
+    hash_bytes(json.as_bytes())
+}
