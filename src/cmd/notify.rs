@@ -111,11 +111,21 @@ pub fn run(a: Notify) -> Outcome {
             " (dry run: nothing is sent; add --send)"
         }
     );
-    let quiet: Vec<String> = selection
+    let mut quiet: Vec<String> = selection
         .quiet
         .iter()
         .map(|q| format!("no message     {}: {}", q.owner, q.why))
         .collect();
+    for n in &selection.notices {
+        if !msgs.iter().any(|m| m.owner == n.owner) {
+            quiet.push(format!(
+                "no message     {}: selected ({} reason(s)), but {} has no e-mail, Slack or webhook in the tree",
+                n.owner,
+                n.reasons.len(),
+                n.recipient
+            ));
+        }
+    }
     if !a.send {
         let ledger = a
             .ledger

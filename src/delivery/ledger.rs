@@ -110,17 +110,24 @@ impl Ledger {
             .append(true)
             .open(path)
             .map_err(|e| format!("cannot open the ledger `{shown}`: {e}"))?;
-        let mut text = String::new();
-        file.read_to_string(&mut text)
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)
             .map_err(|e| format!("cannot read the ledger `{shown}`: {e}"))?;
-        let (records, complete) = parse(&text, path)?;
-        let repaired = complete < text.len();
-        if repaired {
-            // Drop the torn tail: it was never a whole record.
-            file.set_len(complete as u64)
+        let (records, tail) = parse(&bytes, path)?;
+        let repaired = tail != Tail::Clean;
+        match tail {
+            Tail::Clean => {}
+            // A whole record that lost only its newline: keep it.
+            Tail::Unterminated => file
+                .write_all(b"\n")
+                .and_then(|()| file.sync_all())
+                .map_err(|e| format!("cannot repair the ledger `{shown}`: {e}"))?,
+            // A record torn by a crash was never a whole record: drop it.
+            Tail::Torn(complete) => file
+                .set_len(complete as u64)
                 .and_then(|()| file.seek(SeekFrom::End(0)).map(|_| ()))
                 .and_then(|()| file.sync_all())
-                .map_err(|e| format!("cannot repair the ledger `{shown}`: {e}"))?;
+                .map_err(|e| format!("cannot repair the ledger `{shown}`: {e}"))?,
         }
         sync_dir(path);
         Ok(Ledger {
@@ -134,18 +141,18 @@ impl Ledger {
 
     /// Reads a ledger without changing it (for `--status` and dry runs).
     pub fn read(path: &Path) -> Result<Ledger, String> {
-        let text = match std::fs::read_to_string(path) {
+        let bytes = match std::fs::read(path) {
             Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(format!("cannot read the ledger `{}`: {e}", path.display())),
         };
-        let (records, complete) = parse(&text, path)?;
+        let (records, tail) = parse(&bytes, path)?;
         Ok(Ledger {
             path: path.to_path_buf(),
             file: None,
             _lock: None,
             records,
-            repaired: complete < text.len(),
+            repaired: tail != Tail::Clean,
         })
     }
 
@@ -194,11 +201,44 @@ fn lock_path(path: &Path) -> PathBuf {
     PathBuf::from(p)
 }
 
-/// The records, and the length of the text that holds whole ones.
-fn parse(text: &str, path: &Path) -> Result<(Vec<Record>, usize), String> {
-    let complete = text.rfind('\n').map_or(0, |i| i + 1);
+/// How the ledger's bytes end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tail {
+    /// With a newline after the last record.
+    Clean,
+    /// With a whole record but no newline after it.
+    Unterminated,
+    /// With part of a record, torn by a crash; the length of the bytes before it.
+    Torn(usize),
+}
+
+/// The records, and how the bytes end. Only the last line may be incomplete (bytes are
+/// appended in order); anything unreadable before it is an error that names the line.
+fn parse(bytes: &[u8], path: &Path) -> Result<(Vec<Record>, Tail), String> {
+    let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
     let mut records = Vec::new();
-    for (k, line) in text[..complete].lines().enumerate() {
+    let mut tail = Tail::Clean;
+    if complete < bytes.len() {
+        let last = std::str::from_utf8(&bytes[complete..])
+            .ok()
+            .and_then(|t| serde_json::from_str::<Record>(t).ok());
+        tail = match last {
+            Some(r) => {
+                records.push(r);
+                Tail::Unterminated
+            }
+            None => Tail::Torn(complete),
+        };
+    }
+    let text = std::str::from_utf8(&bytes[..complete]).map_err(|e| {
+        let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
+        format!(
+            "line {line} of the ledger `{}` is not UTF-8; a ledger is only appended to by metrictree: restore it from your last copy, or move it away to start a new one (everything will be sent again)",
+            path.display()
+        )
+    })?;
+    let mut whole = Vec::new();
+    for (k, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
@@ -210,9 +250,11 @@ fn parse(text: &str, path: &Path) -> Result<(Vec<Record>, usize), String> {
                 e.classify_name()
             )
         })?;
-        records.push(r);
+        whole.push(r);
     }
-    Ok((records, complete))
+    // The unterminated record, if any, was written last.
+    whole.append(&mut records);
+    Ok((whole, tail))
 }
 
 trait Classify {
@@ -281,15 +323,25 @@ mod tests {
             l.append(rec(State::Pending, "b")).unwrap();
             assert!(Ledger::open(&p).err().unwrap().contains("another"));
         }
-        // A crash in the middle of a write.
+        // A crash in the middle of a write, inside a multi-byte character.
         let mut f = OpenOptions::new().append(true).open(&p).unwrap();
-        f.write_all(b"{\"slot\":\"s\",\"tr").unwrap();
+        f.write_all(b"{\"slot\":\"s\",\"error\":\"\xe2\x80")
+            .unwrap();
         drop(f);
         let l = Ledger::open(&p).unwrap();
         assert!(l.repaired);
         let s = l.slot("s");
         assert_eq!(s.sent, Some(("c-a".into(), "a".into())));
         assert_eq!(s.interrupted, vec!["b".to_string()]);
+        drop(l);
+        assert!(std::fs::read_to_string(&p).unwrap().ends_with("}\n"));
+        // A whole record that lost only its newline is kept.
+        let text = std::fs::read_to_string(&p).unwrap();
+        let sent_b = serde_json::to_string(&rec(State::Sent, "b")).unwrap();
+        std::fs::write(&p, format!("{text}{sent_b}")).unwrap();
+        let l = Ledger::open(&p).unwrap();
+        assert!(l.repaired);
+        assert!(l.slot("s").interrupted.is_empty());
         drop(l);
         assert!(std::fs::read_to_string(&p).unwrap().ends_with("}\n"));
         // A line edited by hand is an error that names the line, not a silent resend.

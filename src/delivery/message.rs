@@ -96,9 +96,18 @@ impl Message {
         hash_bytes(parts.join("\n").as_bytes())
     }
 
-    /// The stable id: 32 hex digits from slot and content.
-    pub fn id(&self, via: &str) -> String {
-        let h = hash_bytes(format!("{}\n{}", self.slot(via), self.content).as_bytes());
+    /// The stable id: 32 hex digits from slot, content and the id it replaces (so a report
+    /// that returns to earlier content after an update is a new message, not a repeat).
+    pub fn id(&self, via: &str, replaces: Option<&str>) -> String {
+        let h = hash_bytes(
+            format!(
+                "{}\n{}\n{}",
+                self.slot(via),
+                self.content,
+                replaces.unwrap_or("")
+            )
+            .as_bytes(),
+        );
         h[..32].to_string()
     }
 
@@ -212,21 +221,19 @@ pub fn failure_messages(
     overview: &Page,
     period: (&str, &str),
 ) -> Vec<Message> {
-    let rules = &g.spec.notify;
-    let Some(fallback) = &rules.fallback else {
+    let Some(fallback) = &g.spec.notify.fallback else {
         return Vec::new();
     };
-    let mut recipient = fallback.value.clone();
-    for _ in 0..=rules.delegate.len() {
-        match rules.delegate.iter().find(|(f, _)| f.value == recipient) {
-            Some((_, to)) => recipient = to.value.clone(),
-            None => break,
-        }
-    }
+    let recipient = super::rules::delegate_of(g, &fallback.value);
     let Some(to) = g.owner(&recipient) else {
         return Vec::new();
     };
     let mut page = overview.clone();
+    page.owner = crate::report::pack::OwnerRef {
+        id: fallback.value.clone(),
+        name: g.owner_name(&fallback.value),
+    };
+    page.url = None;
     page.headline = format!(
         "{} message(s) about {} were not delivered",
         failed.len(),

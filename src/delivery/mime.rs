@@ -109,7 +109,7 @@ mod tests {
         let m = Mail {
             from: "a@example.com",
             to: "b@example.com",
-            subject: "Handoff rate rose\r\nBcc: evil@example.com — +3.9 points",
+            subject: "Handoff rate rose\r\nBcc: evil@example.com",
             id: "abc123",
             replaces: Some("old"),
             date: "Mon, 16 Nov 2026 00:00:00 +0000",
@@ -121,6 +121,15 @@ mod tests {
         assert!(out.contains("Message-ID: <abc123@metrictree.invalid>\r\n"));
         assert!(out.contains("In-Reply-To: <old@metrictree.invalid>\r\n"));
         assert!(!out.contains("\r\nBcc:"), "{out}");
+        assert!(out.contains("Subject: Handoff rate rose  Bcc: evil@example.com\r\n"));
+        let m2 = Mail {
+            subject: "Ü — +3.9 points",
+            to: "b@example.com\nCc: evil@example.com",
+            ..m
+        };
+        let out2 = String::from_utf8(render(&m2)).unwrap();
+        assert!(out2.is_ascii() && !out2.contains("\nCc:"), "{out2}");
+        assert!(out2.contains("Subject: =?utf-8?b?"), "{out2}");
         assert!(out.contains(&STANDARD.encode("plain ü")));
         assert!(out.ends_with("--=_metrictree_abc123--\r\n"));
         for line in out.split("\r\n") {

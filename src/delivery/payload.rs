@@ -167,6 +167,15 @@ pub fn slack(m: &Message, id: &str, replaces: Option<&str>) -> String {
     if let Some(url) = &m.page.url {
         blocks.push(json!({"type": "actions", "elements": [{"type": "button", "text": {"type": "plain_text", "text": "Full report"}, "url": url}]}));
     }
-    let v = json!({"text": subject, "blocks": blocks});
+    // The notification text is read as Slack markup: `&`, `<` and `>` escaped, so no label
+    // can mention (`<!channel>`) or link.
+    let v = json!({"text": slack_escape(&subject), "blocks": blocks});
     serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
+}
+
+/// Slack's escaping for text it reads as markup.
+fn slack_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }

@@ -25,7 +25,7 @@ use crate::spec::targets::band_of;
 pub struct Reason {
     /// The node, or the root for the digest.
     pub node: String,
-    /// `moved`, `target`, `band`, `digest` or `root_moved`.
+    /// `moved`, `target`, `band`, `digest`, `root_moved`, `delegated` or `delivery_failed`.
     pub kind: &'static str,
     pub text: String,
 }
@@ -154,13 +154,17 @@ pub fn select(
             });
             continue;
         }
-        let mut recipient = o.id.clone();
-        for _ in 0..=rules.delegate.len() {
-            // A circle is an error when the tree is checked; the bound is only a guard.
-            match rules.delegate.iter().find(|(f, _)| f.value == recipient) {
-                Some((_, to)) => recipient = to.value.clone(),
-                None => break,
-            }
+        let recipient = delegate_of(g, &o.id);
+        if recipient != o.id {
+            reasons.push(Reason {
+                node: String::new(),
+                kind: "delegated",
+                text: format!(
+                    "{} receives {}'s messages as their delegate",
+                    g.owner_name(&recipient),
+                    o.name
+                ),
+            });
         }
         sel.notices.push(Notice {
             owner: o.id.clone(),
@@ -170,6 +174,20 @@ pub fn select(
         });
     }
     sel
+}
+
+/// Who receives an owner's messages: the end of its delegation chain, or the owner.
+pub fn delegate_of(g: &MetricGraph, owner: &str) -> String {
+    let rules = &g.spec.notify;
+    let mut recipient = owner.to_string();
+    for _ in 0..=rules.delegate.len() {
+        // A circle is an error when the tree is checked; the bound is only a guard.
+        match rules.delegate.iter().find(|(f, _)| f.value == recipient) {
+            Some((_, to)) => recipient = to.value.clone(),
+            None => break,
+        }
+    }
+    recipient
 }
 
 fn reason(c: &NodeCard, kind: &'static str, text: String) -> Reason {

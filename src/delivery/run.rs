@@ -64,53 +64,73 @@ impl Summary {
     }
 }
 
-/// Where the ledger stands on a message: new, an update of an earlier one, or already sent.
+/// Where the ledger stands on a message: already sent, or to send under `id` (an update
+/// when it replaces an earlier message of its slot).
 pub enum Standing {
-    New { interrupted: bool },
-    Update { replaces: String, interrupted: bool },
-    Already { id: String },
+    Already {
+        id: String,
+    },
+    ToSend {
+        id: String,
+        replaces: Option<String>,
+        /// An earlier run recorded it as leaving but not as sent (the at-least-once window).
+        interrupted: bool,
+    },
 }
 
 pub fn standing(ledger: Option<&Ledger>, m: &Message, via: &str) -> Standing {
-    let Some(l) = ledger else {
-        return Standing::New { interrupted: false };
-    };
-    let s = l.slot(&m.slot(via));
-    let id = m.id(via);
-    let interrupted = s.interrupted.contains(&id);
+    let s = ledger.map(|l| l.slot(&m.slot(via))).unwrap_or_default();
     match s.sent {
         Some((content, id)) if content == m.content => Standing::Already { id },
-        Some((_, old)) => Standing::Update {
-            replaces: old,
-            interrupted,
-        },
-        None => Standing::New { interrupted },
+        sent => {
+            let replaces = sent.map(|(_, old)| old);
+            let id = m.id(via, replaces.as_deref());
+            Standing::ToSend {
+                interrupted: s.interrupted.contains(&id),
+                id,
+                replaces,
+            }
+        }
     }
 }
 
-/// Whether the operator's settings let a message go out on this route; the variable to set
-/// when they do not.
-fn configured(settings: &Settings, route: &Route, m: &Message) -> Result<(), String> {
+/// Why a message cannot go out on this route.
+enum Unready {
+    /// The operator has not set this up (skipped, not a failure): the variable to set.
+    NotConfigured(String),
+    /// The operator's setting is wrong, or forbids it (a failure).
+    Refused(String),
+}
+
+/// Whether the operator's settings let a message go out on this route.
+fn ready(settings: &Settings, route: &Route, m: &Message) -> Result<(), Unready> {
+    let email = m.channel == Channel::Email;
     if let Route::Outbox(_) = route {
+        // Nothing leaves the machine; an allow-list, when set, still applies to e-mail.
+        if email && settings.allow_domains.is_some() {
+            settings
+                .allows(&m.target)
+                .map_err(|e| Unready::Refused(format!("not allowed: {e}")))?;
+        }
         return Ok(());
     }
-    match m.channel {
-        Channel::Email => {
-            if settings.smtp.is_none() {
-                return Err("set METRICTREE_SMTP_URL".into());
-            }
-            if settings.from.is_none() {
-                return Err("set METRICTREE_MAIL_FROM".into());
-            }
-            Ok(())
+    if email {
+        if settings.smtp.is_none() {
+            return Err(Unready::NotConfigured("set METRICTREE_SMTP_URL".into()));
         }
-        _ => match &m.env {
-            None => Err("the tree's key names no variable".into()),
-            Some(v) => match settings.target_url(v) {
-                None => Err(format!("set {v}")),
-                Some(Ok(_)) => Ok(()),
-                Some(Err(e)) => Err(e),
-            },
+        if settings.from.is_none() {
+            return Err(Unready::NotConfigured("set METRICTREE_MAIL_FROM".into()));
+        }
+        return settings
+            .allows(&m.target)
+            .map_err(|e| Unready::Refused(format!("not allowed: {e}")));
+    }
+    match &m.env {
+        None => Err(Unready::Refused("the tree's key names no variable".into())),
+        Some(v) => match settings.target_url(v) {
+            None => Err(Unready::NotConfigured(format!("set {v}"))),
+            Some(Ok(_)) => Ok(()),
+            Some(Err(e)) => Err(Unready::Refused(e)),
         },
     }
 }
@@ -131,21 +151,19 @@ pub fn dry_run(
             .map(|r| r.text.as_str())
             .collect::<Vec<_>>()
             .join("; ");
-        let (word, note) = match (standing(ledger, m, via), configured(settings, route, m)) {
+        let (word, note) = match (standing(ledger, m, via), ready(settings, route, m)) {
             (Standing::Already { .. }, _) => ("already sent", String::new()),
-            (_, Err(e)) => ("not configured", format!(" [{e}]")),
-            (Standing::Update { .. }, _) => ("would update", String::new()),
-            (Standing::New { .. }, _) => ("would send", String::new()),
+            (_, Err(Unready::NotConfigured(e))) => ("not configured", format!(" [{e}]")),
+            (_, Err(Unready::Refused(e))) => ("would fail", format!(" [{e}]")),
+            (
+                Standing::ToSend {
+                    replaces: Some(_), ..
+                },
+                _,
+            ) => ("would update", String::new()),
+            (Standing::ToSend { .. }, _) => ("would send", String::new()),
         };
-        let allowed = match (m.channel, route) {
-            (Channel::Email, Route::Network) => settings
-                .allows(&m.target)
-                .err()
-                .map(|e| format!(" [not allowed: {e}]"))
-                .unwrap_or_default(),
-            _ => String::new(),
-        };
-        out.push(format!("{word:<14} {}: {why}{note}{allowed}", m.describe()));
+        out.push(format!("{word:<14} {}: {why}{note}", m.describe()));
     }
     out
 }
@@ -213,33 +231,33 @@ impl Run<'_> {
         let mut delivered = 0usize;
         for m in messages {
             let via = self.route.via(m.channel);
-            let id = m.id(via);
-            let (replaces, interrupted) = match standing(Some(ledger), m, via) {
+            let (id, replaces, interrupted) = match standing(Some(ledger), m, via) {
                 Standing::Already { id } => {
                     sum.already += 1;
                     sum.lines
                         .push(format!("already sent   {} (id {id})", m.describe()));
                     continue;
                 }
-                Standing::Update {
+                Standing::ToSend {
+                    id,
                     replaces,
                     interrupted,
-                } => (Some(replaces), interrupted),
-                Standing::New { interrupted } => (None, interrupted),
+                } => (id, replaces, interrupted),
             };
-            if let Err(e) = configured(self.settings, self.route, m) {
-                sum.not_configured += 1;
-                sum.lines
-                    .push(format!("not configured {} [{e}]", m.describe()));
-                continue;
-            }
-            if let (Channel::Email, Route::Network) = (m.channel, self.route)
-                && let Err(e) = self.settings.allows(&m.target)
-            {
-                let line = format!("{}: not allowed: {e}", m.describe());
-                sum.lines.push(format!("failed         {line}"));
-                sum.failed.push(line);
-                continue;
+            match ready(self.settings, self.route, m) {
+                Ok(()) => {}
+                Err(Unready::NotConfigured(e)) => {
+                    sum.not_configured += 1;
+                    sum.lines
+                        .push(format!("not configured {} [{e}]", m.describe()));
+                    continue;
+                }
+                Err(Unready::Refused(e)) => {
+                    let line = format!("{}: {e}", m.describe());
+                    sum.lines.push(format!("failed         {line}"));
+                    sum.failed.push(line);
+                    continue;
+                }
             }
             let body = match self.render(m, &id, replaces.as_deref()) {
                 Ok(b) => b,

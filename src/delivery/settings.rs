@@ -52,7 +52,7 @@ pub struct Smtp {
 }
 
 /// The operator's settings.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Settings {
     pub smtp: Option<Smtp>,
     pub from: Option<String>,
@@ -64,10 +64,33 @@ pub struct Settings {
     secrets: Vec<String>,
 }
 
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("smtp", &self.smtp)
+            .field("from", &self.from)
+            .field("allow_domains", &self.allow_domains)
+            .field("targets", &self.targets.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
 impl Settings {
     /// Reads the process environment.
     pub fn from_env() -> Result<Settings, String> {
-        Settings::from_vars(std::env::vars())
+        let mut vars = Vec::new();
+        for (k, v) in std::env::vars_os() {
+            let Some(k) = k.to_str() else { continue };
+            if !k.starts_with("METRICTREE_") {
+                continue;
+            }
+            // Never quote the value: it may be a secret.
+            let v = v
+                .into_string()
+                .map_err(|_| format!("{k} is not valid UTF-8; set it again"))?;
+            vars.push((k.to_string(), v));
+        }
+        Settings::from_vars(vars)
     }
 
     pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Settings, String> {
@@ -102,6 +125,12 @@ impl Settings {
                 }
                 _ if k.starts_with("METRICTREE_SLACK_") || k.starts_with("METRICTREE_WEBHOOK_") => {
                     s.secrets.push(v.clone());
+                    // A server may echo the path (its token) without the host.
+                    if let Some((_, rest)) = v.split_once("://")
+                        && let Some(i) = rest.find(['/', '?'])
+                    {
+                        s.secrets.push(rest[i..].to_string());
+                    }
                     s.targets.insert(k, Secret(v));
                 }
                 _ => {}
@@ -157,19 +186,9 @@ impl Settings {
     }
 }
 
-/// An address good enough to hand to a server: one `@`, no spaces, controls or brackets.
+/// An address good enough to hand to a server (see [`crate::spec::notify::is_address`]).
 pub fn valid_address(a: &str) -> bool {
-    let mut parts = a.split('@');
-    let (Some(local), Some(domain), None) = (parts.next(), parts.next(), parts.next()) else {
-        return false;
-    };
-    let dotted = domain.contains('.') || domain == "localhost";
-    !local.is_empty()
-        && dotted
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && a.chars()
-            .all(|c| c.is_ascii_graphic() && !"<>()[]\\,;:\"".contains(c))
+    crate::spec::notify::is_address(a)
 }
 
 fn is_loopback(host: &str) -> bool {
@@ -277,22 +296,28 @@ fn decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// A webhook URL the operator set: https, or http to this machine.
+/// A webhook URL the operator set: https, or http to this machine; no user name or password.
 fn check_http_url(u: &str) -> Result<(), String> {
-    let rest = if let Some(r) = u.strip_prefix("https://") {
-        r
+    let (plain, rest) = if let Some(r) = u.strip_prefix("https://") {
+        (false, r)
     } else if let Some(r) = u.strip_prefix("http://") {
-        let host = r.split(['/', '?']).next().unwrap_or("");
-        let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
-        if !is_loopback(host) {
-            return Err("is plain http to another machine; use https".into());
-        }
-        r
+        (true, r)
     } else {
         return Err("is not an http(s) URL".into());
     };
-    if rest.is_empty() || u.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err("is not a valid URL".into());
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.is_empty()
+        || authority.contains('@')
+        || u.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err("is not a plain URL (a host, no user name or password, no spaces)".into());
+    }
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => authority.split(':').next().unwrap_or(""),
+    };
+    if plain && !is_loopback(host) {
+        return Err("is plain http to another machine; use https".into());
     }
     Ok(())
 }
@@ -359,7 +384,22 @@ mod tests {
         assert!(s.target_url("METRICTREE_WEBHOOK_OPS").unwrap().is_ok());
         assert!(s.target_url("METRICTREE_WEBHOOK_NONE").is_none());
         assert!(Settings::default().allows("a@example.com").is_err());
-        let s = vars(&[("METRICTREE_WEBHOOK_X", "http://hooks.example.net/x")]).unwrap();
+        let s = vars(&[
+            ("METRICTREE_WEBHOOK_X", "http://hooks.example.net/x"),
+            ("METRICTREE_WEBHOOK_Y", "http://127.0.0.1:1@evil.example/x"),
+            ("METRICTREE_WEBHOOK_Z", "http://[::1]:8080/x"),
+        ])
+        .unwrap();
         assert!(s.target_url("METRICTREE_WEBHOOK_X").unwrap().is_err());
+        assert!(s.target_url("METRICTREE_WEBHOOK_Y").unwrap().is_err());
+        assert!(s.target_url("METRICTREE_WEBHOOK_Z").unwrap().is_ok());
+        // The path alone (echoed by a server) is masked too, and Debug shows no URL.
+        let s = vars(&[(
+            "METRICTREE_WEBHOOK_OPS",
+            "https://hooks.example.net/T/SENTINEL",
+        )])
+        .unwrap();
+        assert_eq!(s.scrub("Cannot POST /T/SENTINEL"), "Cannot POST •••");
+        assert!(!format!("{s:?}").contains("SENTINEL"));
     }
 }

@@ -66,6 +66,11 @@ impl Mailer {
             Err(e) if e.is_permanent() => {
                 Answer::Permanent(format!("the SMTP server refused it: {e}"))
             }
+            // TLS, login mechanisms, malformed answers: another try would fail the same way.
+            Err(e) if !e.is_timeout() && (e.is_tls() || e.is_client() || e.is_response()) => {
+                Answer::Permanent(format!("SMTP: {e}"))
+            }
+            // 4xx answers, timeouts, refused or broken connections: worth another try.
             Err(e) => Answer::Transient {
                 why: format!("SMTP: {e}"),
                 retry_after: None,
@@ -112,19 +117,22 @@ impl Poster {
             .headers()
             .get("retry-after")
             .and_then(|v| v.to_str().ok())
-            .and_then(|s| s.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+            .and_then(retry_after);
         let text = resp
             .body_mut()
             .with_config()
             .limit(4096)
             .read_to_string()
             .unwrap_or_default();
-        let said: String = text.chars().filter(|c| !c.is_control()).take(100).collect();
-        let said = if said.is_empty() {
-            String::new()
+        // Only an error code such as Slack's `invalid_payload` is repeated: a longer body may
+        // echo the request's path, which holds the webhook's secret.
+        let t = text.trim();
+        let code =
+            (1..=40).contains(&t.len()) && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        let said = if code {
+            format!(": {t}")
         } else {
-            format!(": {said}")
+            String::new()
         };
         match status {
             200..=299 => Answer::Delivered,
@@ -156,6 +164,17 @@ fn classify_http_error(e: &ureq::Error) -> Answer {
     }
 }
 
+/// `Retry-After` as seconds or as an HTTP date.
+fn retry_after(v: &str) -> Option<Duration> {
+    let v = v.trim();
+    if let Ok(s) = v.parse::<u64>() {
+        return Some(Duration::from_secs(s));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(v).ok()?;
+    let wait = at.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    Some(wait.to_std().unwrap_or(Duration::ZERO))
+}
+
 /// Retries: at most this many attempts after the first, waiting 0.5 s, 1 s, 2 s, … (at most
 /// 30 s) or what the server asks for with `Retry-After` (at most [`MAX_RETRY_AFTER`]).
 pub fn backoff(attempt: u32, retry_after: Option<Duration>) -> Option<Duration> {
@@ -185,5 +204,11 @@ mod tests {
             Some(Duration::from_secs(3))
         );
         assert_eq!(backoff(0, Some(Duration::from_secs(600))), None);
+        assert_eq!(retry_after(" 7 "), Some(Duration::from_secs(7)));
+        assert_eq!(
+            retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(retry_after("soon"), None);
     }
 }

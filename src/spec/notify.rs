@@ -76,6 +76,23 @@ fn key_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')
 }
 
+/// An e-mail address good enough to hand to a server: one `@`, a dotted domain (or
+/// `localhost`), ASCII without spaces, controls, brackets, commas or quotes (so it cannot
+/// smuggle a second recipient or a header).
+pub fn is_address(a: &str) -> bool {
+    let mut parts = a.split('@');
+    let (Some(local), Some(domain), None) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    let dotted = domain.contains('.') || domain == "localhost";
+    !local.is_empty()
+        && dotted
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && a.chars()
+            .all(|c| c.is_ascii_graphic() && !"<>()[]\\,;:\"".contains(c))
+}
+
 /// Whether an owner's `slack`/`webhook` value is an address rather than a key.
 pub fn looks_like_url(v: &str) -> bool {
     let l = v.trim().to_ascii_lowercase();
@@ -101,5 +118,10 @@ mod tests {
         assert!(looks_like_url("https://hooks.slack.com/services/T/B/x"));
         assert!(looks_like_url("hooks.example.com/x"));
         assert!(!looks_like_url("#support-ops"));
+        assert!(is_address("support-ops@example.com"));
+        assert!(!is_address("a@example.com, boss@evil.com"));
+        assert!(!is_address("a@example.com\r\nBcc: x@evil.com"));
+        assert!(!is_address("ü@example.com"));
+        assert!(!is_address("a@b@example.com"));
     }
 }

@@ -727,14 +727,14 @@ impl<'a> SpecParser<'a> {
         let webhook = self.target_key(&m, "webhook", &key.name);
         let _ = get(self, "description");
         if let Some(e) = &email
-            && !e.contains('@')
+            && !crate::spec::notify::is_address(e)
             && let Some(p) = m.get("email")
         {
             self.diags.push(
                 Diagnostic::error("E006", format!("`{e}` is not an e-mail address"))
                     .at(self.value_pos(p))
                     .subject(format!("owner `{}`", key.name))
-                    .help("write an address such as `support-ops@example.com`"),
+                    .help("write one address such as `support-ops@example.com`: ASCII, no spaces, commas or brackets (one recipient per owner)"),
             );
         }
         Some(Owner {

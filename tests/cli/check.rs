@@ -271,6 +271,11 @@ fn notify_settings_are_checked_and_a_tree_cannot_name_a_webhook_url() {
         .stderr_has("error[E046]: owner `ops` names a webhook URL in the tree")
         .stderr_has("tree.yaml:4:")
         .stderr_has("$METRICTREE_WEBHOOK_OPS");
+    assert!(
+        !r.stderr.contains("SENTINELxyz"),
+        "the URL is shown:\n{}",
+        r.stderr
+    );
     let (_d, r) = check(&with_owners(
         "  ops: {name: Ops, slack: \"hooks.slack.com/services/x\"}\n",
         "",

@@ -387,7 +387,8 @@ fn send_delivers_each_message_once_and_a_changed_report_as_an_update() {
         let b: Value = serde_json::from_str(posts[0]["body"].as_str().unwrap()).unwrap();
         let blocks = b["blocks"].as_array().unwrap();
         assert!(blocks.len() <= 50 && blocks[0]["type"] == "header");
-        assert!(b["text"].as_str().unwrap().contains("2026-W46"));
+        let text = b["text"].as_str().unwrap();
+        assert!(text.contains("2026-W46") && !text.contains('<'), "{text}");
         for bl in blocks {
             if let Some(t) = bl["text"].as_object() {
                 assert_eq!(t["type"], "plain_text");
@@ -654,22 +655,17 @@ fn a_killed_run_is_completed_by_the_next_and_two_runs_do_not_both_send() {
     // Each of the five targets got exactly one message.
     let mut to: Vec<String> = sink.mails().into_iter().map(|(t, _)| t).collect();
     to.extend(sink.posts("/").iter().map(|p| {
-        p["path"]
-            .as_str()
-            .unwrap()
-            .split('/')
-            .nth(2)
-            .unwrap()
-            .to_string()
+        let parts: Vec<&str> = p["path"].as_str().unwrap().split('/').collect();
+        format!("{}/{}", parts[1], parts[2])
     }));
     to.sort();
     assert_eq!(
         to,
         [
             "head-of-support@example.com",
-            "leadership",
-            "ops",
-            "ops",
+            "hook/ops",
+            "slack/leadership",
+            "slack/ops",
             "support-ops@example.com"
         ]
     );
@@ -788,10 +784,16 @@ fn rules_mute_delegate_escalate_and_threshold() {
 #[test]
 fn outbox_is_byte_identical_and_redaction_keeps_dimensions_out_of_a_channel() {
     let d = TempDir::new("notify-outbox");
+    // A hostile title too: it must not mention everyone in Slack or break a mail header.
     let (tree, data) = variant(&d, "redact.yaml", |s| {
         s.replacen(
             "  fallback: support_ops\n",
             "  fallback: support_ops\n  redact:\n    email: [routing_rule, queue]\n",
+            1,
+        )
+        .replacen(
+            "title: Conversation handoff rate\n",
+            "title: \"Handoff <!channel> rate\\r\\nBcc: boss@evil.example\"\n",
             1,
         )
     });
@@ -842,9 +844,18 @@ fn outbox_is_byte_identical_and_redaction_keeps_dimensions_out_of_a_channel() {
                 !decoded.contains("billing_chat_v2"),
                 "{name} names a redacted routing rule"
             );
-        } else if name.contains("slack-_support-ops") {
-            // Slack is not redacted here: the routing rule that moved is named.
-            assert!(text.contains("billing_chat_v2"), "{name}: {text}");
+            assert!(!text.contains("\nBcc:"), "{name}: a header was injected");
+        } else if name.contains("-slack-") {
+            let v: Value = serde_json::from_str(&text).unwrap();
+            let fallback = v["text"].as_str().unwrap();
+            assert!(
+                fallback.contains("Handoff &lt;!channel&gt; rate"),
+                "{fallback}"
+            );
+            if name.contains("slack-_support-ops") {
+                // Slack is not redacted here: the routing rule that moved is named.
+                assert!(text.contains("billing_chat_v2"), "{name}: {text}");
+            }
         }
     }
 }

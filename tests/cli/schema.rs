@@ -93,6 +93,7 @@ fn schema_command_prints_the_shipped_schemas() {
         ("eval", "eval.schema.json"),
         ("history", "history.schema.json"),
         ("report", "report.schema.json"),
+        ("webhook", "webhook.schema.json"),
     ] {
         let out: Value = serde_json::from_str(&mt(&["schema", arg]).ok().stdout).unwrap();
         assert_eq!(out, schema(file));

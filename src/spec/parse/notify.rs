@@ -141,6 +141,8 @@ impl SpecParser<'_> {
                     format!("owner `{owner}` names a {kind} URL in the tree"),
                 )
                 .at(t.pos)
+                // The URL is a secret: the snippet is not shown.
+                .secret()
                 .help(format!(
                     "a tree arrives by pull request, so it names recipients only: write a key such as `{owner}` here and let the operator set the URL in ${}",
                     target_env(kind, owner).unwrap_or_default()
