@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::Outcome;
-use super::report::prepare;
+use super::report::{prepare, templates};
 use crate::cli::{SearchArgs, TreeArgs};
 use crate::delivery::ledger::{Ledger, State};
 use crate::delivery::message::{Sets, failure_messages, messages};
@@ -14,7 +14,6 @@ use crate::delivery::settings::Settings;
 use crate::error::Error;
 use crate::report::pack::{Inputs, ReportSet};
 use crate::report::redact::without_dimensions;
-use crate::report::render::Templates;
 use crate::text::escape;
 
 pub struct Notify<'a> {
@@ -44,8 +43,7 @@ pub fn run(a: Notify) -> Outcome {
             "--send needs --ledger PATH: the ledger is what makes a second run send nothing twice (keep it between scheduled runs; see docs/notify.md)".into(),
         ));
     }
-    let templates = Templates::load(a.templates)
-        .map_err(|e| Error::Argument(format!("the report templates do not compile: {e}")))?;
+    let templates = templates(a.templates)?;
     let (session, run) = prepare(
         a.tree,
         a.period,

@@ -37,8 +37,7 @@ pub fn run(a: Report) -> Outcome {
     }
     formats.sort();
     // Templates are checked before any data is read.
-    let templates = Templates::load(a.templates)
-        .map_err(|e| Error::Argument(format!("the report templates do not compile: {e}")))?;
+    let templates = templates(a.templates)?;
     let (session, run) = prepare(
         a.tree,
         a.period,
@@ -65,6 +64,12 @@ pub fn run(a: Report) -> Outcome {
         out.push_str(&format!("  {}\n", crate::text::escape(&f)));
     }
     Ok(out)
+}
+
+/// The built-in templates, or those of `--templates DIR`, compiled.
+pub(super) fn templates(dir: Option<&Path>) -> Result<Templates, Error> {
+    Templates::load(dir)
+        .map_err(|e| Error::Argument(format!("the report templates do not compile: {e}")))
 }
 
 /// Reads the tree and its data and explains the root and every companion: what a report set
