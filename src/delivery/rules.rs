@@ -15,7 +15,8 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::graph::MetricGraph;
-use crate::report::pack::{NodeCard, Page, ReportSet};
+use crate::period::Grain;
+use crate::report::pack::{NodeCard, Page, ReportSet, in_sentence};
 use crate::report::why::WhyReport;
 use crate::spec::model::Direction;
 use crate::spec::targets::band_of;
@@ -83,8 +84,12 @@ pub fn select(
                 kind: "digest",
                 text: format!(
                     "the {} digest of {}, which you own",
-                    g.spec.grain.name(),
-                    g.nodes[g.root].label
+                    match g.spec.grain {
+                        Grain::Day => "daily",
+                        Grain::Week => "weekly",
+                        Grain::Month => "monthly",
+                    },
+                    in_sentence(&g.nodes[g.root].label)
                 ),
             });
         }

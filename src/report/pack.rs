@@ -435,7 +435,7 @@ fn history_desc(
 
 /// Lower-cases a label's first letter for use inside a sentence ("Routing handoffs" →
 /// "routing handoffs"), unless it reads as an abbreviation ("CSAT ...").
-fn in_sentence(label: &str) -> String {
+pub fn in_sentence(label: &str) -> String {
     let mut cs = label.chars();
     match (cs.next(), cs.next()) {
         (Some(a), Some(b)) if a.is_uppercase() && b.is_lowercase() => {
