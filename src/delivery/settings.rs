@@ -5,6 +5,7 @@
 //! | variable | holds |
 //! |---|---|
 //! | `METRICTREE_SMTP_URL` | `smtps://user:pass@host:465`, `smtp://user:pass@host:587?tls=starttls`, or `smtp://127.0.0.1:2525` (plain, loopback only) |
+//! | `METRICTREE_SMTP_CA_FILE` | a PEM file with the CA certificate of an SMTP server whose certificate no public root signs |
 //! | `METRICTREE_MAIL_FROM` | the sender address |
 //! | `METRICTREE_ALLOW_DOMAINS` | recipient domains e-mail may reach, comma-separated (`*`: any) |
 //! | `METRICTREE_SLACK_<KEY>`, `METRICTREE_WEBHOOK_<KEY>` | the URL of each Slack or webhook key |
@@ -49,6 +50,8 @@ pub struct Smtp {
     pub security: Security,
     pub user: Option<String>,
     pub password: Option<Secret>,
+    /// Extra root certificates (PEM) the operator trusts for this server (an internal CA).
+    pub ca_pem: Option<Vec<u8>>,
 }
 
 /// The operator's settings.
@@ -95,8 +98,10 @@ impl Settings {
 
     pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Settings, String> {
         let mut s = Settings::default();
+        let mut ca_file = None;
         for (k, v) in vars {
             match k.as_str() {
+                "METRICTREE_SMTP_CA_FILE" => ca_file = Some(v),
                 "METRICTREE_SMTP_URL" => {
                     s.secrets.push(v.clone());
                     let smtp = parse_smtp_url(&v)?;
@@ -135,6 +140,18 @@ impl Settings {
                 }
                 _ => {}
             }
+        }
+        if let Some(path) = &ca_file {
+            let smtp = s.smtp.as_mut().ok_or(
+                "METRICTREE_SMTP_CA_FILE is set but METRICTREE_SMTP_URL is not; set both, or neither",
+            )?;
+            if smtp.security == Security::Plain {
+                return Err("METRICTREE_SMTP_CA_FILE is set for an unencrypted SMTP connection; use smtps:// or ?tls=starttls".into());
+            }
+            // Never quote the file: only its name.
+            smtp.ca_pem = Some(std::fs::read(path).map_err(|e| {
+                format!("cannot read METRICTREE_SMTP_CA_FILE `{path}`: {}", e.kind())
+            })?);
         }
         // Longest first, so a URL is masked whole before a part of it.
         s.secrets.retain(|x| x.len() >= 4);
@@ -270,6 +287,7 @@ fn parse_smtp_url(url: &str) -> Result<Smtp, String> {
         security,
         user,
         password,
+        ca_pem: None,
     })
 }
 

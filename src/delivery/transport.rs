@@ -9,6 +9,7 @@ use lettre::Transport as _;
 use lettre::address::{Address, Envelope};
 use lettre::transport::smtp::SmtpTransport;
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 
 use super::settings::{Secret, Security, Smtp};
 
@@ -36,10 +37,22 @@ impl Mailer {
         let tls_err = |e: lettre::transport::smtp::Error| {
             format!("cannot set up TLS for the SMTP server {}: {e}", s.host)
         };
+        // The public roots (webpki-roots), plus the operator's own CA when it names one.
+        let params = || {
+            let mut b = TlsParameters::builder(s.host.clone());
+            if let Some(pem) = &s.ca_pem {
+                let cert = Certificate::from_pem(pem).map_err(|_| {
+                    "METRICTREE_SMTP_CA_FILE holds no PEM certificate; give the CA certificate of the SMTP server".to_string()
+                })?;
+                b = b.add_root_certificate(cert);
+            }
+            b.build_rustls().map_err(tls_err)
+        };
+        let plain = SmtpTransport::builder_dangerous(&s.host);
         let builder = match s.security {
-            Security::Tls => SmtpTransport::relay(&s.host).map_err(tls_err)?,
-            Security::StartTls => SmtpTransport::starttls_relay(&s.host).map_err(tls_err)?,
-            Security::Plain => SmtpTransport::builder_dangerous(&s.host),
+            Security::Tls => plain.tls(Tls::Wrapper(params()?)),
+            Security::StartTls => plain.tls(Tls::Required(params()?)),
+            Security::Plain => plain,
         };
         let mut builder = builder.port(s.port).timeout(Some(TIMEOUT));
         if let Some(u) = &s.user {
@@ -66,8 +79,12 @@ impl Mailer {
             Err(e) if e.is_permanent() => {
                 Answer::Permanent(format!("the SMTP server refused it: {e}"))
             }
-            // TLS, login mechanisms, malformed answers: another try would fail the same way.
-            Err(e) if !e.is_timeout() && (e.is_tls() || e.is_client() || e.is_response()) => {
+            // TLS (a certificate the roots do not vouch for), login mechanisms, malformed
+            // answers: another try would fail the same way.
+            Err(e)
+                if !e.is_timeout()
+                    && (e.is_tls() || e.is_client() || e.is_response() || bad_data(&e)) =>
+            {
                 Answer::Permanent(format!("SMTP: {e}"))
             }
             // 4xx answers, timeouts, refused or broken connections: worth another try.
@@ -77,6 +94,21 @@ impl Mailer {
             },
         }
     }
+}
+
+/// Whether an error comes from bytes the client refused (rustls reports a certificate it
+/// cannot verify as invalid data on the connection), not from the network.
+fn bad_data(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut at = Some(e);
+    while let Some(x) = at {
+        if let Some(io) = x.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::InvalidData
+        {
+            return true;
+        }
+        at = x.source();
+    }
+    false
 }
 
 /// A blocking HTTP client that follows no redirects (a webhook that moved is the operator's

@@ -873,3 +873,75 @@ fn decode_eml(bytes: &[u8]) -> String {
     let out = child.wait_with_output().unwrap();
     String::from_utf8(out.stdout).unwrap()
 }
+
+#[test]
+fn smtp_over_tls_and_starttls_trusts_the_operators_ca_and_nothing_else() {
+    // A CA, and a certificate for 127.0.0.1 that it signs (what an internal relay has).
+    let certs = TempDir::new("notify-tls-certs");
+    let script = "set -e
+openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=metrictree-test-ca
+openssl req -newkey rsa:2048 -nodes -keyout key.pem -out leaf.csr -subj /CN=127.0.0.1
+printf 'subjectAltName=IP:127.0.0.1\\nbasicConstraints=CA:FALSE\\nkeyUsage=digitalSignature,keyEncipherment\\nextendedKeyUsage=serverAuth\\n' > ext
+openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out cert.pem -days 2 -extfile ext";
+    let made = Command::new("sh")
+        .args(["-c", script])
+        .current_dir(&certs.0)
+        .output()
+        .expect("openssl runs (Debian's openssl package)");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let file = |n: &str| certs.0.join(n).to_str().unwrap().to_string();
+    let (cert, key, ca) = (file("cert.pem"), file("key.pem"), file("ca.pem"));
+    let run = |mode: &str, with_ca: bool| {
+        let d = TempDir::new("notify-tls");
+        let sink = Sink::start(&d, &["--tls", mode, "--cert", &cert, "--key", &key]);
+        let url = match mode {
+            "wrapper" => format!("smtps://127.0.0.1:{}", sink.smtp),
+            _ => format!("smtp://127.0.0.1:{}?tls=starttls", sink.smtp),
+        };
+        let mut env: Vec<(String, String)> = vec![
+            ("METRICTREE_SMTP_URL".into(), url),
+            (
+                "METRICTREE_MAIL_FROM".into(),
+                "metrictree@example.com".into(),
+            ),
+            ("METRICTREE_ALLOW_DOMAINS".into(), "example.com".into()),
+        ];
+        if with_ca {
+            env.push(("METRICTREE_SMTP_CA_FILE".into(), ca.clone()));
+        }
+        let ledger = d.0.join("ledger.jsonl");
+        let mut args = vec!["--send", "--ledger", ledger.to_str().unwrap()];
+        args.extend_from_slice(LIGHT);
+        let r = notify(&handoff(), &args, &env);
+        (r, sink.mails(), d)
+    };
+    for mode in ["wrapper", "starttls"] {
+        let (r, mails, _d) = run(mode, true);
+        r.ok();
+        assert!(
+            r.stdout.contains("2 sent (0 of them updates)"),
+            "{mode}: {}",
+            r.stdout
+        );
+        assert_eq!(mails.len(), 2, "{mode}");
+        assert!(
+            mails.iter().all(|(_, m)| m["tls"] == true),
+            "{mode}: {mails:?}"
+        );
+    }
+    // Without the operator's CA the certificate is not trusted: a permanent failure, not
+    // retried, and nothing is sent in the clear.
+    let (r, mails, _d) = run("starttls", false);
+    r.fails_with(3);
+    assert!(r.stdout.contains("certificate"), "{}", r.stdout);
+    assert!(
+        !r.stdout.contains("attempts"),
+        "a certificate failure was retried:\n{}",
+        r.stdout
+    );
+    assert!(mails.is_empty());
+}

@@ -7,6 +7,8 @@ Faults, to test retries:
   --smtp-fail N         the first N messages get `451 try again later`
   --smtp-reject ADDR    RCPT TO ADDR gets `550 no such user`
   --smtp-auth USER:PASS AUTH is required (plain text allowed on loopback)
+  --tls starttls|wrapper with --cert/--key: SMTP requires STARTTLS, or speaks TLS from the
+                        first byte (as on port 465)
   --http-plan JSON      {"/path": [500, 200]}: the statuses answered to successive POSTs to a
                         path (the last one repeats; 429 comes with Retry-After: 1); other paths
                         get 200
@@ -18,6 +20,7 @@ import email
 import email.policy
 import json
 import os
+import ssl
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -62,6 +65,7 @@ class Handler:
             "mail_from": envelope.mail_from,
             "rcpt_tos": envelope.rcpt_tos,
             "auth": session.authenticated,
+            "tls": server.transport.get_extra_info("ssl_object") is not None,
             "headers": {k: str(v) for k, v in msg.items()},
             "parts": parts,
         })
@@ -118,6 +122,9 @@ def main():
     ap.add_argument("--smtp-auth", default="")
     ap.add_argument("--http-plan", type=json.loads, default={})
     ap.add_argument("--lifetime", type=float, default=600)
+    ap.add_argument("--tls", choices=["starttls", "wrapper"], default=None)
+    ap.add_argument("--cert", default="")
+    ap.add_argument("--key", default="")
     args = ap.parse_args()
     log_file = open(args.log, "a")
 
@@ -132,11 +139,19 @@ def main():
     kw = {}
     if args.smtp_auth:
         kw = dict(authenticator=authenticator, auth_required=True, auth_require_tls=False)
+    ctx = None
+    if args.tls:
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(args.cert, args.key)
+    if args.tls == "starttls":
+        kw.update(tls_context=ctx, require_starttls=True)
 
     def factory():
         return SMTP(handler, hostname="sink.localhost", **kw)
 
-    server = loop.run_until_complete(loop.create_server(factory, host="127.0.0.1", port=0))
+    wrap = ctx if args.tls == "wrapper" else None
+    server = loop.run_until_complete(
+        loop.create_server(factory, host="127.0.0.1", port=0, ssl=wrap))
     smtp_port = server.sockets[0].getsockname()[1]
     print(json.dumps({"smtp": smtp_port, "http": http.server_address[1]}), flush=True)
     loop.run_forever()
