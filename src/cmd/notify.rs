@@ -217,8 +217,20 @@ fn status(path: &Path, period: Option<&str>) -> Outcome {
             .as_deref()
             .map_or(String::new(), |e| format!(": {e}"));
         out.push_str(&escape(&format!(
-            "{state:<12} {} vs {}  {:<7} {} → {} via {} (id {}, {} attempt(s)){err}",
-            r.period, r.baseline, r.channel, r.owner, r.target, r.via, r.id, r.attempts
+            "{state:<12} {} vs {}  {:<7} {} → {} via {} (id {}, {} attempt(s){}){err}",
+            r.period,
+            r.baseline,
+            r.channel,
+            r.owner,
+            r.target,
+            r.via,
+            r.id,
+            r.attempts,
+            if r.at.is_empty() {
+                String::new()
+            } else {
+                format!(", {}", r.at)
+            }
         )));
         out.push('\n');
     }

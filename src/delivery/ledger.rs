@@ -56,6 +56,10 @@ pub struct Record {
     pub attempts: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// When the record was written (UTC, RFC 3339): the ledger is a log of events, the one
+    /// file `notify` writes that is not the same bytes on every run.
+    #[serde(default)]
+    pub at: String,
 }
 
 fn report_kind() -> String {
@@ -179,8 +183,9 @@ impl Ledger {
         s
     }
 
-    /// Appends a record and flushes it to disk before returning.
-    pub fn append(&mut self, r: Record) -> Result<(), String> {
+    /// Appends a record (stamped with the time) and flushes it to disk before returning.
+    pub fn append(&mut self, mut r: Record) -> Result<(), String> {
+        r.at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let file = self
             .file
             .as_mut()
@@ -307,6 +312,7 @@ mod tests {
             update: false,
             attempts: 1,
             error: None,
+            at: String::new(),
         }
     }
 

@@ -284,6 +284,7 @@ impl Run<'_> {
                 update: replaces.is_some(),
                 attempts: 0,
                 error: None,
+                at: String::new(),
             };
             if let Err(e) = ledger.append(rec.clone()) {
                 // Without a record nothing may leave: stop the run.
