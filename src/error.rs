@@ -44,14 +44,23 @@ impl Error {
         }
     }
 
+    /// What stdout still shows although the command failed: the summary of a delivery run.
+    pub fn output(&self) -> Option<&str> {
+        match self {
+            Error::Delivery(summary) => Some(summary),
+            _ => None,
+        }
+    }
+
     /// What stderr shows. Run-time messages may quote tree, data or engine text, so they are
     /// escaped here (see `text`); diagnostics were escaped when rendered.
     pub fn message(&self) -> String {
         match self {
             Error::InvalidTree { rendered } => rendered.clone(),
-            Error::Delivery(summary) => format!(
-                "{summary}error: some messages were not delivered (above); a rerun sends only those"
-            ),
+            Error::Delivery(_) => {
+                "error: some messages were not delivered (see above); a rerun sends only those"
+                    .to_string()
+            }
             other => format!("error: {}", text::escape_lines(&other.to_string())),
         }
     }

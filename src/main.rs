@@ -23,18 +23,13 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Err(metrictree::error::Error::Delivery(summary)) => {
-            // The run's summary is its output; the failure is said on stderr.
-            let mut stdout = std::io::stdout().lock();
-            let _ = stdout
-                .write_all(summary.as_bytes())
-                .and_then(|_| stdout.flush());
-            eprintln!(
-                "error: some messages were not delivered (see above); a rerun sends only those"
-            );
-            ExitCode::from(3)
-        }
         Err(e) => {
+            if let Some(out) = e.output() {
+                let mut stdout = std::io::stdout().lock();
+                let _ = stdout
+                    .write_all(out.as_bytes())
+                    .and_then(|_| stdout.flush());
+            }
             eprintln!("{}", e.message());
             ExitCode::from(e.exit_code())
         }

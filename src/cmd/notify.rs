@@ -70,13 +70,12 @@ pub fn run(a: Notify) -> Outcome {
             only_owner: None,
         })
     };
+    // A channel with nothing to redact delivers the full set.
     let redact = &g.spec.notify.redact;
     let full = set_for(&[]);
-    let (email, slack, webhook) = (
-        set_for(&redact.email),
-        set_for(&redact.slack),
-        set_for(&redact.webhook),
-    );
+    let own =
+        |dims: &[crate::spec::model::Located<String>]| (!dims.is_empty()).then(|| set_for(dims));
+    let (email, slack, webhook) = (own(&redact.email), own(&redact.slack), own(&redact.webhook));
     let end = chrono::DateTime::parse_from_rfc3339(&run.root.current.end)
         .map_err(|e| Error::Runtime(format!("the period's end does not parse: {e}")))?;
     let last_day = (end - chrono::TimeDelta::seconds(1)).date_naive();
@@ -86,11 +85,11 @@ pub fn run(a: Notify) -> Outcome {
         run.root.baseline.label.as_str(),
     );
     let sets = Sets {
-        email: &email,
-        slack: &slack,
-        webhook: &webhook,
+        email: email.as_ref().unwrap_or(&full),
+        slack: slack.as_ref().unwrap_or(&full),
+        webhook: webhook.as_ref().unwrap_or(&full),
     };
-    let msgs = messages(g, &selection, &sets, period);
+    let msgs = messages(g, &selection, &sets);
     let route = match a.outbox {
         Some(d) => Route::Outbox(d.to_path_buf()),
         None => Route::Network,
@@ -165,7 +164,7 @@ pub fn run(a: Notify) -> Outcome {
     if !summary.failed.is_empty() {
         // The fallback owner hears about what failed (through what still works).
         let failed: Vec<String> = summary.failed.iter().map(|f| settings.scrub(f)).collect();
-        let tell = failure_messages(g, &failed, &full.overview, period);
+        let tell = failure_messages(g, &failed, &full.overview);
         if !tell.is_empty() {
             let s = runner.deliver(&tell, &mut ledger);
             out.push_str("told the fallback owner:\n");

@@ -1,7 +1,7 @@
 //! `metrictree report TREE --out DIR [--format html,md,txt,json] [--owner ID]`: the overview,
 //! one report per owner and an index, written to DIR.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::{Outcome, source};
 use crate::cli::{SearchArgs, TreeArgs};
@@ -144,13 +144,9 @@ pub fn write(
     Ok(written)
 }
 
-/// Writes a file whole or not at all: a temporary file beside it, then a rename.
+/// Writes a page whole or not at all.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let fail =
-        |e: std::io::Error| Error::Runtime(format!("cannot write `{}`: {e}", path.display()));
-    let tmp: PathBuf = path.with_extension("tmp~");
-    std::fs::write(&tmp, bytes).map_err(fail)?;
-    std::fs::rename(&tmp, path).map_err(fail)
+    crate::report::files::write_atomic(path, bytes).map_err(Error::Runtime)
 }
 
 /// The pages of a set as one kind of thing to render.

@@ -18,6 +18,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::report::files::sync_dir;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum State {
@@ -273,20 +275,6 @@ impl Classify for serde_json::Error {
             serde_json::error::Category::Syntax => "not JSON",
             serde_json::error::Category::Data => "a JSON value of the wrong shape",
             serde_json::error::Category::Eof => "cut short",
-        }
-    }
-}
-
-/// Makes a new file's directory entry durable (best effort: not every platform allows it).
-pub fn sync_dir(path: &Path) {
-    if let Some(dir) = path.parent() {
-        let dir = if dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            dir
-        };
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
         }
     }
 }

@@ -13,7 +13,9 @@ use serde::Serialize;
 use super::rules::{Notice, Reason, Selection, page_of};
 use crate::engine::fingerprint::hash_bytes;
 use crate::graph::MetricGraph;
+use crate::report::chart::clip;
 use crate::report::pack::{Page, ReportSet};
+use crate::spec::model::Owner;
 use crate::spec::notify::target_env;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -58,9 +60,8 @@ impl Kind {
 pub struct Message {
     pub kind: Kind,
     pub channel: Channel,
-    /// The owner the report is about, and its name.
+    /// The owner the report is about.
     pub owner: String,
-    pub owner_name: String,
     /// The owner whose address this is (a delegate, or the owner).
     pub recipient: String,
     /// An e-mail address, or a Slack/webhook key as the tree writes it.
@@ -69,25 +70,34 @@ pub struct Message {
     pub env: Option<String>,
     pub digest: bool,
     pub reasons: Vec<Reason>,
-    /// The page it delivers (with the channel's dimensions redacted).
+    /// The page it delivers (with the channel's dimensions redacted); it also names the
+    /// tree and the periods.
     pub page: Page,
-    /// Tree, period and baseline, as in the slot.
-    pub tree: String,
-    pub period: String,
-    pub baseline: String,
     /// Hash of what it shows.
     pub content: String,
 }
 
 impl Message {
+    pub fn tree(&self) -> &str {
+        &self.page.context.tree
+    }
+
+    pub fn period(&self) -> &str {
+        &self.page.context.current.label
+    }
+
+    pub fn baseline(&self) -> &str {
+        &self.page.context.baseline.label
+    }
+
     /// Hash of the slot for a route (`outbox`, `smtp`, `http`).
     pub fn slot(&self, via: &str) -> String {
         let parts = [
             "metrictree-delivery-v1",
             self.kind.name(),
-            &self.tree,
-            &self.period,
-            &self.baseline,
+            self.tree(),
+            self.period(),
+            self.baseline(),
             &self.owner,
             self.channel.name(),
             via,
@@ -131,31 +141,21 @@ impl Message {
         let title = &self.page.context.title;
         let head = first_clause(&self.page.headline);
         if self.kind == Kind::DeliveryFailed {
-            return truncate(&format!("{title}, {}: {head}", self.period), 150);
+            return clip(&format!("{title}, {}: {head}", self.period()), 150);
         }
         let what = if self.digest {
-            format!("{title}, {} digest", self.period)
+            format!("{title}, {} digest", self.period())
         } else {
-            format!("{title}, {}", self.period)
+            format!("{title}, {}", self.period())
         };
         let s = format!("{}{what}: {head}", if update { "Update: " } else { "" });
-        truncate(&s, 150)
+        clip(&s, 150)
     }
 }
 
 /// The page's headline up to its first `;` (the rest is in the message).
 fn first_clause(h: &str) -> &str {
     h.split(';').next().unwrap_or(h).trim_end_matches('.')
-}
-
-/// At most `n` characters, with `…` when cut.
-pub fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        return s.to_string();
-    }
-    let mut t: String = s.chars().take(n.saturating_sub(1)).collect();
-    t.push('…');
-    t
 }
 
 /// The report sets a run needs: one per channel (each with its dimensions redacted).
@@ -167,37 +167,25 @@ pub struct Sets<'a> {
 
 /// The messages for a selection: every target of each notice's recipient, in owner order
 /// then e-mail, Slack, webhook.
-pub fn messages(
-    g: &MetricGraph,
-    sel: &Selection,
-    sets: &Sets,
-    period: (&str, &str),
-) -> Vec<Message> {
+pub fn messages(g: &MetricGraph, sel: &Selection, sets: &Sets) -> Vec<Message> {
     let mut out = Vec::new();
     for n in &sel.notices {
         let Some(to) = g.owner(&n.recipient) else {
             continue;
         };
-        let name = g.owner_name(&n.owner);
-        let targets = [
-            (Channel::Email, to.email.clone(), sets.email),
-            (Channel::Slack, to.slack.clone(), sets.slack),
-            (Channel::Webhook, to.webhook.clone(), sets.webhook),
-        ];
-        for (channel, target, set) in targets {
-            let Some(target) = target else { continue };
+        for (channel, target, env) in targets(to) {
+            let set = match channel {
+                Channel::Email => sets.email,
+                Channel::Slack => sets.slack,
+                Channel::Webhook => sets.webhook,
+            };
             let Some(page) = page_of(set, n) else {
                 continue;
-            };
-            let env = match channel {
-                Channel::Email => None,
-                c => target_env(c.name(), &target),
             };
             out.push(Message {
                 kind: Kind::Report,
                 channel,
                 owner: n.owner.clone(),
-                owner_name: name.clone(),
                 recipient: n.recipient.clone(),
                 target,
                 env,
@@ -205,22 +193,32 @@ pub fn messages(
                 reasons: n.reasons.clone(),
                 content: content_hash(page, n),
                 page: page.clone(),
-                tree: page.context.tree.clone(),
-                period: period.0.to_string(),
-                baseline: period.1.to_string(),
             });
         }
     }
     out
 }
 
+/// An owner's targets as (channel, address or key, the variable holding a key's URL).
+fn targets(o: &Owner) -> impl Iterator<Item = (Channel, String, Option<String>)> + '_ {
+    [
+        (Channel::Email, &o.email),
+        (Channel::Slack, &o.slack),
+        (Channel::Webhook, &o.webhook),
+    ]
+    .into_iter()
+    .filter_map(|(c, t)| {
+        let t = t.clone()?;
+        let env = match c {
+            Channel::Email => None,
+            _ => target_env(c.name(), &t),
+        };
+        Some((c, t, env))
+    })
+}
+
 /// The messages that tell the `fallback` owner (or its delegate) which deliveries failed.
-pub fn failure_messages(
-    g: &MetricGraph,
-    failed: &[String],
-    overview: &Page,
-    period: (&str, &str),
-) -> Vec<Message> {
+pub fn failure_messages(g: &MetricGraph, failed: &[String], overview: &Page) -> Vec<Message> {
     let Some(fallback) = &g.spec.notify.fallback else {
         return Vec::new();
     };
@@ -237,7 +235,7 @@ pub fn failure_messages(
     page.headline = format!(
         "{} message(s) about {} were not delivered",
         failed.len(),
-        period.0
+        page.context.current.label
     );
     page.nodes.clear();
     page.branches.clear();
@@ -254,34 +252,18 @@ pub fn failure_messages(
         })
         .collect();
     let content = hash_bytes(failed.join("\n").as_bytes());
-    let targets = [
-        (Channel::Email, to.email.clone()),
-        (Channel::Slack, to.slack.clone()),
-        (Channel::Webhook, to.webhook.clone()),
-    ];
-    targets
-        .into_iter()
-        .filter_map(|(channel, target)| {
-            let target = target?;
-            Some(Message {
-                kind: Kind::DeliveryFailed,
-                channel,
-                owner: fallback.value.clone(),
-                owner_name: g.owner_name(&fallback.value),
-                recipient: recipient.clone(),
-                env: match channel {
-                    Channel::Email => None,
-                    c => target_env(c.name(), &target),
-                },
-                target,
-                digest: false,
-                reasons: reasons.clone(),
-                page: page.clone(),
-                tree: page.context.tree.clone(),
-                period: period.0.to_string(),
-                baseline: period.1.to_string(),
-                content: content.clone(),
-            })
+    targets(to)
+        .map(|(channel, target, env)| Message {
+            kind: Kind::DeliveryFailed,
+            channel,
+            owner: fallback.value.clone(),
+            recipient: recipient.clone(),
+            target,
+            env,
+            digest: false,
+            reasons: reasons.clone(),
+            page: page.clone(),
+            content: content.clone(),
         })
         .collect()
 }

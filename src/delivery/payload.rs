@@ -5,8 +5,9 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::message::{Kind, Message, truncate};
+use super::message::{Kind, Message};
 use super::rules::Reason;
+use crate::report::chart::clip;
 use crate::report::pack::{NodeCard, OwnerRef};
 use crate::report::why::PeriodOut;
 
@@ -118,9 +119,10 @@ const SLACK_MAX_HEADER: usize = 150;
 /// moved or is a reason, the id, and a button to the full report when it is hosted.
 pub fn slack(m: &Message, id: &str, replaces: Option<&str>) -> String {
     let subject = m.subject(replaces.is_some());
-    let text = |s: &str| json!({"type": "plain_text", "text": truncate(s, SLACK_MAX_SECTION), "emoji": false});
+    let text =
+        |s: &str| json!({"type": "plain_text", "text": clip(s, SLACK_MAX_SECTION), "emoji": false});
     let mut blocks: Vec<Value> = vec![
-        json!({"type": "header", "text": {"type": "plain_text", "text": truncate(&subject, SLACK_MAX_HEADER), "emoji": false}}),
+        json!({"type": "header", "text": {"type": "plain_text", "text": clip(&subject, SLACK_MAX_HEADER), "emoji": false}}),
         json!({"type": "section", "text": text(&m.page.headline)}),
     ];
     let why: Vec<String> = m.reasons.iter().map(|r| format!("• {}", r.text)).collect();
@@ -128,7 +130,7 @@ pub fn slack(m: &Message, id: &str, replaces: Option<&str>) -> String {
         Kind::Report => "Why you get this:",
         Kind::DeliveryFailed => "Not delivered (a rerun sends only these):",
     };
-    blocks.push(json!({"type": "section", "text": text(&truncate(&format!("{intro}\n{}", why.join("\n")), SLACK_MAX_SECTION))}));
+    blocks.push(json!({"type": "section", "text": text(&format!("{intro}\n{}", why.join("\n")))}));
     blocks.push(json!({"type": "divider"}));
     let shown: Vec<&NodeCard> = cards(m)
         .into_iter()
@@ -158,12 +160,14 @@ pub fn slack(m: &Message, id: &str, replaces: Option<&str>) -> String {
     }
     let mut ctx = format!(
         "{} · {} vs {} · id {id}",
-        m.page.context.title, m.period, m.baseline
+        m.page.context.title,
+        m.period(),
+        m.baseline()
     );
     if let Some(r) = replaces {
         ctx.push_str(&format!(" · updates {r}"));
     }
-    blocks.push(json!({"type": "context", "elements": [{"type": "plain_text", "text": truncate(&ctx, SLACK_MAX_SECTION), "emoji": false}]}));
+    blocks.push(json!({"type": "context", "elements": [{"type": "plain_text", "text": clip(&ctx, SLACK_MAX_SECTION), "emoji": false}]}));
     if let Some(url) = &m.page.url {
         blocks.push(json!({"type": "actions", "elements": [{"type": "button", "text": {"type": "plain_text", "text": "Full report"}, "url": url}]}));
     }

@@ -51,6 +51,12 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// A message that did not go out: its line, and its place in the failures.
+    fn fail(&mut self, line: String) {
+        self.lines.push(format!("failed         {line}"));
+        self.failed.push(line);
+    }
+
     pub fn totals(&self) -> String {
         format!(
             "{} sent ({} of them updates), {} already sent, {} not configured, {} retried, {} failed",
@@ -253,27 +259,26 @@ impl Run<'_> {
                     continue;
                 }
                 Err(Unready::Refused(e)) => {
-                    let line = format!("{}: {e}", m.describe());
-                    sum.lines.push(format!("failed         {line}"));
-                    sum.failed.push(line);
+                    sum.fail(format!("{}: {e}", m.describe()));
                     continue;
                 }
             }
             let body = match self.render(m, &id, replaces.as_deref()) {
                 Ok(b) => b,
                 Err(e) => {
-                    let line = format!("{}: the message does not render: {e}", m.describe());
-                    sum.lines.push(format!("failed         {line}"));
-                    sum.failed.push(line);
+                    sum.fail(format!(
+                        "{}: the message does not render: {e}",
+                        m.describe()
+                    ));
                     continue;
                 }
             };
             let mut rec = Record {
                 slot: m.slot(via),
                 kind: m.kind.name().into(),
-                tree: m.tree.clone(),
-                period: m.period.clone(),
-                baseline: m.baseline.clone(),
+                tree: m.tree().to_string(),
+                period: m.period().to_string(),
+                baseline: m.baseline().to_string(),
                 owner: m.owner.clone(),
                 channel: m.channel.name().into(),
                 via: via.into(),
@@ -288,9 +293,7 @@ impl Run<'_> {
             };
             if let Err(e) = ledger.append(rec.clone()) {
                 // Without a record nothing may leave: stop the run.
-                sum.failed.push(format!("{}: {e}", m.describe()));
-                sum.lines
-                    .push(format!("failed         {}: {e}", m.describe()));
+                sum.fail(format!("{}: {e}", m.describe()));
                 return sum;
             }
             let (answer, attempts) = self.send(m, &body, &id, &poster, &mut mailer, &mut last_post);
@@ -312,9 +315,8 @@ impl Run<'_> {
                     self.pause_at(Pause::BeforeRecord(delivered));
                     rec.state = State::Sent;
                     if let Err(e) = ledger.append(rec) {
-                        sum.failed.push(format!("{}: sent, but {e}", m.describe()));
-                        sum.lines
-                            .push(format!("failed         {}: sent, but {e}", m.describe()));
+                        // The next run sends it again under the same id.
+                        sum.fail(format!("{}: sent, but {e}", m.describe()));
                         return sum;
                     }
                     sum.sent += 1;
@@ -332,11 +334,9 @@ impl Run<'_> {
                     let why = self.settings.scrub(&why);
                     rec.state = State::Failed;
                     rec.error = Some(why.clone());
-                    let line = format!("{}: {why}{tries}", m.describe());
-                    sum.lines.push(format!("failed         {line}"));
-                    sum.failed.push(line);
+                    sum.fail(format!("{}: {why}{tries}", m.describe()));
                     if let Err(e) = ledger.append(rec) {
-                        sum.failed.push(format!("{}: {e}", m.describe()));
+                        sum.fail(format!("{}: {e}", m.describe()));
                         return sum;
                     }
                 }

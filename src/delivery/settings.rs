@@ -112,7 +112,7 @@ impl Settings {
                 }
                 "METRICTREE_MAIL_FROM" => {
                     let f = v.trim();
-                    if !valid_address(f) {
+                    if !crate::spec::notify::is_address(f) {
                         return Err("METRICTREE_MAIL_FROM is not an e-mail address; set it to the sender, e.g. metrictree@example.com".into());
                     }
                     s.from = Some(f.to_string());
@@ -201,11 +201,6 @@ impl Settings {
         }
         t
     }
-}
-
-/// An address good enough to hand to a server (see [`crate::spec::notify::is_address`]).
-pub fn valid_address(a: &str) -> bool {
-    crate::spec::notify::is_address(a)
 }
 
 fn is_loopback(host: &str) -> bool {

@@ -10,6 +10,7 @@
 pub mod chart;
 pub mod coverage;
 pub mod eval;
+pub mod files;
 pub mod format;
 pub mod history;
 pub mod pack;

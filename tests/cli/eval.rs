@@ -30,6 +30,13 @@ fn raw() -> (HashMap<String, (String, String)>, HashSet<String>) {
     (convs, moved)
 }
 
+/// `eval` of the flagship tree for 2026-W46 (the planted week) as JSON, with `extra` flags.
+fn flagship_w46(extra: &[&str]) -> serde_json::Value {
+    let mut args = vec!["eval", "trees/handoff.yaml", "--period", "2026-W46"];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["--format", "json"]);
+    mt(&args).ok().json()
+}
 #[test]
 fn handoff_rate_matches_an_independent_count() {
     let (convs, moved) = raw();
@@ -41,16 +48,7 @@ fn handoff_rate_matches_an_independent_count() {
         .map(|(id, _)| id)
         .collect();
     let transferred = week.iter().filter(|id| moved.contains(**id)).count();
-    let j = mt(&[
-        "eval",
-        "trees/handoff.yaml",
-        "--period",
-        "2026-W46",
-        "--format",
-        "json",
-    ])
-    .ok()
-    .json();
+    let j = flagship_w46(&[]);
     assert_eq!(j["complete"], true);
     assert_eq!(
         node(&j, "conversations")["value"].as_f64().unwrap(),
@@ -63,18 +61,7 @@ fn handoff_rate_matches_an_independent_count() {
     );
 
     // Per channel.
-    let j = mt(&[
-        "eval",
-        "trees/handoff.yaml",
-        "--period",
-        "2026-W46",
-        "--by",
-        "channel",
-        "--format",
-        "json",
-    ])
-    .ok()
-    .json();
+    let j = flagship_w46(&["--by", "channel"]);
     let segs = node(&j, "conversations")["segments"].as_array().unwrap();
     assert_eq!(segs.len(), 4);
     for s in segs {
@@ -247,16 +234,7 @@ fn the_handoff_measures_match_an_independent_count() {
         .count() as f64;
     let m = moved.len() as f64;
 
-    let j = mt(&[
-        "eval",
-        "trees/handoff.yaml",
-        "--period",
-        "2026-W46",
-        "--format",
-        "json",
-    ])
-    .ok()
-    .json();
+    let j = flagship_w46(&[]);
     let want = [
         ("transferred_csat", csat(&moved)),
         ("untransferred_csat", csat(&still)),
@@ -281,18 +259,7 @@ fn the_handoff_measures_match_an_independent_count() {
     }
 
     // The dimensions every conversation carries: routing rule and entry queue.
-    let j = mt(&[
-        "eval",
-        "trees/handoff.yaml",
-        "--period",
-        "2026-W46",
-        "--by",
-        "routing_rule",
-        "--format",
-        "json",
-    ])
-    .ok()
-    .json();
+    let j = flagship_w46(&["--by", "routing_rule"]);
     let segs = node(&j, "conversations")["segments"].as_array().unwrap();
     let rules: HashSet<&str> = week.values().map(|v| v["routing_rule"].as_str()).collect();
     assert_eq!(segs.len(), rules.len());
