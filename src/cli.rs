@@ -167,6 +167,33 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = HistoryFormat::Text)]
         format: HistoryFormat,
     },
+    /// Check whether each action on a branch moved it: the node in the action's segment
+    /// before and after the start, against the rest of the population (difference in
+    /// differences), with noise calibrated at earlier dates (see docs/impact.md).
+    Impact {
+        #[command(flatten)]
+        tree: TreeArgs,
+        /// Only this action.
+        #[arg(long, value_name = "ID")]
+        action: Option<String>,
+        /// Read the actions from this file instead of the tree's.
+        #[arg(long, value_name = "FILE")]
+        actions: Option<PathBuf>,
+        /// Judge as of this period (default: the latest complete one).
+        #[arg(long, value_name = "PERIOD")]
+        period: Option<String>,
+        /// Periods before each start compared (1 to 52).
+        #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=52))]
+        before: u32,
+        /// Periods from each start compared, at most (1 to 52).
+        #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=52))]
+        after: u32,
+        /// Fewer periods since the start than this: too early to judge (1 to 52).
+        #[arg(long, default_value_t = 2, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=52))]
+        min_after: u32,
+        #[arg(long, value_enum, default_value_t = ImpactFormat::Text)]
+        format: ImpactFormat,
+    },
     /// Write the weekly reports: an overview for the root's owner, one report per owner with
     /// only the nodes they are accountable for, and an index, in words and charts.
     Report {
@@ -304,8 +331,15 @@ pub enum SchemaKind {
     Why,
     Eval,
     History,
+    Impact,
     Report,
     Webhook,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImpactFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -20,6 +20,7 @@ pub mod error;
 pub mod eval;
 pub mod explain;
 pub mod graph;
+pub mod impact;
 pub mod noise;
 pub mod period;
 pub mod plan;

@@ -25,6 +25,7 @@ use crate::engine::{Access, Engine, check_measures, check_pushdown};
 use crate::error::{Error, Result};
 use crate::eval::{CauseCoverage, Completeness, DataExtent, Evaluation, Status};
 use crate::explain::{ExplainError, Explanation, Options};
+use crate::graph::actions::Action;
 use crate::graph::{Def, MetricGraph};
 use crate::period::{Baseline, Period};
 use crate::report::style::Styles;
@@ -281,6 +282,10 @@ pub fn env_name(env: &str) -> Result<()> {
 }
 
 /// The tree's diagnostics, rendered, as an invalid-tree error.
+pub fn invalid(report: &Report) -> Error {
+    invalid_tree(report)
+}
+
 fn invalid_tree(report: &Report) -> Error {
     let st = Styles::for_stderr();
     let mut s = report.render(st.enabled());
@@ -359,6 +364,66 @@ pub fn check(source: &TreeSource, no_data: bool) -> Result<Checked> {
     }
     report.sort();
     Ok(Checked { report, shape })
+}
+
+/// A tree's actions resolved against its graph, with the diagnostics about them in a report
+/// on the file they are written in: the actions file (the tree's `actions: FILE`, or the
+/// operator's `--actions`), or the tree itself for actions written there. A file beside the
+/// tree is read only inside the tree's reach.
+pub fn actions_of(
+    g: &MetricGraph,
+    tree: &Path,
+    tree_text: &str,
+    access: &Access,
+    over: Option<&Path>,
+) -> Result<(Vec<Action>, Report)> {
+    use crate::spec::actions::ActionsDecl;
+    let (specs, mut report) = match (over, &g.spec.actions) {
+        (Some(p), _) => {
+            let text = read_tree(p)?;
+            let (specs, diags) = crate::spec::parse::parse_actions_file(p, &text);
+            let mut r = Report::new(p, &text);
+            r.extend(diags);
+            (specs, r)
+        }
+        (None, ActionsDecl::None) => return Ok((Vec::new(), Report::new(tree, tree_text))),
+        (None, ActionsDecl::Inline(list)) => (list.clone(), Report::new(tree, tree_text)),
+        (None, ActionsDecl::File(name)) => {
+            let path = tree.parent().unwrap_or(Path::new("")).join(&name.value);
+            let reach = crate::engine::access::Reach::new(tree, access);
+            match reach.file(&path) {
+                Ok(_) => {
+                    let text = read_tree(&path)?;
+                    let (specs, diags) = crate::spec::parse::parse_actions_file(&path, &text);
+                    let mut r = Report::new(&path, &text);
+                    r.extend(diags);
+                    (specs, r)
+                }
+                Err(problem) => {
+                    let mut r = Report::new(tree, tree_text);
+                    let (why, _) = problem.message(&reach.root);
+                    let why = why.replacen("data file", "file", 1);
+                    r.push(
+                        Diagnostic::error("E048", format!("the actions file cannot be read: {why}"))
+                            .at(name.pos)
+                            .help("write the actions file beside the tree (the name is relative to the tree file), or leave `actions:` out"),
+                    );
+                    return Err(invalid_tree(&r));
+                }
+            }
+        }
+    };
+    let (actions, diags) = crate::graph::actions::resolve(g, &specs);
+    report.extend(diags);
+    report.sort();
+    Ok((actions, report))
+}
+
+/// What `impact` found: each action judged as of a period.
+pub struct ImpactRun {
+    pub as_of: ResolvedPeriod,
+    pub actions: Vec<Action>,
+    pub impacts: Vec<crate::impact::ActionImpact>,
 }
 
 /// A period resolved against the data.
@@ -626,6 +691,27 @@ impl Session {
             ),
         );
         Ok(x)
+    }
+
+    /// The tree's actions (`actions` from [`actions_of`]) judged as of a period (default: the
+    /// latest complete one).
+    pub fn impact(
+        &self,
+        actions: Vec<Action>,
+        period: Option<&str>,
+        options: &crate::impact::Options,
+    ) -> Result<ImpactRun> {
+        let g = &self.graph;
+        let as_of = self.period(period)?;
+        let first = Period::containing(g.spec.grain, as_of.extent.first.date());
+        let impacts =
+            crate::impact::assess(g, &self.engine, &actions, as_of.period, first, options)
+                .map_err(|e| Error::Runtime(e.to_string()))?;
+        Ok(ImpactRun {
+            as_of,
+            actions,
+            impacts,
+        })
     }
 
     /// Everything a report set needs: the root explained, each companion explained with the

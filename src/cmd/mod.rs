@@ -6,6 +6,7 @@ mod check;
 mod demo;
 mod eval;
 mod history;
+mod impact;
 mod inspect;
 mod load;
 mod notify;
@@ -22,6 +23,7 @@ pub const TREE_SCHEMA: &str = include_str!("../../schemas/tree.schema.json");
 pub const WHY_SCHEMA: &str = include_str!("../../schemas/why.schema.json");
 pub const EVAL_SCHEMA: &str = include_str!("../../schemas/eval.schema.json");
 pub const HISTORY_SCHEMA: &str = include_str!("../../schemas/history.schema.json");
+pub const IMPACT_SCHEMA: &str = include_str!("../../schemas/impact.schema.json");
 pub const REPORT_SCHEMA: &str = include_str!("../../schemas/report.schema.json");
 pub const WEBHOOK_SCHEMA: &str = include_str!("../../schemas/webhook.schema.json");
 
@@ -48,6 +50,28 @@ pub fn run(cli: Cli) -> Outcome {
             baseline,
             node,
             search: &search,
+            format,
+        }),
+        Command::Impact {
+            tree,
+            action,
+            actions,
+            period,
+            before,
+            after,
+            min_after,
+            format,
+        } => impact::run(impact::Impact {
+            tree: &tree,
+            action: action.as_deref(),
+            actions: actions.as_deref(),
+            period: period.as_deref(),
+            options: crate::impact::Options {
+                before,
+                after,
+                min_after,
+                ..Default::default()
+            },
             format,
         }),
         Command::History {
@@ -124,6 +148,7 @@ pub fn run(cli: Cli) -> Outcome {
             SchemaKind::Why => WHY_SCHEMA,
             SchemaKind::Eval => EVAL_SCHEMA,
             SchemaKind::History => HISTORY_SCHEMA,
+            SchemaKind::Impact => IMPACT_SCHEMA,
             SchemaKind::Report => REPORT_SCHEMA,
             SchemaKind::Webhook => WEBHOOK_SCHEMA,
         }

@@ -328,6 +328,56 @@ impl<'a> Dataset<'a> {
     }
 }
 
+/// One cell from signed sums of single-period cells, as if their rows had been read as one
+/// group of `periods` periods: counts, sums, sums of squares, rows and noise sums add (with
+/// the signs: a total minus a segment is the rest of the population), leaves are valued
+/// per period, formulas evaluated. Only counts, sums and means pool; other leaves are
+/// undefined. A leaf without stats in any part is undefined (no data).
+pub fn pooled(graph: &MetricGraph, parts: &[(&Cell, f64)], periods: usize) -> Cell {
+    let n = graph.nodes.len();
+    let scale = 1.0 / periods.max(1) as f64;
+    let first = parts.first().map(|p| p.0);
+    let mut cell = Cell {
+        values: vec![NodeValue::undefined(Status::NoData, None); n],
+        stats: vec![None; n],
+        rows: vec![0.0; first.map_or(0, |c| c.rows.len())],
+        psi: vec![0.0; first.map_or(0, |c| c.psi.len())],
+    };
+    for (c, k) in parts {
+        for (r, x) in cell.rows.iter_mut().zip(&c.rows) {
+            *r += k * x;
+        }
+        for (q, x) in cell.psi.iter_mut().zip(&c.psi) {
+            *q += k * x * scale * scale;
+        }
+    }
+    for i in 0..n {
+        let Def::Measure(m) = &graph.nodes[i].def else {
+            continue;
+        };
+        let mut acc = Some(LeafStats::default());
+        for (c, k) in parts {
+            acc = match (acc, c.stats[i]) {
+                (Some(a), Some(s)) => Some(LeafStats {
+                    n: a.n + k * s.n,
+                    sum: a.sum + k * s.sum,
+                    sumsq: a.sumsq + k * s.sumsq,
+                }),
+                _ => None,
+            };
+        }
+        if let Some(s) = acc.filter(|_| !parts.is_empty()) {
+            cell.stats[i] = Some(s);
+            cell.values[i] = match m.agg {
+                Agg::Count | Agg::Sum | Agg::Mean => leaf_value(m.agg, &s, None, scale),
+                _ => NodeValue::undefined(Status::Empty, None),
+            };
+        }
+    }
+    eval_formulas(graph, &mut cell.values);
+    cell
+}
+
 /// A leaf's value from its stats; `scale` turns a pooled group's count or sum into a per-period
 /// one (1 ÷ the number of periods pooled).
 fn leaf_value(agg: Agg, s: &LeafStats, v: Option<f64>, scale: f64) -> NodeValue {

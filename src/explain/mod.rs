@@ -9,7 +9,7 @@
 //! discovery rate with Benjamini–Hochberg (one family for branches, one for segments).
 //! Output: an [`Explanation`], from which `report::why::WhyReport::new` builds the report model.
 
-mod choice;
+pub mod choice;
 
 use std::collections::{BTreeMap, HashMap};
 

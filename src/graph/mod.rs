@@ -7,6 +7,7 @@
 //! allow-list (`spec::sql_expr`). This stage reads no data; checks against the data's
 //! columns are done by `engine::check_measures`.
 
+pub mod actions;
 mod cycles;
 mod notify;
 mod owners;

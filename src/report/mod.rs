@@ -13,6 +13,7 @@ pub mod eval;
 pub mod files;
 pub mod format;
 pub mod history;
+pub mod impact;
 pub mod pack;
 pub mod provenance;
 pub mod redact;

@@ -2,6 +2,7 @@
 //!
 //! Only this module reads YAML. See `docs/tree-format.md` for the format.
 
+pub mod actions;
 pub mod event_log;
 pub mod formula;
 pub mod locale;

@@ -56,6 +56,8 @@ pub struct Spec {
     pub report_base_url: Option<String>,
     /// Who `notify` tells, and what a message may carry.
     pub notify: crate::spec::notify::NotifyRules,
+    /// Actions shipped on branches, for `impact` (in the tree or in a file beside it).
+    pub actions: crate::spec::actions::ActionsDecl,
 }
 
 impl Spec {

@@ -34,6 +34,7 @@ const TOP_KEYS: &[&str] = &[
     "industry",
     "report_base_url",
     "notify",
+    "actions",
 ];
 const OWNER_KEYS: &[&str] = &["name", "email", "slack", "webhook", "description"];
 const DIMENSION_KEYS: &[&str] = &["label", "description"];
@@ -138,7 +139,10 @@ pub fn parse(path: &Path, text: &str) -> (Option<Spec>, Vec<Diagnostic>) {
     (spec, p.diags)
 }
 
+mod actions;
 mod notify;
+
+pub use actions::parse_actions_file;
 
 struct SpecParser<'a> {
     text: &'a str,
@@ -496,6 +500,7 @@ impl<'a> SpecParser<'a> {
         let industry = self.choice(&top, "industry", &industries, None);
         let report_base_url = self.base_url(&top);
         let notify = self.notify(&top);
+        let actions = self.actions(&top);
         let owners = self.id_map(top.get("owners"), "owner");
         let owners = owners
             .into_iter()
@@ -549,6 +554,7 @@ impl<'a> SpecParser<'a> {
             industry,
             report_base_url,
             notify,
+            actions,
         })
     }
 

@@ -4,6 +4,7 @@
 pub mod coverage;
 pub mod eval;
 pub mod history;
+pub mod impact;
 pub mod inspect;
 pub mod table;
 pub mod why;
