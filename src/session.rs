@@ -316,6 +316,8 @@ pub struct TreeShape {
 /// What `check` found: every diagnostic (sorted) and, when the tree builds, its shape.
 pub struct Checked {
     pub report: Report,
+    /// The actions file's diagnostics, when the tree keeps its actions in one.
+    pub actions: Option<Report>,
     pub shape: Option<TreeShape>,
 }
 
@@ -329,6 +331,7 @@ pub fn check(source: &TreeSource, no_data: bool) -> Result<Checked> {
     let (spec, diags) = crate::spec::parse(path, &text);
     report.extend(diags);
     let mut shape = None;
+    let mut actions_report = None;
     if let Some(env) = source.postgres_env {
         env_name(env)?;
     }
@@ -348,6 +351,12 @@ pub fn check(source: &TreeSource, no_data: bool) -> Result<Checked> {
                 owners: g.spec.owners.len(),
                 root: g.nodes[g.root].id.clone(),
             });
+            let (_, r) = actions_of(&g, path, &text, &source.access, None)?;
+            if r.path == path {
+                report.extend(r.items);
+            } else {
+                actions_report = Some(r);
+            }
             // The data is only opened for a tree without errors: no cascade of engine errors
             // from a mistake already reported.
             if !no_data && !report.has_errors() {
@@ -363,11 +372,15 @@ pub fn check(source: &TreeSource, no_data: bool) -> Result<Checked> {
         }
     }
     report.sort();
-    Ok(Checked { report, shape })
+    Ok(Checked {
+        report,
+        actions: actions_report,
+        shape,
+    })
 }
 
-/// A tree's actions resolved against its graph, with the diagnostics about them in a report
-/// on the file they are written in: the actions file (the tree's `actions: FILE`, or the
+/// A tree's actions resolved against its graph, with the diagnostics about them (only those)
+/// in a report on the file they are written in: the actions file (the tree's `actions: FILE`, or the
 /// operator's `--actions`), or the tree itself for actions written there. A file beside the
 /// tree is read only inside the tree's reach.
 pub fn actions_of(
@@ -408,7 +421,7 @@ pub fn actions_of(
                             .at(name.pos)
                             .help("write the actions file beside the tree (the name is relative to the tree file), or leave `actions:` out"),
                     );
-                    return Err(invalid_tree(&r));
+                    return Ok((Vec::new(), r));
                 }
             }
         }
@@ -474,6 +487,8 @@ pub struct ReportRun {
     pub companions: Vec<Option<crate::report::why::WhyReport>>,
     pub history: crate::report::history::HistoryReport,
     pub provenance: crate::report::provenance::Provenance,
+    /// The tree's actions judged as of the current period (`None` without actions).
+    pub impact: Option<crate::report::impact::ImpactReport>,
 }
 
 /// What `why` is asked: periods by label, the node, and the search and noise settings.
@@ -755,11 +770,31 @@ impl Session {
             None,
         );
         let provenance = self.provenance(tree_file, &root, &history, &h.evaluation)?;
+        // The tree's actions, judged as of the reported period (an invalid actions file stops
+        // the report, as an invalid tree does).
+        let (actions, r) = actions_of(g, tree_file, &self.report.text, &self.access, None)?;
+        if r.has_errors() {
+            return Err(invalid_tree(&r));
+        }
+        let impact = if actions.is_empty() {
+            None
+        } else {
+            let o = crate::impact::Options::default();
+            let run = self.impact(actions, Some(&x.current.label()), &o)?;
+            Some(crate::report::impact::ImpactReport::new(
+                g,
+                &run.as_of.period,
+                &run.actions,
+                &run.impacts,
+                &o,
+            ))
+        };
         Ok(ReportRun {
             root,
             companions,
             history,
             provenance,
+            impact,
         })
     }
 

@@ -9,14 +9,28 @@ pub fn run(tree: &TreeArgs, no_data: bool) -> Outcome {
     let checked = crate::session::check(&source(tree), no_data)?;
     let report = &checked.report;
     let shown = crate::text::escape(&tree.tree.display().to_string()).into_owned();
-    let rendered = report.render(Styles::for_stderr().enabled());
-    if report.has_errors() {
+    let color = Styles::for_stderr().enabled();
+    let mut rendered = report.render(color);
+    let (mut errors, mut warnings) = (report.errors(), report.warnings());
+    if let Some(a) = &checked.actions {
+        rendered.push_str(&a.render(color));
+        errors += a.errors();
+        warnings += a.warnings();
+    }
+    if errors > 0 {
+        let also = checked
+            .actions
+            .as_ref()
+            .filter(|a| !a.items.is_empty())
+            .map(|a| {
+                format!(
+                    " and its actions file {}",
+                    crate::text::escape(&a.path.display().to_string())
+                )
+            })
+            .unwrap_or_default();
         return Err(Error::InvalidTree {
-            rendered: format!(
-                "{rendered}error: {} error(s), {} warning(s) in {shown}",
-                report.errors(),
-                report.warnings(),
-            ),
+            rendered: format!("{rendered}error: {errors} error(s), {warnings} warning(s) in {shown}{also}"),
         });
     }
     eprint!("{rendered}");
@@ -29,7 +43,7 @@ pub fn run(tree: &TreeArgs, no_data: bool) -> Outcome {
     Ok(format!(
         "ok: {shown} is valid{} ({} warning(s)){}\n",
         if no_data { " (data not checked)" } else { "" },
-        report.warnings(),
+        warnings,
         summary.unwrap_or_default()
     ))
 }

@@ -61,6 +61,10 @@ pub fn run(a: Notify) -> Outcome {
             .iter()
             .map(|c| c.as_ref().map(|w| without_dimensions(w, &dims)))
             .collect();
+        let impact = run
+            .impact
+            .as_ref()
+            .map(|r| crate::report::redact::impact_without_dimensions(r, &dims));
         ReportSet::new(&Inputs {
             graph: g,
             root: &root,
@@ -68,6 +72,7 @@ pub fn run(a: Notify) -> Outcome {
             history: &run.history,
             provenance: run.provenance.clone(),
             only_owner: None,
+            impact: impact.as_ref(),
         })
     };
     // A channel with nothing to redact delivers the full set.

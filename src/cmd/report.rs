@@ -53,6 +53,7 @@ pub fn run(a: Report) -> Outcome {
         history: &run.history,
         provenance: run.provenance,
         only_owner: a.owner,
+        impact: run.impact.as_ref(),
     });
     let files = write(&set, &templates, &formats, a.out, a.owner.is_some())?;
     let mut out = format!(

@@ -8,6 +8,8 @@
 //! - A companion notifies its owner when it crossed its target or changed band.
 //! - A node without an owner of its own reaches the nearest owned ancestor (as in reports).
 //! - The root's owner gets the overview every period (`digest`, on by default).
+//! - An action that became verified, or moved the wrong way, this period notifies its owner
+//!   (judged as of this period and the one before, so it is said once).
 //! - A muted owner gets nothing for periods ending on or before the date; a delegating owner's
 //!   messages go to the delegate's addresses.
 
@@ -26,7 +28,8 @@ use crate::spec::targets::band_of;
 pub struct Reason {
     /// The node, or the root for the digest.
     pub node: String,
-    /// `moved`, `target`, `band`, `digest`, `root_moved`, `delegated` or `delivery_failed`.
+    /// `moved`, `target`, `band`, `digest`, `root_moved`, `action`, `delegated` or
+    /// `delivery_failed`.
     pub kind: &'static str,
     pub text: String,
 }
@@ -132,6 +135,16 @@ pub fn select(
                     );
                     reasons.push(reason(c, "moved", text));
                 }
+            }
+        }
+        // An action of theirs that became verified, or moved the wrong way, this period.
+        for a in page.map(|p| p.actions.as_slice()).unwrap_or(&[]) {
+            if a.became && a.owner == o.id {
+                reasons.push(Reason {
+                    node: a.node.clone(),
+                    kind: "action",
+                    text: format!("your action {} is {}: {}", a.id, a.verdict_text, a.sentence),
+                });
             }
         }
         if reasons.is_empty() {

@@ -50,6 +50,8 @@ pub struct ActionOut {
     pub owner_name: String,
     /// `category = integrations`, or `everyone`.
     pub segment: String,
+    /// The dimensions the segment fixes.
+    pub dimensions: Vec<String>,
     pub start: String,
     pub end: Option<String>,
     pub expect: Expect,
@@ -78,7 +80,7 @@ pub struct ActionOut {
     pub previous_verdict: Verdict,
     /// It became verified or the wrong way in this period (a reason to tell its owner).
     pub became: bool,
-    /// One sentence: the verdict, the effect and its interval, the windows.
+    /// One sentence after the verdict: the effect and its interval, and the windows.
     pub sentence: String,
     /// What else to know: control and tree movement, pre-trend, placebos, no control.
     pub notes: Vec<String>,
@@ -208,19 +210,25 @@ fn action_out(g: &MetricGraph, w: &Words, a: &Action, x: &ActionImpact, o: &Opti
     };
     let verdict_text = x.verdict.words().to_string();
     let sentence = match (x.verdict, &effect) {
+        (Verdict::TooEarly, _) if x.after.is_empty() && a.start >= x.as_of.end_date() => format!(
+            "{} starts on {}, after {}",
+            a.id,
+            a.start,
+            x.as_of.label()
+        ),
         (Verdict::TooEarly, _) => format!(
-            "too early: {} {grain}(s) since {} started; {} are needed",
+            "{} {grain}(s) since {} started; {} are needed",
             x.after.len(),
             a.id,
             o.min_after
         ),
         (Verdict::Undefined, _) | (_, None) => format!(
-            "cannot tell: {}",
+            "{}",
             x.why_undefined
                 .as_deref()
                 .unwrap_or("a value compared is undefined")
         ),
-        (v, Some(t)) => {
+        (_, Some(t)) => {
             let moved = if t.estimate < 0.0 {
                 "fell"
             } else if t.estimate > 0.0 {
@@ -234,14 +242,12 @@ fn action_out(g: &MetricGraph, w: &Words, a: &Action, x: &ActionImpact, o: &Opti
                 .to_string();
             if x.controlled {
                 format!(
-                    "{}: {label} in {segment} {moved} {amount} against the rest of the population ({}), {windows}",
-                    v.words(),
+                    "{label} in {segment} {moved} {amount} against the rest of the population ({}), {windows}",
                     interval(t)
                 )
             } else {
                 format!(
-                    "{} (uncontrolled): {label} {moved} {amount} against its own history ({}), {windows}",
-                    v.words(),
+                    "{label} {moved} {amount} against its own history ({}), {windows}",
                     interval(t)
                 )
             }
@@ -263,10 +269,11 @@ fn action_out(g: &MetricGraph, w: &Words, a: &Action, x: &ActionImpact, o: &Opti
             w.change(c.estimate, unit)
         ));
     }
-    if let Some(r) = test(&x.root_change).filter(|r| r.beyond_noise) {
+    // With a control, its change is what moved anyway; without one, the whole tree's.
+    if let Some(r) = test(&x.root_change).filter(|r| r.beyond_noise && !x.controlled && a.node != g.root) {
         let root = &g.nodes[g.root];
         notes.push(format!(
-            "The whole tree moved over the same {grain}s: {} {} (beyond noise).",
+            "The whole tree moved over the same {grain}s: {} {} (beyond noise); with no control, part of the estimate may come from whatever moved it.",
             in_sentence(&root.label),
             w.change(r.estimate, root.unit)
         ));
@@ -312,6 +319,7 @@ fn action_out(g: &MetricGraph, w: &Words, a: &Action, x: &ActionImpact, o: &Opti
         owner: a.owner.clone(),
         owner_name: g.owner_name(&a.owner),
         segment,
+        dimensions: a.segment.iter().map(|(d, _)| d.clone()).collect(),
         start: a.start.to_string(),
         end: a.end.map(|d| d.to_string()),
         expect: a.expect,

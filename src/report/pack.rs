@@ -18,6 +18,7 @@ use super::provenance::Provenance;
 use super::why::{NodeJson, PeriodOut, SegmentJson, WhyReport};
 use super::words::{Judgement, Words, arrow, segment_name, verb, verdict};
 use crate::graph::MetricGraph;
+use crate::report::impact::{ActionOut, ImpactReport};
 use crate::spec::model::{Direction, Unit};
 use crate::spec::question::{Question, Slot};
 use crate::spec::targets::band_of;
@@ -92,6 +93,9 @@ pub struct Page {
     pub mermaid: Option<String>,
     /// Overview only: the waterfall's rows as text.
     pub waterfall_rows: Vec<(String, String)>,
+    /// Actions and their verdicts: the owner's own on an owner page, every action on the
+    /// overview (empty without actions; see `metrictree impact`).
+    pub actions: Vec<ActionOut>,
     /// Where this page is hosted, when `report_base_url` is set.
     pub url: Option<String>,
 }
@@ -183,6 +187,8 @@ pub struct Inputs<'a> {
     pub provenance: Provenance,
     /// Only this owner's report (and the index); the overview is kept for the root's owner.
     pub only_owner: Option<&'a str>,
+    /// The tree's actions judged as of the current period.
+    pub impact: Option<&'a ImpactReport>,
 }
 
 const GLOSSARY: [Term; 7] = [
@@ -284,7 +290,11 @@ impl ReportSet {
                 .filter(|(n, _)| g.nodes[*n].owner == o.id)
                 .map(|(_, c)| c.clone())
                 .collect();
-            if nodes.is_empty() {
+            let actions: Vec<ActionOut> = i
+                .impact
+                .map(|r| r.of_owner(&o.id).cloned().collect())
+                .unwrap_or_default();
+            if nodes.is_empty() && actions.is_empty() {
                 continue;
             }
             // Those that moved first, the largest effect on the root first; then the rest in
@@ -303,7 +313,9 @@ impl ReportSet {
                 })
             });
             let moved: Vec<&NodeCard> = nodes.iter().filter(|c| c.moved).collect();
-            let headline = if moved.is_empty() {
+            let mut headline = if nodes.is_empty() {
+                format!("{}'s actions as of {}.", o.name, ctx.current.label)
+            } else if moved.is_empty() {
                 format!(
                     "No material change for {}: none of your {} measure(s) moved beyond {g_}-to-{g_} noise in {}.",
                     o.name,
@@ -331,6 +343,9 @@ impl ReportSet {
                 s.push('.');
                 s
             };
+            for a in actions.iter().filter(|a| a.became) {
+                headline.push_str(&format!(" Your action {}: {}.", a.id, a.verdict_text));
+            }
             let file = format!("owner-{}", o.id);
             let nodes_len = nodes.len();
             owners.push(Page {
@@ -354,6 +369,7 @@ impl ReportSet {
                 tree_diagram: None,
                 mermaid: None,
                 waterfall_rows: Vec::new(),
+                actions,
             });
         }
         // With one owner asked for, the index lists what was written: that owner's page.
@@ -1006,5 +1022,6 @@ fn overview(
         mermaid: Some(mermaid),
         waterfall_rows,
         url,
+        actions: i.impact.map(|r| r.actions.clone()).unwrap_or_default(),
     }
 }

@@ -35,7 +35,14 @@ pub fn render(r: &ImpactReport, st: &Styles) -> String {
         if let Some(d) = &a.description {
             out.push_str(&format!("  {}\n", escape(d)));
         }
-        out.push_str(&format!("  {}\n", escape(&a.sentence)));
+        out.push_str(&format!(
+            "  {}{}{}{}: {}\n",
+            st.bold,
+            a.verdict_text,
+            if a.controlled { "" } else { " (uncontrolled)" },
+            st.reset,
+            escape(&a.sentence)
+        ));
         if !a.before.is_empty() && !a.after.is_empty() {
             let header = vec![
                 String::new(),
