@@ -290,8 +290,9 @@ pub enum Command {
         #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(0..=1000))]
         rows: u16,
     },
-    /// Print a JSON Schema: of tree files (default), or of the JSON of `why`, `eval`, `history`
-    /// or `report` (which is also what report templates see).
+    /// Print a JSON Schema: of tree files (default) and actions files, of the JSON of `why`,
+    /// `eval`, `history`, `impact` or `report` (which is also what report templates see), or
+    /// of the webhook payload.
     Schema {
         #[arg(value_enum, default_value_t = SchemaKind::Tree)]
         kind: SchemaKind,
@@ -332,6 +333,7 @@ pub enum SchemaKind {
     Eval,
     History,
     Impact,
+    Actions,
     Report,
     Webhook,
 }

@@ -41,6 +41,11 @@ impl Warn {
         Warn(Arc::new(|s: &str| eprint!("{s}")))
     }
 
+    /// Warnings to a function of the rendered text (tests keep or drop them).
+    pub fn new(f: impl Fn(&str) + Send + Sync + 'static) -> Warn {
+        Warn(Arc::new(f))
+    }
+
     /// One warning line (the newline is added).
     pub fn line(&self, s: &str) {
         (self.0)(&format!("{s}\n"));
@@ -719,9 +724,16 @@ impl Session {
         let g = &self.graph;
         let as_of = self.period(period)?;
         let first = Period::containing(g.spec.grain, as_of.extent.first.date());
-        let impacts =
-            crate::impact::assess(g, &self.engine, &actions, as_of.period, first, options)
-                .map_err(|e| Error::Runtime(e.to_string()))?;
+        let impacts = crate::impact::assess(
+            g,
+            &self.engine,
+            &actions,
+            &actions,
+            as_of.period,
+            first,
+            options,
+        )
+        .map_err(|e| Error::Runtime(e.to_string()))?;
         Ok(ImpactRun {
             as_of,
             actions,

@@ -30,7 +30,9 @@ pub fn run(tree: &TreeArgs, no_data: bool) -> Outcome {
             })
             .unwrap_or_default();
         return Err(Error::InvalidTree {
-            rendered: format!("{rendered}error: {errors} error(s), {warnings} warning(s) in {shown}{also}"),
+            rendered: format!(
+                "{rendered}error: {errors} error(s), {warnings} warning(s) in {shown}{also}"
+            ),
         });
     }
     eprint!("{rendered}");

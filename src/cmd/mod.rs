@@ -24,6 +24,7 @@ pub const WHY_SCHEMA: &str = include_str!("../../schemas/why.schema.json");
 pub const EVAL_SCHEMA: &str = include_str!("../../schemas/eval.schema.json");
 pub const HISTORY_SCHEMA: &str = include_str!("../../schemas/history.schema.json");
 pub const IMPACT_SCHEMA: &str = include_str!("../../schemas/impact.schema.json");
+pub const ACTIONS_SCHEMA: &str = include_str!("../../schemas/actions.schema.json");
 pub const REPORT_SCHEMA: &str = include_str!("../../schemas/report.schema.json");
 pub const WEBHOOK_SCHEMA: &str = include_str!("../../schemas/webhook.schema.json");
 
@@ -149,6 +150,7 @@ pub fn run(cli: Cli) -> Outcome {
             SchemaKind::Eval => EVAL_SCHEMA,
             SchemaKind::History => HISTORY_SCHEMA,
             SchemaKind::Impact => IMPACT_SCHEMA,
+            SchemaKind::Actions => ACTIONS_SCHEMA,
             SchemaKind::Report => REPORT_SCHEMA,
             SchemaKind::Webhook => WEBHOOK_SCHEMA,
         }

@@ -15,7 +15,8 @@
 //! node began. An action on everyone has no control: its node's own before/after change is
 //! judged against its own history the same way, and it is labelled uncontrolled. The same
 //! estimate within the before window (its second half against its first) checks for a
-//! pre-trend; the root's change over the same windows says whether the whole tree moved.
+//! pre-trend; the control's change says what moved anyway, and for an action on everyone the
+//! root's change over the same windows says whether the whole tree moved.
 //! Output: one [`ActionImpact`] per action, also judged as of the period before (so that a
 //! verdict that just appeared can be told once).
 
@@ -98,6 +99,7 @@ pub struct ActionImpact {
     /// The effect: the difference in differences (or the change, when uncontrolled).
     pub effect: Option<Calibrated>,
     pub control_change: Option<Calibrated>,
+    /// The root's change over the same windows (for an action on everyone).
     pub root_change: Option<Calibrated>,
     /// The effect's estimate within the before window (second half against first).
     pub pre_trend: Option<Calibrated>,
@@ -117,11 +119,14 @@ impl ActionImpact {
     }
 }
 
-/// Judges every action as of `as_of`; `first` is the period the data starts in.
+/// Judges every action as of `as_of`; `first` is the period the data starts in. No placebo
+/// window holds the start of another action in `known` on the same node (the tree's actions;
+/// a calibration study passes none, so that each action stands alone).
 pub fn assess(
     graph: &MetricGraph,
     engine: &Engine,
     actions: &[Action],
+    known: &[Action],
     as_of: Period,
     first: Period,
     o: &Options,
@@ -149,8 +154,15 @@ pub fn assess(
     // The delta method needs, per cell, the second moments of the nodes' leaves over rows:
     // Σx², and Σ(x+y)² for each pair (from which Σxy follows). Rates of counts use the z test
     // and means Welch's, which need none.
-    let mut nodes: Vec<usize> = actions.iter().map(|a| a.node).collect();
-    nodes.push(graph.root);
+    let mut nodes: Vec<usize> = actions
+        .iter()
+        .map(|a| a.node)
+        .filter(|&n| needs_delta(graph, n))
+        .collect();
+    // The whole tree's change is said for actions on everyone.
+    if actions.iter().any(|a| a.segment.is_empty()) && needs_delta(graph, graph.root) {
+        nodes.push(graph.root);
+    }
     nodes.sort();
     nodes.dedup();
     let mut psi = Vec::new();
@@ -201,13 +213,36 @@ pub fn assess(
         .iter()
         .enumerate()
         .map(|(i, a)| {
-            let previous = ctx.judge(i, a, actions, now - 1).verdict;
+            let previous = ctx.judge(i, a, known, now - 1).verdict;
             ActionImpact {
                 previous,
-                ..ctx.judge(i, a, actions, now)
+                ..ctx.judge(i, a, known, now)
             }
         })
         .collect())
+}
+
+/// Whether node `n`'s test is the delta method (which needs the leaves' second moments): not
+/// for a ratio of two counts of one source (the z test) or a mean (Welch's).
+fn needs_delta(g: &MetricGraph, n: usize) -> bool {
+    use crate::graph::Def;
+    use crate::spec::formula::Shape;
+    use crate::spec::model::Agg;
+    let count_of = |i: usize| match &g.nodes[i].def {
+        Def::Measure(m) if m.agg == Agg::Count => Some(m.source),
+        _ => None,
+    };
+    match &g.nodes[n].def {
+        Def::Measure(m) => m.agg != Agg::Mean,
+        Def::Formula {
+            inputs,
+            shape: Shape::Ratio { num, den, .. },
+            ..
+        } => {
+            !(count_of(inputs[*num]).is_some() && count_of(inputs[*num]) == count_of(inputs[*den]))
+        }
+        Def::Formula { .. } => true,
+    }
 }
 
 /// Periods from `a` to `b` (negative when `b` is earlier).
@@ -386,7 +421,7 @@ impl Context<'_> {
     }
 
     /// One action as of the period at index `now`.
-    fn judge(&self, i: usize, a: &Action, actions: &[Action], now: i64) -> ActionImpact {
+    fn judge(&self, i: usize, a: &Action, known: &[Action], now: i64) -> ActionImpact {
         let (g, o) = (self.graph, self.o);
         let grain = g.spec.grain;
         let first = self.periods[0];
@@ -405,11 +440,10 @@ impl Context<'_> {
             .collect();
         let last_after = now.min(i_first_after + o.after as i64 - 1).min(i_end);
         let after: Vec<i64> = (i_first_after.max(0)..=last_after).collect();
-        let avoid: Vec<i64> = actions
+        let avoid: Vec<i64> = known
             .iter()
-            .enumerate()
-            .filter(|(j, x)| *j != i && x.node == a.node)
-            .map(|(_, x)| starts(x).1)
+            .filter(|x| x.node == a.node && (x.id != a.id || x.start != a.start))
+            .map(|x| starts(x).1)
             .collect();
         let seg = Segment(
             a.segment
@@ -429,7 +463,9 @@ impl Context<'_> {
             })
             .flatten();
         let root_of = |b: &[i64], w: &[i64]| self.change(g.root, &total, Group::Total, b, w);
-        let root_change = self.calibrated(&root_of, &before, &after, i_start, &avoid);
+        let root_change = (!controlled)
+            .then(|| self.calibrated(&root_of, &before, &after, i_start, &avoid))
+            .flatten();
         let pre_trend = (before.len() >= 2)
             .then(|| {
                 let h = before.len() / 2;

@@ -210,12 +210,9 @@ fn action_out(g: &MetricGraph, w: &Words, a: &Action, x: &ActionImpact, o: &Opti
     };
     let verdict_text = x.verdict.words().to_string();
     let sentence = match (x.verdict, &effect) {
-        (Verdict::TooEarly, _) if x.after.is_empty() && a.start >= x.as_of.end_date() => format!(
-            "{} starts on {}, after {}",
-            a.id,
-            a.start,
-            x.as_of.label()
-        ),
+        (Verdict::TooEarly, _) if x.after.is_empty() && a.start >= x.as_of.end_date() => {
+            format!("{} starts on {}, after {}", a.id, a.start, x.as_of.label())
+        }
         (Verdict::TooEarly, _) => format!(
             "{} {grain}(s) since {} started; {} are needed",
             x.after.len(),
@@ -270,7 +267,9 @@ fn action_out(g: &MetricGraph, w: &Words, a: &Action, x: &ActionImpact, o: &Opti
         ));
     }
     // With a control, its change is what moved anyway; without one, the whole tree's.
-    if let Some(r) = test(&x.root_change).filter(|r| r.beyond_noise && !x.controlled && a.node != g.root) {
+    if let Some(r) =
+        test(&x.root_change).filter(|r| r.beyond_noise && !x.controlled && a.node != g.root)
+    {
         let root = &g.nodes[g.root];
         notes.push(format!(
             "The whole tree moved over the same {grain}s: {} {} (beyond noise); with no control, part of the estimate may come from whatever moved it.",

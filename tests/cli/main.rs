@@ -13,6 +13,7 @@ mod eval;
 mod event_log;
 mod fuzz;
 mod hostile;
+mod impact;
 mod malformed;
 mod messy_csv;
 mod noise;

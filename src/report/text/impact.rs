@@ -67,15 +67,21 @@ pub fn render(r: &ImpactReport, st: &Styles) -> String {
             if let Some(c) = &a.control {
                 rows.push(row("rest", c));
             }
-            let table = super::table::align(&header, &rows, 4, st);
-            out.push_str(&table);
+            let table = super::table::align(&header, &rows, 2, st);
+            for line in table.lines() {
+                out.push_str(&format!("    {line}\n"));
+            }
         }
         if let Some(t) = &a.effect {
             out.push_str(&format!(
-                "    effect {} {}, p = {:.3}; noise ×{:.2} (variance) from {} placebo date(s)\n",
+                "    effect {} {}, p {}; noise ×{:.2} (variance) from {} placebo date(s)\n",
                 change(t.estimate, a.unit),
                 interval(t.ci_low, t.ci_high, a.unit),
-                t.p,
+                if t.p < 0.001 {
+                    "< 0.001".to_string()
+                } else {
+                    format!("= {:.3}", t.p)
+                },
                 t.dispersion,
                 t.placebos
             ));
