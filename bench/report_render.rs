@@ -88,6 +88,7 @@ fn main() {
             history: &run.history,
             provenance: run.provenance.clone(),
             only_owner: None,
+            impact: run.impact.as_ref(),
         });
         bytes = 0;
         pages = 0;

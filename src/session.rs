@@ -221,8 +221,17 @@ pub struct WhyPlan {
 /// The text of a tree file. A file that is not UTF-8 is an invalid tree (exit 1) whose
 /// message points at the first bad byte.
 pub fn read_tree(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| Error::Runtime(format!("cannot read tree file `{}`: {e}", path.display())))?;
+    read_text(path, "tree file")
+}
+
+/// The text of a tree or actions file (`what`), as [`read_tree`] reads it.
+fn read_text(path: &Path, what: &str) -> Result<String> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        Error::Runtime(format!(
+            "cannot read {what} `{}`: {e}",
+            crate::text::escape(&path.display().to_string())
+        ))
+    })?;
     match String::from_utf8(bytes) {
         Ok(t) => Ok(t),
         Err(e) => {
@@ -237,7 +246,7 @@ pub fn read_tree(path: &Path) -> Result<String> {
                 Diagnostic::error(
                     "E001",
                     format!(
-                        "the tree file is not UTF-8: byte 0x{:02x} at line {line}, column {col}",
+                        "the {what} is not UTF-8: byte 0x{:02x} at line {line}, column {col}",
                         bytes[at]
                     ),
                 )
@@ -398,7 +407,7 @@ pub fn actions_of(
     use crate::spec::actions::ActionsDecl;
     let (specs, mut report) = match (over, &g.spec.actions) {
         (Some(p), _) => {
-            let text = read_tree(p)?;
+            let text = read_text(p, "actions file")?;
             let (specs, diags) = crate::spec::parse::parse_actions_file(p, &text);
             let mut r = Report::new(p, &text);
             r.extend(diags);
@@ -411,7 +420,7 @@ pub fn actions_of(
             let reach = crate::engine::access::Reach::new(tree, access);
             match reach.file(&path) {
                 Ok(_) => {
-                    let text = read_tree(&path)?;
+                    let text = read_text(&path, "actions file")?;
                     let (specs, diags) = crate::spec::parse::parse_actions_file(&path, &text);
                     let mut r = Report::new(&path, &text);
                     r.extend(diags);

@@ -29,13 +29,13 @@ pub fn run(a: Impact) -> Outcome {
         return Err(crate::session::invalid(&report));
     }
     // Every action is judged (the others keep their dates out of its placebos); one is shown.
-    if let Some(id) = a.action {
-        if !actions.iter().any(|x| x.id == id) {
-            return Err(Error::Argument(format!(
-                "unknown action `{id}`: {}",
-                crate::diag::did_you_mean(id, actions.iter().map(|x| x.id.as_str()), "actions")
-            )));
-        }
+    if let Some(id) = a.action
+        && !actions.iter().any(|x| x.id == id)
+    {
+        return Err(Error::Argument(format!(
+            "unknown action `{id}`: {}",
+            crate::diag::did_you_mean(id, actions.iter().map(|x| x.id.as_str()), "actions")
+        )));
     }
     let session = Session::open(loaded, &src.access, warn)?;
     let run = session.impact(actions, a.period, &a.options)?;

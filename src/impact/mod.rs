@@ -257,6 +257,9 @@ fn offset(a: &Period, b: &Period) -> i64 {
     }
 }
 
+/// An estimate over windows of period indexes (before, after).
+type Estimator<'a> = dyn Fn(&[i64], &[i64]) -> Option<Estimate> + 'a;
+
 /// Whose cells a window pools.
 #[derive(Clone, Copy, PartialEq)]
 enum Group {
@@ -397,7 +400,7 @@ impl Context<'_> {
     /// windows end before index `limit` and hold none of the `avoid` indexes.
     fn calibrated(
         &self,
-        f: &dyn Fn(&[i64], &[i64]) -> Option<Estimate>,
+        f: &Estimator,
         b: &[i64],
         a: &[i64],
         limit: i64,

@@ -219,12 +219,10 @@ fn action_out(g: &MetricGraph, w: &Words, a: &Action, x: &ActionImpact, o: &Opti
             a.id,
             o.min_after
         ),
-        (Verdict::Undefined, _) | (_, None) => format!(
-            "{}",
-            x.why_undefined
-                .as_deref()
-                .unwrap_or("a value compared is undefined")
-        ),
+        (Verdict::Undefined, _) | (_, None) => x
+            .why_undefined
+            .clone()
+            .unwrap_or_else(|| "a value compared is undefined".into()),
         (_, Some(t)) => {
             let moved = if t.estimate < 0.0 {
                 "fell"

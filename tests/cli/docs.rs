@@ -323,8 +323,8 @@ fn the_output_examples_match_real_output() {
         .collect();
     assert_eq!(
         blocks.len(),
-        4,
-        "why, eval, transfer_causes and history examples"
+        5,
+        "why, eval, transfer_causes, history and impact examples"
     );
     let parse = |b: &str| -> serde_json::Value {
         serde_json::from_str(b)
@@ -375,4 +375,10 @@ fn the_output_examples_match_real_output() {
     let h = parse(blocks[3]);
     assert_eq!(h["schema_version"], history["schema_version"]);
     keys_match(&h, &history, "history").unwrap();
+    let impact = mt(&["impact", "trees/handoff.yaml", "--format", "json"])
+        .ok()
+        .json();
+    let i = parse(blocks[4]);
+    assert_eq!(i["schema_version"], impact["schema_version"]);
+    keys_match(&i, &impact, "impact").unwrap();
 }

@@ -164,6 +164,11 @@ fn variant(dir: &TempDir, name: &str, edit: impl Fn(String) -> String) -> (PathB
     let changed = edit(text.clone());
     assert_ne!(changed, text, "the edit changed nothing");
     let p = dir.write(name, &changed);
+    // The tree's actions file goes beside it, as in trees/.
+    dir.write(
+        "handoff.actions.yaml",
+        &std::fs::read_to_string(root().join("trees/handoff.actions.yaml")).unwrap(),
+    );
     (
         p,
         root()

@@ -656,7 +656,8 @@ fn report_settings_are_checked_with_positions() {
 }
 
 /// A report explains the root and every companion over the same periods: each source is read
-/// once for them, and once more for the trend lines' periods.
+/// once for them, once more for the trend lines' periods, and once for the actions' impact
+/// (every period of the data).
 #[test]
 fn a_report_reads_each_source_once_per_period_set() {
     use metrictree::session::{ReportRequest, Session, Warn, WhyRequest, load_tree};
@@ -685,7 +686,15 @@ fn a_report_reads_each_source_once_per_period_set() {
     let s = open();
     s.history(None, 12, None).unwrap();
     let history_reads = s.engine.source_reads();
-    assert!(explain_reads > 0 && history_reads > 0);
+    // And the actions' impact, over every period of the data.
+    let s = open();
+    let text = std::fs::read_to_string(&tree).unwrap();
+    let (actions, _) =
+        metrictree::session::actions_of(&s.graph, &tree, &text, &Default::default(), None).unwrap();
+    assert!(!actions.is_empty());
+    s.impact(actions, None, &Default::default()).unwrap();
+    let impact_reads = s.engine.source_reads();
+    assert!(explain_reads > 0 && history_reads > 0 && impact_reads > 0);
 
     let s = open();
     let run = s
@@ -701,7 +710,7 @@ fn a_report_reads_each_source_once_per_period_set() {
     assert!(run.companions.iter().all(Option::is_some));
     assert_eq!(
         s.engine.source_reads(),
-        explain_reads + history_reads,
+        explain_reads + history_reads + impact_reads,
         "the root and {} companions read the data more than once",
         run.companions.len()
     );
