@@ -411,3 +411,29 @@ fn over_twenty_seeds_the_verdicts_hold_and_placebo_actions_are_rarely_verified()
         "placebo actions verified {verified} of {trials} times"
     );
 }
+
+/// The week the training became verified (W41), `notify` tells Enablement, saying why; in the
+/// weeks after it does not again (W46: the dry run of `tests/cli/notify.rs` leaves them out).
+#[test]
+fn notify_tells_the_owner_the_week_an_action_became_verified() {
+    let out = mt(&["notify", "trees/handoff.yaml", "--period", "2026-W41"])
+        .ok()
+        .stdout
+        .clone();
+    let enablement: Vec<&str> = out.lines().filter(|l| l.contains("enablement →")).collect();
+    assert!(!enablement.is_empty(), "{out}");
+    assert!(
+        enablement
+            .iter()
+            .all(|l| l.contains("your action integrations_training is verified")),
+        "{out}"
+    );
+    let later = mt(&["notify", "trees/handoff.yaml", "--period", "2026-W42"])
+        .ok()
+        .stdout
+        .clone();
+    assert!(
+        !later.contains("your action integrations_training"),
+        "{later}"
+    );
+}
