@@ -282,6 +282,17 @@ fn bad_actions_are_reported_with_their_file_and_place() {
         .fails_with(1)
         .stderr_has("tree.yaml:")
         .stderr_has("is not a date");
+    // A year at the calendar's end is a typing mistake, not a date to compute with.
+    std::fs::write(
+        &tree,
+        format!(
+            "{text}actions:\n  a1:\n    node: rate\n    start: +99999-01-01\n    expect: down\n"
+        ),
+    )
+    .unwrap();
+    mt(&["check", tree.to_str().unwrap()])
+        .fails_with(1)
+        .stderr_has("from 1900 to 2999");
     std::fs::write(&tree, &text).unwrap();
     mt(&["impact", tree.to_str().unwrap(), "--action", "nope"])
         .fails_with(2)

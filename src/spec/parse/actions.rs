@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 
 use super::{MapReader, SpecParser};
 use crate::diag::Diagnostic;
@@ -202,13 +202,15 @@ impl SpecParser<'_> {
 
     fn date(&mut self, n: &Node, key: &str, ctx: &str) -> Option<NaiveDate> {
         let t = self.text(n, &format!("`{key}` in {ctx}"))?;
+        // Years outside 1900..=2999 are typing mistakes, and keep period arithmetic far from
+        // the calendar's ends.
         match NaiveDate::parse_from_str(t.value.trim(), "%Y-%m-%d") {
-            Ok(d) => Some(d),
-            Err(_) => {
+            Ok(d) if (1900..=2999).contains(&d.year()) => Some(d),
+            _ => {
                 self.diags.push(
                     Diagnostic::error("E048", format!("`{key}` in {ctx} is not a date"))
                         .at(t.pos)
-                        .help("write a day as YYYY-MM-DD, e.g. 2026-09-28"),
+                        .help("write a day from 1900 to 2999 as YYYY-MM-DD, e.g. 2026-09-28"),
                 );
                 None
             }
