@@ -104,6 +104,13 @@ pub struct SearchArgs {
     pub history: u32,
 }
 
+/// `why --segments`: which segments the output lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SegmentList {
+    Insights,
+    All,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Validate a tree file: syntax, references, cycles, owners, dimensions, and (unless
@@ -144,6 +151,10 @@ pub enum Command {
         node: Option<String>,
         #[command(flatten)]
         search: SearchArgs,
+        /// Which segments to list per node: the surviving `insights` (and each dimension's
+        /// values), or `all` evaluated cells, conjunctions included.
+        #[arg(long, value_enum, default_value_t = SegmentList::Insights)]
+        segments: SegmentList,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },

@@ -925,6 +925,12 @@ fn undefined(
     let p = match side {
         Side::Baseline => 0,
         Side::Current => 1,
+        Side::Path => {
+            return format!(
+                "the change of `{}` cannot be split: its formula divides by zero between the two periods and it has too many inputs to split by Shapley instead; give it `on_zero`, or split it into intermediate nodes",
+                g.nodes[node].id
+            );
+        }
     };
     let v = e.total(p).values[node];
     let origin = v.cause.unwrap_or(node);

@@ -9,14 +9,18 @@
 //! - product c·Πxᵢ: Shapley closed form, mᵢ = c·Σₛ w(|S|)·Πⱼ∈S xⱼ¹·Πⱼ∉S,ⱼ≠ᵢ xⱼ⁰ (equals Aumann–Shapley);
 //! - ratio c·N/D: Aumann–Shapley (default) m_N = c/L(D⁰,D¹), φ_D = ΔR − φ_N; or Shapley
 //!   m_N = c·(1/D⁰ + 1/D¹)/2, m_D = −c·(N⁰+N¹)/(2·D⁰·D¹);
-//! - anything else: Shapley over the distinct inputs (2ᵏ evaluations).
+//! - anything else: Shapley over the distinct inputs (2ᵏ evaluations), or, above
+//!   [`MAX_SHAPLEY_INPUTS`] inputs, Aumann–Shapley along the straight line in the node's
+//!   own inputs (numerical integration of the exact gradients).
 
-use crate::spec::formula::{Expr, Shape};
+use crate::spec::formula::{Expr, MAX_SHAPLEY_INPUTS, Shape};
 use crate::spec::model::Method;
 
 /// The attribution method actually used for a node, as reported in output.
-pub fn method_name(shape: &Shape, method: Method) -> &'static str {
+pub fn method_name(shape: &Shape, method: Method, inputs: usize) -> &'static str {
     match (shape, method) {
+        (_, Method::Lmdi) => "lmdi",
+        (Shape::General, _) if inputs > MAX_SHAPLEY_INPUTS => "aumann_shapley",
         (Shape::Linear { .. }, _) => "sum",
         (Shape::Product { .. }, _) => "product_shapley",
         (Shape::Ratio { .. }, Method::Shapley) => "ratio_shapley",
@@ -41,6 +45,11 @@ pub fn log_mean(a: f64, b: f64) -> Option<f64> {
     Some((b - a) / ((b - a) / a).ln_1p())
 }
 
+/// A general formula with more than [`MAX_SHAPLEY_INPUTS`] inputs divides by zero between the
+/// two periods, so neither its gradients nor Shapley can split it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalError;
+
 /// Average gradients mᵢ, one per distinct input (in the formula's input order).
 ///
 /// `on_zero` is the node's value where it divides by zero (a ratio with `on_zero`). When a
@@ -54,10 +63,13 @@ pub fn multipliers_guarded(
     on_zero: Option<f64>,
     x0: &[f64],
     x1: &[f64],
-) -> Vec<f64> {
+) -> Result<Vec<f64>, LocalError> {
     let m = multipliers(expr, shape, method, x0, x1);
     if m.iter().all(|v| v.is_finite()) {
-        return m;
+        return Ok(m);
+    }
+    if x0.len() > MAX_SHAPLEY_INPUTS {
+        return Err(LocalError);
     }
     let f = |x: &[f64]| {
         let v = expr.eval(x);
@@ -67,12 +79,17 @@ pub fn multipliers_guarded(
             on_zero.unwrap_or(0.0)
         }
     };
-    shapley(&f, &|_, _| 0.0, x0, x1)
+    Ok(shapley(&f, &|_, _| 0.0, x0, x1))
 }
 
 /// Average gradients mᵢ, one per distinct input (in the formula's input order).
 pub fn multipliers(expr: &Expr, shape: &Shape, method: Method, x0: &[f64], x1: &[f64]) -> Vec<f64> {
     let k = x0.len();
+    if method == Method::Lmdi
+        && let Some(terms) = expr.sum_of_products()
+    {
+        return lmdi(&terms, x0, x1);
+    }
     match shape {
         Shape::Linear { coef } => {
             let mut m = vec![0.0; k];
@@ -117,8 +134,98 @@ pub fn multipliers(expr: &Expr, shape: &Shape, method: Method, x0: &[f64], x1: &
             }
             m
         }
+        Shape::General if x0.len() > MAX_SHAPLEY_INPUTS => straight_line(expr, x0, x1),
         Shape::General => shapley_general(expr, x0, x1),
     }
+}
+
+/// Aumann–Shapley average gradients of a formula along the straight line in its own
+/// inputs: mᵢ = ∫₀¹ ∂f/∂xᵢ(x⁰ + t·Δx) dt, by [`super::quadrature`]; not finite where the
+/// line passes a division by zero.
+fn straight_line(expr: &Expr, x0: &[f64], x1: &[f64]) -> Vec<f64> {
+    let k = x0.len();
+    let mut x = vec![0.0; k];
+    let integral = super::quadrature::integrate(
+        &mut |t, out| {
+            for (j, v) in x.iter_mut().enumerate() {
+                *v = x0[j] + t * (x1[j] - x0[j]);
+            }
+            for (i, o) in out.iter_mut().enumerate() {
+                *o = expr.eval_dual(&x, i).d;
+            }
+            true
+        },
+        k,
+        1e-14,
+    );
+    match integral {
+        Ok(i) => i.values,
+        Err(_) => vec![f64::NAN; k],
+    }
+}
+
+/// LMDI-I (additive log-mean Divisia index) over Σₜ Vₜ, Vₜ = cₜ·Π xᵢ: input i's share is
+/// φᵢ = Σ over the terms t that hold it of L(Vₜ¹, Vₜ⁰)·ln(xᵢ¹/xᵢ⁰), and its average gradient
+/// mᵢ = Σₜ L(Vₜ¹, Vₜ⁰)/L(xᵢ¹, xᵢ⁰), which needs no division by Δxᵢ. A term whose value or
+/// factor is zero in one period follows Ang, Zhang & Choi (1998, Table 2): a factor that
+/// became (or stopped being) zero takes the term's whole change, shared equally when several
+/// did, and the others nothing. A term whose values change sign has no logarithmic mean: it
+/// is split by Shapley (its product's closed form), also exact.
+fn lmdi(terms: &[(f64, Vec<usize>)], x0: &[f64], x1: &[f64]) -> Vec<f64> {
+    let k = x0.len();
+    // Shares φ (where the term's own rule gives shares) and gradients m.
+    let mut phi = vec![0.0; k];
+    let mut m = vec![0.0; k];
+    for (c, inputs) in terms {
+        let v0 = c * inputs.iter().map(|&i| x0[i]).product::<f64>();
+        let v1 = c * inputs.iter().map(|&i| x1[i]).product::<f64>();
+        if v0 == 0.0 || v1 == 0.0 {
+            let zero: Vec<usize> = inputs
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    if v0 == 0.0 {
+                        x0[i] == 0.0
+                    } else {
+                        x1[i] == 0.0
+                    }
+                })
+                .collect();
+            if v0 == v1 || zero.is_empty() {
+                // Both zero, or zero only through the constant: nothing moved.
+                continue;
+            }
+            for &i in &zero {
+                phi[i] += (v1 - v0) / zero.len() as f64;
+            }
+            continue;
+        }
+        let lv = log_mean(v0, v1);
+        let lx: Option<Vec<f64>> = inputs.iter().map(|&i| log_mean(x0[i], x1[i])).collect();
+        match (lv, lx) {
+            (Some(lv), Some(lx)) => {
+                for (&i, l) in inputs.iter().zip(lx) {
+                    m[i] += lv / l;
+                    phi[i] += lv / l * (x1[i] - x0[i]);
+                }
+            }
+            _ => {
+                let a: Vec<f64> = inputs.iter().map(|&i| x0[i]).collect();
+                let b: Vec<f64> = inputs.iter().map(|&i| x1[i]).collect();
+                for (pos, &i) in inputs.iter().enumerate() {
+                    let g = c * product_gradient(&a, &b, pos);
+                    m[i] += g;
+                    phi[i] += g * (x1[i] - x0[i]);
+                }
+            }
+        }
+    }
+    (0..k)
+        .map(|i| {
+            let dx = x1[i] - x0[i];
+            if dx != 0.0 { phi[i] / dx } else { m[i] }
+        })
+        .collect()
 }
 
 /// Shapley average gradient of Π aᵢ→bᵢ with respect to factor `pos`:

@@ -44,6 +44,7 @@ pub fn run(cli: Cli) -> Outcome {
             baseline,
             node,
             search,
+            segments,
             format,
         } => why::run(why::Why {
             tree: &tree,
@@ -51,6 +52,7 @@ pub fn run(cli: Cli) -> Outcome {
             baseline,
             node,
             search: &search,
+            every_segment: segments == crate::cli::SegmentList::All,
             format,
         }),
         Command::Impact {

@@ -1,5 +1,6 @@
 //! `metrictree why TREE [--period P] [--baseline B] [--node N] [--by DIMS]`: the change,
-//! attributed to branches and segments, with a noise verdict for each.
+//! attributed to branches and segments, with a noise verdict for each; `--segments all` lists
+//! every evaluated segment.
 
 use super::{Outcome, source};
 use crate::cli::{Format, SearchArgs, TreeArgs};
@@ -13,6 +14,8 @@ pub struct Why<'a> {
     pub baseline: Option<String>,
     pub node: Option<String>,
     pub search: &'a SearchArgs,
+    /// `--segments all`: list every evaluated segment.
+    pub every_segment: bool,
     pub format: Format,
 }
 
@@ -23,7 +26,10 @@ pub fn run(w: Why) -> Outcome {
     let plan = loaded.plan_why(&request)?;
     let session = Session::open(loaded, &src.access, Warn::stderr())?;
     let x = session.explain(&plan)?;
-    let model = WhyReport::new(&session.graph, &x);
+    let mut model = WhyReport::new(&session.graph, &x);
+    if w.every_segment {
+        model.list_every_segment(&session.graph, &x);
+    }
     Ok(match w.format {
         Format::Json => model.to_json()?,
         Format::Text => crate::report::text::why::render(&model, &Styles::for_stdout()),

@@ -16,6 +16,7 @@ use std::collections::{BTreeMap, HashMap};
 use crate::period::Baseline;
 
 use crate::attribution::insights::{self, Candidate, Insight, SearchOptions};
+use crate::attribution::players::{self, PlayerEffect};
 use crate::attribution::segments::{self, NodeContext, NodeKind, SegmentChange};
 use crate::attribution::{Attribution, Undefined, attribute};
 use crate::engine::Engine;
@@ -100,6 +101,9 @@ pub struct Explanation {
     pub baseline: Vec<Period>,
     pub baseline_kind: String,
     pub attribution: Attribution,
+    /// With `players:` in the tree: each player's effect (Shapley over groups of leaves), or
+    /// the node that is not finite where the two periods' values are mixed.
+    pub players: Option<Result<Vec<PlayerEffect>, usize>>,
     /// With `--node`: (the node's contribution to the tree's root, the root's change).
     pub tree_root_contribution: Option<(f64, f64)>,
     /// Per node of the explained subtree.
@@ -674,6 +678,12 @@ pub fn explain(
             .then(|| attribute(graph, graph.root, &x0, &x1).ok())
             .flatten()
             .and_then(|ra| Some((ra.get(target)?.contribution, ra.get(graph.root)?.delta))),
+        players: players::effects(
+            graph,
+            target,
+            &x0.iter().map(|v| v.unwrap_or(0.0)).collect::<Vec<_>>(),
+            &x1.iter().map(|v| v.unwrap_or(0.0)).collect::<Vec<_>>(),
+        ),
         attribution,
         noise: branches.noise,
         segments: segments_out,

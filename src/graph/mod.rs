@@ -11,6 +11,7 @@ pub mod actions;
 mod cycles;
 mod notify;
 mod owners;
+pub mod players;
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -92,6 +93,8 @@ pub struct MetricGraph {
     pub companions: Vec<usize>,
     /// Per node: the dimensions every leaf under it maps (so it can be split by them).
     pub splittable: Vec<BTreeSet<String>>,
+    /// `players:`: factors carried by several leaves, split as groups.
+    pub players: Vec<players::Players>,
 }
 
 impl MetricGraph {
@@ -308,23 +311,28 @@ pub fn build(spec: Spec) -> (Option<MetricGraph>, Vec<Diagnostic>) {
                     }
                 });
                 let shape = expr.shape();
-                if inputs.len() > 12 && matches!(shape, Shape::General) {
+                if n.method == Method::Lmdi && expr.sum_of_products().is_none() {
+                    diags.push(
+                        Diagnostic::error("E008", format!("`method: lmdi` is not available for the formula of `{}`", n.id))
+                            .at(f.pos)
+                            .help("LMDI splits a product or a sum of products (`a * b + c * d`), each input at most once per term; remove `method: lmdi` to use the default split"),
+                    );
+                }
+                let shapley = n.method == Method::Shapley;
+                let most = if shapley {
+                    crate::spec::formula::MAX_SHAPLEY_INPUTS
+                } else {
+                    crate::spec::formula::MAX_INPUTS
+                };
+                if inputs.len() > most && matches!(shape, Shape::General) {
                     diags.push(
                         Diagnostic::error("E009", format!("formula of node `{}` has {} distinct inputs", n.id, inputs.len()))
                             .at(f.pos)
-                            .help("general formulas are attributed by Shapley over at most 12 inputs; split it into intermediate nodes"),
-                    );
-                }
-                if n.method == Method::AumannShapley
-                    && !matches!(
-                        shape,
-                        Shape::Ratio { .. } | Shape::Linear { .. } | Shape::Product { .. }
-                    )
-                {
-                    diags.push(
-                        Diagnostic::error("E008", format!("`method: aumann_shapley` is not available for the formula of `{}`", n.id))
-                            .at(f.pos)
-                            .help("Aumann–Shapley is computed in closed form for sums, products and ratios; use `method: shapley` or split the formula"),
+                            .help(if shapley {
+                                format!("`method: shapley` splits a formula over at most {most} inputs (2ⁿ evaluations); drop `method: shapley` or split it into intermediate nodes")
+                            } else {
+                                format!("a formula may have at most {most} distinct inputs; split it into intermediate nodes")
+                            }),
                     );
                 }
                 Def::Formula {
@@ -434,8 +442,10 @@ pub fn build(spec: Spec) -> (Option<MetricGraph>, Vec<Diagnostic>) {
         root,
         companions,
         splittable: Vec::new(),
+        players: Vec::new(),
     };
     diags.extend(owners::resolve(&mut g));
+    diags.extend(players::resolve(&mut g));
     diags.extend(splittable(&mut g));
     let ok = !diags.iter().any(Diagnostic::is_error);
     (ok.then_some(g), diags)

@@ -19,8 +19,9 @@ use crate::period::Period;
 use crate::spec::model::Direction;
 
 /// Version of the `why` JSON; 3 added the ranking, the largest mover, the headline, the
-/// grain and time zone, and the tree-root share (see docs/output.md's changelog).
-pub const SCHEMA_VERSION: u32 = 3;
+/// grain and time zone, and the tree-root share; 4 the split and its residual (see
+/// docs/output.md's changelog).
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// A period as output: label and local bounds in RFC 3339 with the tree's offset.
 #[derive(Debug, Clone, Serialize)]
@@ -69,6 +70,22 @@ pub struct WhyReport {
     /// The baseline's periods (several when pooled).
     pub baseline_periods: Vec<String>,
     pub noise: NoiseJson,
+    /// How the change was split (v4): `closed_form` or `path` (both the Aumann–Shapley split
+    /// along the straight line between the periods' leaves), or `local` (node-local methods,
+    /// chained).
+    pub split: crate::attribution::Split,
+    /// With `split: path` (v4): the largest relative gap numerical integration left between a
+    /// node's change and the sum of its inputs' shares.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub split_residual: Option<f64>,
+    /// With `players:` in the tree (v4): each player's effect, Shapley over groups of leaves
+    /// (Das Gupta's factors); they add up to the explained node's change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub players: Option<Vec<PlayerJson>>,
+    /// With `players:` (v4): the node that divides by zero where the periods' values are
+    /// mixed, so the players' effects are undefined.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub players_undefined_at: Option<String>,
     pub nodes: Vec<NodeJson>,
     /// Per event-log source: transfers per cause, baseline then current.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -87,6 +104,16 @@ pub struct WhyReport {
     pub share_of_tree_root: Option<TreeRootShare>,
     /// The change in one plain sentence, for subjects, notifications and summaries (v3).
     pub headline: String,
+}
+
+/// One player (`players:`) and its effect on the explained node.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlayerJson {
+    pub name: String,
+    pub leaves: Vec<String>,
+    pub effect: f64,
+    /// Effect ÷ the explained node's change.
+    pub share: Option<f64>,
 }
 
 /// One row of the branch table: an input under its parent, at its depth.
@@ -226,6 +253,10 @@ pub struct SegmentsJson {
     pub volume: Option<String>,
     pub dimensions: Vec<DimensionJson>,
     pub insights: Vec<SegmentJson>,
+    /// With `why --segments all` (v4): every segment evaluated, conjunctions included, in
+    /// order of depth then label.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub all: Option<Vec<SegmentJson>>,
 }
 
 /// One dimension's segments: they partition the population, so their contributions add up
@@ -358,10 +389,35 @@ fn segments_json(g: &MetricGraph, ns: &NodeSegments, delta: f64) -> SegmentsJson
                 j
             })
             .collect(),
+        all: None,
     }
 }
 
 impl WhyReport {
+    /// Fills `segments.all` of every split node (`why --segments all`).
+    pub fn list_every_segment(&mut self, g: &MetricGraph, x: &Explanation) {
+        for ns in &x.segments {
+            let id = &g.nodes[ns.node].id;
+            let Some(node) = self.nodes.iter_mut().find(|n| &n.id == id) else {
+                continue;
+            };
+            let delta = node.delta;
+            if let Some(s) = node.segments.as_mut() {
+                let mut order: Vec<usize> = (0..ns.segments.len()).collect();
+                order.sort_by_key(|&i| {
+                    let seg = &ns.segments[i].segment;
+                    (seg.depth(), seg.label())
+                });
+                s.all = Some(
+                    order
+                        .into_iter()
+                        .map(|i| segment_json(ns, i, delta))
+                        .collect(),
+                );
+            }
+        }
+    }
+
     /// The model of an explanation: every number, ranking and verdict the outputs show.
     pub fn new(g: &MetricGraph, x: &Explanation) -> WhyReport {
         let mut r = base(g, x);
@@ -423,6 +479,25 @@ fn base(g: &MetricGraph, x: &Explanation) -> WhyReport {
             min_count: x.options.search.min_count,
             history_periods: x.history_periods,
             tree_dispersion: x.tree_dispersion,
+        },
+        split: a.split,
+        split_residual: a.residual,
+        players: match &x.players {
+            Some(Ok(ps)) => Some(
+                ps.iter()
+                    .map(|p| PlayerJson {
+                        name: p.name.clone(),
+                        leaves: p.leaves.iter().map(|&l| g.nodes[l].id.clone()).collect(),
+                        effect: p.effect,
+                        share: ratio(p.effect, d_root),
+                    })
+                    .collect(),
+            ),
+            _ => None,
+        },
+        players_undefined_at: match &x.players {
+            Some(Err(n)) => Some(g.nodes[*n].id.clone()),
+            _ => None,
         },
         transfer_causes: super::coverage::json(g, &x.coverage, &coverage_labels(g, x)),
         nodes: a

@@ -6,6 +6,14 @@
 //! caller can put a caret under it. Evaluation (plain and with a derivative, see
 //! [`Expr::eval_dual`]) works on input *indices* that the graph stage assigns to references.
 
+/// The most distinct inputs a formula may have (the straight-line split evaluates every
+/// input's gradient at each point of the line).
+pub const MAX_INPUTS: usize = 256;
+
+/// The most distinct inputs a general formula split by Shapley may have (2ⁿ evaluations);
+/// above it the node-local split integrates the gradients along the straight line instead.
+pub const MAX_SHAPLEY_INPUTS: usize = 12;
+
 /// A formula expression. References start unresolved (`input == usize::MAX`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
@@ -534,6 +542,30 @@ impl Expr {
                 _ => None,
             },
         }
+    }
+
+    /// Σₜ cₜ·Π xᵢ (each term's constant and inputs) if the formula is a sum of products of
+    /// references and constants, each input at most once per term: what LMDI splits.
+    pub fn sum_of_products(&self) -> Option<Vec<(f64, Vec<usize>)>> {
+        let terms: Vec<&Expr> = match self {
+            Expr::Add(xs) => xs.iter().collect(),
+            other => vec![other],
+        };
+        let mut out = Vec::with_capacity(terms.len());
+        for t in terms {
+            let (c, inputs) = match t {
+                Expr::Const(v) => (*v, Vec::new()),
+                other => other.product()?,
+            };
+            let mut sorted = inputs.clone();
+            sorted.sort_unstable();
+            sorted.dedup();
+            if sorted.len() != inputs.len() {
+                return None;
+            }
+            out.push((c, inputs));
+        }
+        Some(out)
     }
 
     /// c·Π xᵢ if the formula is a product of references and constants.

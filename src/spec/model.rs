@@ -58,6 +58,8 @@ pub struct Spec {
     pub notify: crate::spec::notify::NotifyRules,
     /// Actions shipped on branches, for `impact` (in the tree or in a file beside it).
     pub actions: crate::spec::actions::ActionsDecl,
+    /// `players:` factors made of several leaves, split as groups by Shapley (Das Gupta).
+    pub players: Vec<PlayerGroup>,
 }
 
 impl Spec {
@@ -260,11 +262,16 @@ pub enum Direction {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Method {
-    /// Sums: coefficient; products: Shapley closed form; ratios: Aumann–Shapley;
-    /// other formulas: Shapley over distinct inputs.
+    /// The Aumann–Shapley split along the straight line between the two periods' leaves,
+    /// whatever the formula's spelling (closed forms where they exist).
     Auto,
+    /// Node-local Shapley over the formula's distinct inputs (Das Gupta for ratios).
     Shapley,
+    /// Same as `Auto` (kept for trees that name it).
     AumannShapley,
+    /// Node-local log-mean Divisia index (additive LMDI-I) over a product or a sum of
+    /// products.
+    Lmdi,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -353,4 +360,12 @@ pub struct Reporting {
     pub question: Option<crate::spec::question::Question>,
     pub bands: Vec<crate::spec::targets::Band>,
     pub benchmark: Option<crate::spec::targets::Benchmark>,
+}
+
+/// A factor that several leaves carry together (`players: {bm: [bm_1, bm_2]}`): the split
+/// moves the group's leaves together, as Das Gupta's standardization does.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlayerGroup {
+    pub name: Located<String>,
+    pub leaves: Vec<Located<String>>,
 }

@@ -35,6 +35,7 @@ const TOP_KEYS: &[&str] = &[
     "report_base_url",
     "notify",
     "actions",
+    "players",
 ];
 const OWNER_KEYS: &[&str] = &["name", "email", "slack", "webhook", "description"];
 const DIMENSION_KEYS: &[&str] = &["label", "description"];
@@ -535,6 +536,18 @@ impl<'a> SpecParser<'a> {
             })
             .collect();
 
+        let players = self
+            .id_map(top.get("players"), "player")
+            .into_iter()
+            .map(|(k, v)| PlayerGroup {
+                name: Located::new(
+                    k.name.clone(),
+                    Pos::new(k.pos.line, k.pos.col, k.name.chars().count() as u32),
+                ),
+                leaves: self.id_list(v, &format!("player `{}`", k.name)),
+            })
+            .collect();
+
         Some(Spec {
             path: path.to_path_buf(),
             name,
@@ -555,6 +568,7 @@ impl<'a> SpecParser<'a> {
             report_base_url,
             notify,
             actions,
+            players,
         })
     }
 
@@ -1304,6 +1318,7 @@ impl<'a> SpecParser<'a> {
                 ("auto", Method::Auto),
                 ("shapley", Method::Shapley),
                 ("aumann_shapley", Method::AumannShapley),
+                ("lmdi", Method::Lmdi),
             ],
             Method::Auto,
         );

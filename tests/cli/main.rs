@@ -14,6 +14,7 @@ mod event_log;
 mod fuzz;
 mod hostile;
 mod impact;
+mod invariance;
 mod malformed;
 mod messy_csv;
 mod noise;

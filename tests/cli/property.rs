@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use metrictree::attribution::{Attribution, attribute};
+use metrictree::attribution::{Attribution, Split, attribute};
 use metrictree::graph::{Def, MetricGraph};
 use proptest::prelude::*;
 use rand::SeedableRng;
@@ -249,7 +249,7 @@ fn permute(p: &mut Vec<usize>, k: usize, visit: &mut dyn FnMut(&[usize])) {
 /// Aumann–Shapley by numerical path integration: adaptive Simpson (so a ratio whose
 /// denominator falls 700-fold along the path is still integrated closely; a fixed 2000-step
 /// rule was 0.2 % off there), with central finite-difference gradients.
-fn path_integral(f: &dyn Fn(&[f64]) -> f64, x0: &[f64], x1: &[f64]) -> Vec<f64> {
+pub(crate) fn path_integral(f: &dyn Fn(&[f64]) -> f64, x0: &[f64], x1: &[f64]) -> Vec<f64> {
     let k = x0.len();
     (0..k)
         .map(|i| {
@@ -268,11 +268,19 @@ fn path_integral(f: &dyn Fn(&[f64]) -> f64, x0: &[f64], x1: &[f64]) -> Vec<f64> 
             let (a, m, b) = (grad(0.0), grad(0.5), grad(1.0));
             let whole = (a + 4.0 * m + b) / 6.0;
             // 1e-8 of the gradient's largest size along the path: well above the finite
-            // differences' noise (~1e-11), so the recursion stops.
+            // differences' noise (~1e-11 of it), so the recursion stops; and never below 100
+            // times that noise where the function's values dwarf its gradient (cancellation),
+            // or the recursion would chase rounding to full depth.
+            let at = |t: f64| -> Vec<f64> { (0..k).map(|j| x0[j] + t * (x1[j] - x0[j])).collect() };
             let size = (0..=16)
                 .map(|n| grad(f64::from(n) / 16.0).abs())
                 .fold(0.0, f64::max);
-            let eps = 1e-8 * size.max(f64::MIN_POSITIVE);
+            let values = (0..=16)
+                .map(|n| f(&at(f64::from(n) / 16.0)).abs())
+                .fold(0.0, f64::max);
+            let h = 1e-5 * x0[i].abs().max(x1[i].abs()).max(1.0);
+            let noise = f64::EPSILON * values / h;
+            let eps = (1e-8 * size).max(100.0 * noise).max(f64::MIN_POSITIVE);
             adaptive_simpson(&grad, 0.0, 1.0, a, m, b, whole, eps, 24) * dx
         })
         .collect()
@@ -305,7 +313,7 @@ fn adaptive_simpson(
 
 /// `cases` random trees from a fixed seed, so every run (and CI) checks the same trees;
 /// `PROPTEST_RNG_SEED=<n>` explores others.
-fn config(cases: u32) -> ProptestConfig {
+pub(crate) fn config(cases: u32) -> ProptestConfig {
     let default = ProptestConfig::default();
     ProptestConfig {
         cases,
@@ -366,7 +374,11 @@ fn exact_antisymmetric_and_zero(c: &Case) {
             );
             for i in &n.inputs {
                 let ia = a.get(i.node).unwrap();
-                if ia.delta == 0.0 {
+                // Along the straight line in leaf space an intermediate node can move and
+                // return (Δ = 0) and still pass on change; a leaf that did not move cannot.
+                let unmoved =
+                    ia.delta == 0.0 && (a.split != Split::Path || g.nodes[i.node].is_leaf());
+                if unmoved {
                     assert_eq!(
                         i.contribution, 0.0,
                         "tree:\n{tree}\n unchanged input has no share"
@@ -396,6 +408,10 @@ fn local_splits_match(c: &Case) {
     {
         let g = graph(&tree);
         let a = attribute_case(&g, c, false);
+        if a.split == Split::Path {
+            leaf_contributions_match_path_integration(&g, c, &a, &tree);
+            return;
+        }
         for n in &a.nodes {
             let Def::Formula { expr, inputs, .. } = &g.nodes[n.node].def else {
                 continue;
@@ -438,6 +454,42 @@ fn local_splits_match(c: &Case) {
                 );
             }
         }
+    }
+}
+
+/// With `split: path`, the leaves' contributions are the Aumann–Shapley values of the root
+/// as a function of the leaves: integrate its finite-difference gradients numerically.
+fn leaf_contributions_match_path_integration(
+    g: &MetricGraph,
+    c: &Case,
+    a: &Attribution,
+    tree: &str,
+) {
+    let names: Vec<&str> = c.leaves.iter().map(|l| l.0.as_str()).collect();
+    let root = |x: &[f64]| {
+        let l: Vec<(&str, f64)> = names.iter().copied().zip(x.iter().copied()).collect();
+        values(g, &l)[g.root].unwrap_or(f64::NAN)
+    };
+    let x0: Vec<f64> = c.leaves.iter().map(|l| l.1).collect();
+    let x1: Vec<f64> = c.leaves.iter().map(|l| l.2).collect();
+    let want = path_integral(&root, &x0, &x1);
+    let got: Vec<f64> = names
+        .iter()
+        .map(|n| a.get(g.index(n).unwrap()).map_or(0.0, |x| x.contribution))
+        .collect();
+    // Finite differences of values near 1e8 resolve nothing finer than ~1e-8 of them (the
+    // second fixed tree below changes by 2.6e-6 between values near 1e8).
+    let r = &a.nodes[0];
+    let scale = r.delta.abs()
+        + got.iter().map(|x| x.abs()).sum::<f64>()
+        + 1e-2 * (r.baseline.abs() + r.current.abs())
+        + 1e-9;
+    for (k, (x, y)) in got.iter().zip(&want).enumerate() {
+        assert!(
+            (x - y).abs() <= 1e-6 * scale,
+            "tree:\n{tree}\n leaf {}: {x} vs path integral {y}",
+            names[k]
+        );
     }
 }
 

@@ -230,3 +230,259 @@ fn shared_denominator_by_hand() {
     close(c("routed"), 0.05718610, 1e-7);
     close(c("conv"), -0.02038236, 1e-7);
 }
+
+/// Leaf values of a case's `pop` object: `{F: [v1, v2, …]}` → `[("F1", v1), …]`.
+fn grouped_leaves(pop: &Value, factors: &[&str]) -> Vec<(String, f64)> {
+    factors
+        .iter()
+        .flat_map(|f| {
+            nums(&pop[*f])
+                .into_iter()
+                .enumerate()
+                .map(move |(i, v)| (format!("{f}{}", i + 1), v))
+        })
+        .collect()
+}
+
+fn leaf_nodes(leaves: &[(String, f64)]) -> String {
+    leaves
+        .iter()
+        .map(|(n, _)| format!("  {n}: {{measure: {{source: s, agg: count}}}}\n"))
+        .collect()
+}
+
+fn players_yaml(factors: &[&str], groups: usize) -> String {
+    let mut y = String::from("players:\n");
+    for f in factors {
+        let members: Vec<String> = (1..=groups).map(|i| format!("{f}{i}")).collect();
+        y.push_str(&format!("  {f}: [{}]\n", members.join(", ")));
+    }
+    y
+}
+
+/// Node values (undefined → panic) of a graph from named leaves.
+fn node_values(g: &MetricGraph, leaves: &[(String, f64)]) -> Vec<f64> {
+    let l: Vec<(&str, f64)> = leaves.iter().map(|(n, v)| (n.as_str(), *v)).collect();
+    values(g, &l)
+        .into_iter()
+        .map(|v| v.unwrap_or(f64::NAN))
+        .collect()
+}
+
+/// (id, value) pairs: players' effects or leaves' contributions.
+type Named = Vec<(String, f64)>;
+
+/// Attributes `tree` between the two leaf sets: the attribution, the players' effects, and
+/// the leaves' contributions by id.
+fn split_with_players(
+    tree: &str,
+    p0: &[(String, f64)],
+    p1: &[(String, f64)],
+) -> (Attribution, Named, Named) {
+    let g = graph(tree);
+    let (v0, v1) = (node_values(&g, p0), node_values(&g, p1));
+    let some = |v: &[f64]| v.iter().map(|&x| Some(x)).collect::<Vec<_>>();
+    let at = attribute(&g, g.root, &some(&v0), &some(&v1)).unwrap();
+    let players = metrictree::attribution::players::effects(&g, g.root, &v0, &v1)
+        .map(|r| r.unwrap())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| (p.name, p.effect))
+        .collect();
+    let leaves = p0
+        .iter()
+        .map(|(n, _)| (n.clone(), contribution(&g, &at, n)))
+        .collect();
+    (at, players, leaves)
+}
+
+fn effect(players: &[(String, f64)], name: &str) -> f64 {
+    players.iter().find(|p| p.0 == name).unwrap().1
+}
+
+/// TC6: Das Gupta's sum of products (birth rate = Σ share × married × fertility over 7 age
+/// groups), one 21-input formula or seven product nodes under a sum: players as groups give
+/// the published factor effects, and both spellings split the leaves identically.
+#[test]
+fn tc6_sum_of_products_players_as_groups() {
+    let c = &reference()["TC6_dasgupta_sum_of_products"];
+    let f = ["bm", "mw", "wp"];
+    let p0 = grouped_leaves(&c["pop0_1960"], &f);
+    let p1 = grouped_leaves(&c["pop1_1970"], &f);
+    let tol = num(&c["tol"]);
+    let head = "root: rate\nowners: {o: {name: O}}\nsources:\n  s: {file: s.csv, time: t}\n";
+    let terms: Vec<String> = (1..=7).map(|i| format!("bm{i} * mw{i} * wp{i}")).collect();
+    let whole = format!(
+        "{head}{}nodes:\n  rate:\n    owner: o\n    formula: \"{}\"\n{}",
+        players_yaml(&f, 7),
+        terms.join(" + "),
+        leaf_nodes(&p0)
+    );
+    let mut nested = format!(
+        "{head}{}nodes:\n  rate:\n    owner: o\n    sum: [{}]\n",
+        players_yaml(&f, 7),
+        (1..=7)
+            .map(|i| format!("age{i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    for i in 1..=7 {
+        nested.push_str(&format!("  age{i}: {{product: [wp{i}, bm{i}, mw{i}]}}\n"));
+    }
+    nested.push_str(&leaf_nodes(&p0));
+    let (a1, players, leaves1) = split_with_players(&whole, &p0, &p1);
+    let (a2, players2, leaves2) = split_with_players(&nested, &p0, &p1);
+    close(a1.nodes[0].baseline, num(&c["expected"]["crude0"]), tol);
+    close(a1.nodes[0].current, num(&c["expected"]["crude1"]), tol);
+    for name in f {
+        let want = num(&c["expected"]["effects"][name]);
+        close(effect(&players, name), want, tol);
+        close(effect(&players2, name), want, tol);
+    }
+    let total: f64 = players.iter().map(|p| p.1).sum();
+    close(total, a1.nodes[0].delta, 1e-12);
+    // One formula (path integration) and nested products (closed forms) agree per leaf.
+    assert_eq!(a1.split, metrictree::attribution::Split::Path);
+    assert_eq!(a2.split, metrictree::attribution::Split::ClosedForm);
+    for ((n, x), (_, y)) in leaves1.iter().zip(&leaves2) {
+        close(*x, *y, 1e-9);
+        let _ = n;
+    }
+}
+
+/// TC7: Das Gupta's general ratio Σ ABC / (Σ ABC + Σ A(1−B)D) over 6 groups, written the four
+/// ways the issue found giving four answers: players as groups reproduce the published factor
+/// effects, and every spelling gives the same leaf contributions.
+#[test]
+fn tc7_general_ratio_players_and_four_spellings() {
+    let c = &reference()["TC7_dasgupta_general_ratio"];
+    let f = ["A", "B", "C", "D"];
+    let p0 = grouped_leaves(&c["pop0_1963"], &f);
+    let p1 = grouped_leaves(&c["pop1_1983"], &f);
+    let tol = num(&c["tol"]);
+    let head = format!(
+        "root: rate\nowners: {{o: {{name: O}}}}\nsources:\n  s: {{file: s.csv, time: t}}\n{}nodes:\n",
+        players_yaml(&f, 6)
+    );
+    let num_f: Vec<String> = (1..=6).map(|i| format!("A{i} * B{i} * C{i}")).collect();
+    let oth_f: Vec<String> = (1..=6)
+        .map(|i| format!("A{i} * (1 - B{i}) * D{i}"))
+        .collect();
+    let (num_f, oth_f) = (num_f.join(" + "), oth_f.join(" + "));
+    let parts = format!("  num:\n    formula: \"{num_f}\"\n  oth:\n    formula: \"{oth_f}\"\n");
+    let spellings = [
+        // ratio: over a total node
+        format!(
+            "{head}  rate:\n    owner: o\n    ratio: [num, tot]\n  tot:\n    sum: [num, oth]\n{parts}"
+        ),
+        // formula: num / (num + oth)
+        format!("{head}  rate:\n    owner: o\n    formula: \"num / (num + oth)\"\n{parts}"),
+        // one 24-input formula
+        format!(
+            "{head}  rate:\n    owner: o\n    formula: \"({num_f}) / (({num_f}) + ({oth_f}))\"\n"
+        ),
+        // every term a node of its own, the sums as `sum:`
+        {
+            let mut y = format!(
+                "{head}  rate:\n    owner: o\n    formula: \"num / (num + oth)\"\n  num:\n    sum: [{}]\n  oth:\n    sum: [{}]\n",
+                (1..=6)
+                    .map(|i| format!("n{i}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                (1..=6)
+                    .map(|i| format!("o{i}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            for i in 1..=6 {
+                y.push_str(&format!(
+                    "  n{i}: {{product: [A{i}, B{i}, C{i}]}}\n  o{i}: {{formula: \"D{i} * A{i} * (1 - B{i})\"}}\n"
+                ));
+            }
+            y
+        },
+    ];
+    let mut first: Option<Vec<(String, f64)>> = None;
+    for tree in spellings {
+        let tree = format!("{tree}{}", leaf_nodes(&p0));
+        let (a, players, leaves) = split_with_players(&tree, &p0, &p1);
+        close(a.nodes[0].baseline, num(&c["expected"]["crude0"]), tol);
+        close(a.nodes[0].current, num(&c["expected"]["crude1"]), tol);
+        for name in f {
+            close(
+                effect(&players, name),
+                num(&c["expected"]["effects"][name]),
+                tol,
+            );
+        }
+        let sum: f64 = leaves.iter().map(|l| l.1).sum();
+        close(sum, a.nodes[0].delta, 1e-12);
+        match &first {
+            None => first = Some(leaves),
+            Some(l0) => {
+                for ((n, x), (_, y)) in leaves.iter().zip(l0) {
+                    assert!(
+                        (x - y).abs() <= 1e-9 * a.nodes[0].delta.abs(),
+                        "leaf {n}: {x} vs {y} in\n{tree}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// TC11: LMDI-I over a sum of products (2 sub-sectors × 3 factors) written as one formula:
+/// per-leaf cells and per-factor effects as published; and the zero-value rules of Ang,
+/// Zhang & Choi (1998, Table 2).
+#[test]
+fn tc11_lmdi_sum_of_products_and_zero_rules() {
+    let c = &reference()["TC11_lmdi"];
+    let tol = num(&c["tol"]);
+    let rows = |k: &str| -> Vec<Vec<f64>> { c[k].as_array().unwrap().iter().map(nums).collect() };
+    let (x0, x1) = (rows("X1971"), rows("X1972"));
+    let names: Vec<String> = (0..2)
+        .flat_map(|i| (0..3).map(move |k| format!("x{i}{k}")))
+        .collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let flat = |x: &[Vec<f64>]| x.iter().flatten().copied().collect::<Vec<f64>>();
+    let (g, at) = run(
+        "x00 * x01 * x02 + x10 * x11 * x12",
+        &refs,
+        &flat(&x0),
+        &flat(&x1),
+        "lmdi",
+    );
+    assert_eq!(at.nodes[0].method, "lmdi");
+    assert_eq!(at.split, metrictree::attribution::Split::Local);
+    let cells = rows_of(&c["expected"]["cells"]);
+    for (i, row) in cells.iter().enumerate() {
+        for (k, want) in row.iter().enumerate() {
+            close(contribution(&g, &at, &format!("x{i}{k}")), *want, tol);
+        }
+    }
+    let additive = nums(&c["expected"]["additive"]);
+    let multiplicative = nums(&c["expected"]["multiplicative"]);
+    let (v0, v1) = (at.nodes[0].baseline, at.nodes[0].current);
+    let l = (v1 - v0) / (v1 / v0).ln();
+    for (k, want) in additive.iter().enumerate() {
+        let got: f64 = (0..2)
+            .map(|i| contribution(&g, &at, &format!("x{i}{k}")))
+            .sum();
+        close(got, *want, tol);
+        // The multiplicative form follows from the additive one: D_k = exp(ΔV_k / L(V¹, V⁰)).
+        close((got / l).exp(), multiplicative[k], tol);
+    }
+    // Zero rules, on a product x · y where y makes V what the case says.
+    for z in c["zero_cases_Z"].as_array().unwrap() {
+        let (v0, vt, a, b) = (num(&z["V0"]), num(&z["VT"]), num(&z["x0"]), num(&z["xT"]));
+        let y = |v: f64, x: f64| if x != 0.0 { v / x } else { 1.0 };
+        let (g, at) = run("x * y", &["x", "y"], &[a, y(v0, a)], &[b, y(vt, b)], "lmdi");
+        close(contribution(&g, &at, "x"), num(&z["Z"]), 1e-9);
+        let total = contribution(&g, &at, "x") + contribution(&g, &at, "y");
+        close(total, vt - v0, 1e-9);
+    }
+}
+
+fn rows_of(v: &Value) -> Vec<Vec<f64>> {
+    v.as_array().unwrap().iter().map(nums).collect()
+}

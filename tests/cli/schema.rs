@@ -306,7 +306,43 @@ fn extra_outputs() -> Vec<(&'static str, Value)> {
         .count("c")
         .sum("w", "wait")
         .yaml();
+    // A general formula (split along the line, numerically) with players, every segment.
+    let players = Tree::new("r")
+        .dimensions(&["team"])
+        .formula("r", "w / (ca + cb)")
+        .count_where("ca", "team = 'a'")
+        .count_where("cb", "team = 'b'")
+        .sum("w", "wait")
+        .yaml()
+        + "players:\n  volume: [ca, cb]\n";
+    // Players whose mixed corner divides by zero: a − b is 20 in both weeks, 0 in between.
+    let mut uneven = Rows::new(&["t", "wait", "team", "queue"]);
+    for (day, a, b) in [(BASE_DAY, 70, 50), (CUR_DAY, 50, 30)] {
+        uneven = uneven.rows(a + b, |i| {
+            let team = if i < a { "a" } else { "b" };
+            vec![
+                day.into(),
+                (5 + i % 7).to_string(),
+                team.into(),
+                format!("{team}q"),
+            ]
+        });
+    }
+    let undefined_corner = Tree::new("r")
+        .dimensions(&["team"])
+        .formula("r", "w / (ca - cb)")
+        .count_where("ca", "team = 'a'")
+        .count_where("cb", "team = 'b'")
+        .sum("w", "wait")
+        .yaml()
+        + "players:\n  a: [ca]\n  b: [cb]\n";
+    let with_players = why(&players, &csv, &["--segments", "all"]);
+    assert_eq!(with_players["split"], "path");
+    let corner = why(&undefined_corner, &uneven.csv(), &[]);
+    assert_eq!(corner["players_undefined_at"], "r");
     vec![
+        ("why.schema.json", with_players),
+        ("why.schema.json", corner),
         ("why.schema.json", why(&mixed, &csv, &[])),
         (
             "why.schema.json",

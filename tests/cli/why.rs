@@ -358,3 +358,132 @@ fn partial_period_warns_and_default_is_latest_complete() {
         .fails_with(2)
         .stderr_has("write it like `2026-W46`");
 }
+
+/// `--segments all` lists every evaluated cell: each dimension's values and each pair's
+/// conjunctions partition the population, so each set of cells adds up to the node's change.
+#[test]
+fn every_segment_is_listed_on_request_and_each_partition_adds_up() {
+    let j = why_json(&["--segments", "all"]);
+    let plain = why_json(&[]);
+    let mut checked = 0;
+    for n in j["nodes"].as_array().unwrap() {
+        let Some(all) = n["segments"]["all"].as_array() else {
+            continue;
+        };
+        // Without the flag the list is absent.
+        assert!(node(&plain, n["id"].as_str().unwrap())["segments"]["all"].is_null());
+        let mut by_dims: HashMap<Vec<String>, f64> = HashMap::new();
+        for s in all {
+            let dims: Vec<String> = s["parts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["dimension"].as_str().unwrap().to_string())
+                .collect();
+            *by_dims.entry(dims).or_default() += f(&s["contribution"]);
+        }
+        assert!(
+            by_dims.keys().any(|d| d.len() == 2),
+            "no conjunctions for {}",
+            n["id"]
+        );
+        assert!(all.len() > n["segments"]["insights"].as_array().unwrap().len());
+        for (dims, sum) in &by_dims {
+            close(*sum, f(&n["delta"]), 1e-9);
+            let _ = dims;
+        }
+        checked += 1;
+    }
+    assert!(checked >= 3, "{checked} nodes listed their segments");
+    let text = mt(&["why", "trees/handoff.yaml", "--segments", "all"])
+        .ok()
+        .stdout
+        .clone();
+    assert!(text.contains("Every segment of"), "{text}");
+    assert!(text.contains(" ∧ "), "{text}");
+}
+
+/// `players:` groups leaves into factors; `why` reports Shapley over the groups, which adds
+/// up to the change and matches a two-player Shapley computed here from the leaves' values.
+#[test]
+fn players_split_the_change_by_groups() {
+    let d = TempDir::new("players");
+    let mut csv = String::from("id,created_at,region,amount\n");
+    let rows = [
+        ("2026-11-03", "eu", 10.0, 40),
+        ("2026-11-03", "us", 30.0, 60),
+        ("2026-11-10", "eu", 14.0, 55),
+        ("2026-11-10", "us", 25.0, 50),
+    ];
+    let mut id = 0;
+    for (day, region, amount, n) in rows {
+        for _ in 0..n {
+            id += 1;
+            csv.push_str(&format!("{id},{day} 10:00:00,{region},{amount}\n"));
+        }
+    }
+    d.write("c.csv", &csv);
+    let tree = "root: mean_amount\nowners: {ops: {name: Ops}}\nsources:\n  c: {file: c.csv, time: created_at}\nplayers:\n  volume: [n_eu, n_us]\n  value: [v_eu, v_us]\nnodes:\n  mean_amount:\n    owner: ops\n    formula: \"(v_eu + v_us) / (n_eu + n_us)\"\n  n_eu: {measure: {source: c, agg: count, filter: \"region = 'eu'\"}}\n  n_us: {measure: {source: c, agg: count, filter: \"region = 'us'\"}}\n  v_eu: {measure: {source: c, agg: sum, expr: amount, filter: \"region = 'eu'\"}}\n  v_us: {measure: {source: c, agg: sum, expr: amount, filter: \"region = 'us'\"}}\n";
+    let p = d.write("t.yaml", tree);
+    let args = |fmt: &str| {
+        let mut a = vec![
+            "why".to_string(),
+            p.to_str().unwrap().to_string(),
+            "--period".into(),
+            "2026-W46".into(),
+            "--baseline".into(),
+            "2026-W45".into(),
+            "--by".into(),
+            "none".into(),
+        ];
+        if fmt == "json" {
+            a.extend(["--format".into(), "json".into()]);
+        }
+        a
+    };
+    let a = args("json");
+    let r = mt(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    let j = r.ok().json();
+    assert_eq!(j["split"], "path");
+    assert!(f(&j["split_residual"]) < 1e-12);
+    let v = |id: &str, k: &str| f(&node(&j, id)[k]);
+    let fv = |n: [f64; 2], s: [f64; 2]| (s[0] + s[1]) / (n[0] + n[1]);
+    let n0 = [v("n_eu", "baseline"), v("n_us", "baseline")];
+    let n1 = [v("n_eu", "current"), v("n_us", "current")];
+    let s0 = [v("v_eu", "baseline"), v("v_us", "baseline")];
+    let s1 = [v("v_eu", "current"), v("v_us", "current")];
+    let volume = ((fv(n1, s0) - fv(n0, s0)) + (fv(n1, s1) - fv(n0, s1))) / 2.0;
+    let value = ((fv(n0, s1) - fv(n0, s0)) + (fv(n1, s1) - fv(n1, s0))) / 2.0;
+    let players = j["players"].as_array().unwrap();
+    let effect = |name: &str| f(&players.iter().find(|p| p["name"] == name).unwrap()["effect"]);
+    close(effect("volume"), volume, 1e-12);
+    close(effect("value"), value, 1e-12);
+    close(volume + value, v("mean_amount", "delta"), 1e-12);
+    assert_eq!(players[0]["leaves"].as_array().unwrap().len(), 2);
+    let a = args("text");
+    let text = mt(&a.iter().map(String::as_str).collect::<Vec<_>>())
+        .ok()
+        .stdout
+        .clone();
+    assert!(
+        text.contains("Factors (each group of leaves moved together"),
+        "{text}"
+    );
+    assert!(text.contains("integrated numerically"), "{text}");
+}
+
+/// Bad `players:` entries are named with their line and the fix.
+#[test]
+fn bad_players_are_named_where_they_are_written() {
+    let d = TempDir::new("badplayers");
+    d.write("c.csv", "id,created_at\n1,2026-11-03 10:00:00\n");
+    let tree = "root: r\nowners: {ops: {name: Ops}}\nsources:\n  c: {file: c.csv, time: created_at}\nplayers:\n  one: [a, r]\n  two: [a, bogus]\n  three: []\nnodes:\n  r:\n    owner: ops\n    formula: \"a + b\"\n  a: {measure: {source: c, agg: count}}\n  b: {measure: {source: c, agg: count}}\n";
+    let p = d.write("t.yaml", tree);
+    let r = mt(&["check", p.to_str().unwrap(), "--no-data"]);
+    r.fails_with(1)
+        .stderr_has("error[E050]: `r` in player `one` is a formula, not a leaf")
+        .stderr_has("t.yaml:6:")
+        .stderr_has("error[E050]: leaf `a` is in players `one` and `two`")
+        .stderr_has("error[E050]: unknown node `bogus` in player `two`")
+        .stderr_has("error[E050]: player `three` has no leaves");
+}

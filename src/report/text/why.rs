@@ -6,7 +6,7 @@
 use crate::period::Grain;
 use crate::report::format::{change, interval, share_of, value};
 use crate::report::style::Styles;
-use crate::report::why::{NodeJson, SegmentJson, SegmentsJson, TestJson, WhyReport};
+use crate::report::why::{NodeJson, PlayerJson, SegmentJson, SegmentsJson, TestJson, WhyReport};
 use crate::spec::model::{Direction, Unit};
 use crate::text::escape;
 
@@ -166,9 +166,94 @@ pub fn render(r: &WhyReport, st: &Styles) -> String {
             change(root.delta, root.unit)
         ));
     }
+    out.push_str(&players(r, root));
+    out.push_str(&every_segment(r));
     out.push_str(&super::coverage::render(&r.transfer_causes, st));
     out.push_str(&format!("{}{}{}", st.dim, noise_note(r), st.reset));
     out
+}
+
+/// `--segments all`: every evaluated segment of each split node, with its contribution (and
+/// for rates, its rate and mix parts).
+fn every_segment(r: &WhyReport) -> String {
+    let mut s = String::new();
+    for n in &r.nodes {
+        let Some(all) = n.segments.as_ref().and_then(|x| x.all.as_ref()) else {
+            continue;
+        };
+        s.push_str(&format!(
+            "\nEvery segment of {} ({}):\n",
+            esc(&n.label),
+            all.len()
+        ));
+        let width = all
+            .iter()
+            .map(|x| x.label.chars().count())
+            .max()
+            .unwrap_or(0)
+            .min(60);
+        for seg in all {
+            let label: String = esc(&seg.label).chars().take(60).collect();
+            let pad = " ".repeat(width.saturating_sub(label.chars().count()));
+            let mut line = format!("  {label}{pad}  {:>12}", change(seg.contribution, n.unit));
+            if let (Some(rate), Some(mix)) = (seg.rate, seg.mix) {
+                line.push_str(&format!(
+                    "  rate {:>10}  mix {:>10}",
+                    change(rate, n.unit),
+                    change(mix, n.unit)
+                ));
+            }
+            if seg.suppressed {
+                line.push_str("  (below the minimums)");
+            }
+            s.push_str(&line);
+            s.push('\n');
+        }
+    }
+    s
+}
+
+/// The players' effects (`players:`), largest first, or why there are none.
+fn players(r: &WhyReport, root: &NodeJson) -> String {
+    if let Some(n) = &r.players_undefined_at {
+        return format!(
+            "\nFactors: not split, because `{}` divides by zero where the two periods' values are mixed.\n",
+            esc(n)
+        );
+    }
+    let Some(ps) = &r.players else {
+        return String::new();
+    };
+    let mut rows: Vec<&PlayerJson> = ps.iter().collect();
+    rows.sort_by(|a, b| {
+        b.effect
+            .abs()
+            .total_cmp(&a.effect.abs())
+            .then(a.name.cmp(&b.name))
+    });
+    let width = rows
+        .iter()
+        .map(|p| p.name.chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut s =
+        String::from("\nFactors (each group of leaves moved together; Shapley over the groups):\n");
+    for p in rows {
+        let name = esc(&p.name);
+        s.push_str(&format!(
+            "  {name}{}  {:>12}  {:>6}  ({} {})\n",
+            " ".repeat(width.saturating_sub(p.name.chars().count())),
+            change(p.effect, root.unit),
+            share_of(p.share),
+            p.leaves.len(),
+            if p.leaves.len() == 1 {
+                "leaf"
+            } else {
+                "leaves"
+            }
+        ));
+    }
+    s
 }
 
 /// The ranking as a tree-shaped table; a direct branch's insights follow its row.
@@ -302,6 +387,13 @@ fn noise_note(r: &WhyReport) -> String {
         s.push_str(", binomial/Poisson noise only (no history)");
     }
     s.push_str(".\n");
+    if let Some(res) = r.split_residual {
+        s.push_str(&format!(
+            "Split: Aumann–Shapley along the straight line between the periods' leaves, integrated numerically (largest residual {res:.1e} of a node's change).\n"
+        ));
+    } else if r.split == crate::attribution::Split::Local {
+        s.push_str("Split: node by node with each formula's own method (`method:` in the tree), chained; another way of writing the same formulas can split differently.\n");
+    }
     for n in &r.nodes {
         if let Some(why) = &n.unsplit {
             s.push_str(&format!("Not split by segments: {}.\n", esc(why)));
