@@ -52,6 +52,25 @@ pub(super) fn check_columns(s: &Source, schema: &Schema) -> Vec<Diagnostic> {
         ),
         Ok(_) => {}
     }
+    if let Some(w) = &s.weight {
+        match schema.field_with_name(&w.value) {
+            Err(_) => out.push(unknown_column("its weight column", w, s, schema)),
+            Ok(f) if !f.data_type().is_numeric() && !f.data_type().is_null() => out.push(
+                Diagnostic::error(
+                    "E031",
+                    format!(
+                        "weight column `{}` of source `{}` holds {}, not numbers",
+                        w.value,
+                        s.id,
+                        f.data_type()
+                    ),
+                )
+                .at(w.pos)
+                .help("a weight is how many conversations a row stands for: export it as plain numbers, or cast it in a SQL source"),
+            ),
+            Ok(_) => {}
+        }
+    }
     for (dim, col) in &s.dimensions {
         if schema.field_with_name(&col.value).is_err() {
             out.push(unknown_column(

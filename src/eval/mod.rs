@@ -150,6 +150,16 @@ pub enum EvalError {
     Query(#[from] QueryError),
     #[error("source `{0}` could not be registered; run `metrictree check` for details")]
     SourceUnavailable(String),
+    /// Rows whose weight (`weight:`) is missing, negative or not finite.
+    #[error(
+        "source `{source_id}`: {rows} rows in {periods} have a weight (column `{column}`) that is missing, negative or not a finite number; fix those rows, or leave them out with a SQL source (`WHERE {column} >= 0`)"
+    )]
+    BadWeight {
+        source_id: String,
+        column: String,
+        rows: u64,
+        periods: String,
+    },
 }
 
 /// The rows of every source for a set of periods, read once into memory (see
@@ -237,6 +247,34 @@ impl<'a> Dataset<'a> {
             };
             let rows = self.engine.aggregate(sp, &agg)?;
             let col = |name: String| rows.column(&name);
+            if let Some(column) = &sp.weight {
+                let c_bad = col("__bad_w".into());
+                let c_grp = col("__g".into());
+                let mut bad = 0.0;
+                let mut where_ = std::collections::BTreeSet::new();
+                for r in 0..rows.len {
+                    // The whole population's rows only (grouping sets repeat them).
+                    let total = (0..sp.dims.len())
+                        .all(|k| rows.f64_at(col(format!("g{k}")), r) != Some(0.0));
+                    let b = rows.f64_at(c_bad, r).unwrap_or(0.0);
+                    if total && b > 0.0 {
+                        bad += b;
+                        if let Some(g) = rows.f64_at(c_grp, r) {
+                            for &p in &groups[g as usize] {
+                                where_.insert(self.periods[p].label());
+                            }
+                        }
+                    }
+                }
+                if bad > 0.0 {
+                    return Err(EvalError::BadWeight {
+                        source_id: graph.spec.sources[sp.source].id.clone(),
+                        column: column.clone(),
+                        rows: bad as u64,
+                        periods: where_.into_iter().collect::<Vec<_>>().join(", "),
+                    });
+                }
+            }
             let c_g = col("__g".into());
             let c_rows = col("__rows".into());
             let c_dims: Vec<_> = (0..sp.dims.len())

@@ -69,6 +69,8 @@ pub struct SourcePlan {
     /// `(dimension id, column)` for the dimensions asked for that this source maps.
     pub dims: Vec<(String, String)>,
     pub measures: Vec<PlannedMeasure>,
+    /// The weight column (`weight:`): how many conversations a row stands for.
+    pub weight: Option<String>,
 }
 
 impl SourcePlan {
@@ -117,6 +119,7 @@ pub fn plan(
                 table: src.id.clone(),
                 time_column: src.time.value.clone(),
                 time_mode: mode,
+                weight: src.weight.as_ref().map(|w| w.value.clone()),
                 periods: periods
                     .iter()
                     .map(|p| Bounds::of(p, mode, graph.spec.timezone))

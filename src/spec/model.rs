@@ -237,6 +237,9 @@ pub struct Source {
     pub time: Located<String>,
     /// Dimension id → column in this source.
     pub dimensions: Vec<(Located<String>, Located<String>)>,
+    /// `weight:` the column saying how many conversations a row stands for (pre-aggregated
+    /// data): counts, sums, noise and row minimums use it instead of counting rows.
+    pub weight: Option<Located<String>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

@@ -55,6 +55,7 @@ const SOURCE_KEYS: &[&str] = &[
     "timestamps",
     "key",
     "max_bad_rows",
+    "weight",
 ];
 const POSTGRES_KEYS: &[&str] = &["url_env", "table", "query"];
 const EVENT_LOG_KEYS: &[&str] = &[
@@ -968,12 +969,21 @@ impl<'a> SpecParser<'a> {
                 ),
             }
         }
+        let weight = self.opt_text(&m, "weight");
+        if let (Some(w), SourceKind::EventLog(_)) = (&weight, &kind) {
+            self.diags.push(
+                Diagnostic::error("E008", format!("{ctx} is an event log and cannot have a `weight`"))
+                    .at(w.pos)
+                    .help("an event log's cases are counted one by one; weigh a pre-aggregated table in a `file`, `sql` or `postgres` source"),
+            );
+        }
         Some(Source {
             id: key.name.clone(),
             pos: key.pos,
             kind,
             time: time?,
             dimensions,
+            weight,
         })
     }
 

@@ -150,6 +150,9 @@ fn materialize_in(plan: &SourcePlan, dialect: Dialect, from: &str) -> (String, V
         };
         cols.push(format!("{x} AS x{j}"));
     }
+    if let Some(w) = &plan.weight {
+        cols.push(format!("CAST({} AS {double}) AS __w", ident(w)));
+    }
     let sql = format!("SELECT {} FROM {from} WHERE {range}", cols.join(", "));
     (sql, bounds.params)
 }
@@ -226,23 +229,50 @@ fn aggregate_in(plan: &SourcePlan, agg: &Aggregate, dialect: Dialect, from: &str
             cols.push(format!("GROUPING(d{k}) AS g{k}"));
         }
     }
-    cols.push(format!("CAST(COUNT(*) AS {double}) AS __rows"));
+    // With a weight column a row stands for `__w` conversations (frequency weights): every
+    // count, sum and sum of squares is weighted; minima, maxima and distinct values are not.
+    let weighted = plan.weight.is_some();
+    let w = |e: &str| {
+        if weighted {
+            format!("{e} * __w")
+        } else {
+            e.to_string()
+        }
+    };
+    let present = |x: &str| {
+        if weighted {
+            sum(&format!(
+                "CASE WHEN {x} IS NOT NULL THEN __w ELSE CAST(0 AS {double}) END"
+            ))
+        } else {
+            format!("CAST(COUNT({x}) AS {double})")
+        }
+    };
+    if weighted {
+        cols.push(format!("{} AS __rows", sum("__w")));
+        // Rows whose weight is missing, negative or not finite: an error, never a number.
+        cols.push(format!(
+            "CAST(SUM(CASE WHEN __w >= 0 AND __w < 1e300 THEN 0 ELSE 1 END) AS {double}) AS __bad_w"
+        ));
+    } else {
+        cols.push(format!("CAST(COUNT(*) AS {double}) AS __rows"));
+    }
     for (j, m) in plan.measures.iter().enumerate() {
         let x = format!("x{j}");
         match m.agg {
-            Agg::Count => cols.push(format!("{} AS m{j}_n", sum(&x))),
+            Agg::Count => cols.push(format!("{} AS m{j}_n", sum(&w(&x)))),
             Agg::Sum | Agg::Mean => {
-                cols.push(format!("CAST(COUNT({x}) AS {double}) AS m{j}_n"));
-                cols.push(format!("{} AS m{j}_s", sum(&x)));
-                cols.push(format!("{} AS m{j}_ss", sum(&format!("{x} * {x}"))));
+                cols.push(format!("{} AS m{j}_n", present(&x)));
+                cols.push(format!("{} AS m{j}_s", sum(&w(&x))));
+                cols.push(format!("{} AS m{j}_ss", sum(&w(&format!("{x} * {x}")))));
             }
             Agg::Min | Agg::Max => {
                 let f = if m.agg == Agg::Min { "MIN" } else { "MAX" };
-                cols.push(format!("CAST(COUNT({x}) AS {double}) AS m{j}_n"));
+                cols.push(format!("{} AS m{j}_n", present(&x)));
                 cols.push(format!("{f}({x}) AS m{j}_v"));
             }
             Agg::CountDistinct => {
-                cols.push(format!("CAST(COUNT({x}) AS {double}) AS m{j}_n"));
+                cols.push(format!("{} AS m{j}_n", present(&x)));
                 cols.push(format!("CAST(COUNT(DISTINCT {x}) AS {double}) AS m{j}_v"));
             }
         }
@@ -258,7 +288,7 @@ fn aggregate_in(plan: &SourcePlan, agg: &Aggregate, dialect: Dialect, from: &str
         } else {
             format!("({})", terms.join(" + "))
         };
-        cols.push(format!("{} AS q{i}", sum(&format!("{e} * {e}"))));
+        cols.push(format!("{} AS q{i}", sum(&w(&format!("{e} * {e}")))));
     }
     let group_by = if grouped {
         let sets: Vec<String> = agg

@@ -29,4 +29,5 @@ mod schema;
 mod segments;
 mod snapshots;
 mod util;
+mod weights;
 mod why;

@@ -19,7 +19,7 @@ fn mt_pg(pg: &Pg, args: &[&str]) -> Run {
 
 /// Asserts two JSON outputs are equal, numbers to a relative 1e-9.
 #[track_caller]
-fn same(a: &Value, b: &Value, path: &str) {
+pub fn same(a: &Value, b: &Value, path: &str) {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => {
             let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
