@@ -137,7 +137,14 @@ pub fn attribute(
             residual: None,
         });
     }
-    if !local && let Some((nodes, residual)) = path::along_line(graph, &order, &v0, &v1) {
+    // The line must start and end where every formula is finite (not on an `on_zero`
+    // substitute), and the integration must close to 1e-9; otherwise the node-local rules
+    // (which handle those points exactly) split it.
+    if !local
+        && finite_ends(graph, &order, &v0, &v1)
+        && let Some((nodes, residual)) = path::along_line(graph, &order, &v0, &v1)
+        && residual <= MAX_RESIDUAL
+    {
         return Ok(Attribution {
             root,
             nodes,
@@ -150,6 +157,20 @@ pub fn attribute(
         nodes: chained::chain(graph, &order, &v0, &v1)?,
         split: Split::Local,
         residual: None,
+    })
+}
+
+/// The largest residual a numerical split may leave before the node-local rules take over.
+const MAX_RESIDUAL: f64 = 1e-9;
+
+/// Whether every formula in `order` is finite at both periods' input values.
+fn finite_ends(graph: &MetricGraph, order: &[usize], v0: &[f64], v1: &[f64]) -> bool {
+    order.iter().all(|&i| match &graph.nodes[i].def {
+        Def::Measure(_) => true,
+        Def::Formula { expr, inputs, .. } => [v0, v1].iter().all(|v| {
+            let x: Vec<f64> = inputs.iter().map(|&j| v[j]).collect();
+            expr.eval(&x).is_finite()
+        }),
     })
 }
 

@@ -486,3 +486,23 @@ fn tc11_lmdi_sum_of_products_and_zero_rules() {
 fn rows_of(v: &Value) -> Vec<Vec<f64>> {
     v.as_array().unwrap().iter().map(nums).collect()
 }
+
+/// A ratio whose baseline divides by zero (`on_zero: 0`) is split by the node-local rules,
+/// exactly: the straight line would start on the substitute, not on the formula.
+#[test]
+fn a_ratio_on_its_on_zero_substitute_is_split_node_locally() {
+    let g = graph(
+        "root: r\nowners: {o: {name: O}}\nsources:\n  s: {file: s.csv, time: t}\nnodes:\n  r:\n    owner: o\n    formula: \"q + c\"\n  q:\n    ratio: [a, b]\n    on_zero: 0\n  a: {measure: {source: s, agg: count}}\n  b: {measure: {source: s, agg: count}}\n  c: {measure: {source: s, agg: count}}\n",
+    );
+    let x0 = values(&g, &[("a", 3.0), ("b", 0.0), ("c", 1.0)]);
+    let x1 = values(&g, &[("a", 6.0), ("b", 10.0), ("c", 2.0)]);
+    assert_eq!(x0[g.index("q").unwrap()], Some(0.0));
+    let at = attribute(&g, g.root, &x0, &x1).unwrap();
+    assert_eq!(at.split, metrictree::attribution::Split::Local);
+    let leaves: f64 = ["a", "b", "c"]
+        .iter()
+        .map(|n| contribution(&g, &at, n))
+        .sum();
+    close(leaves, at.nodes[0].delta, 1e-12);
+    close(at.nodes[0].delta, 0.6 + 1.0, 1e-12);
+}
