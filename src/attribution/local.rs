@@ -146,7 +146,7 @@ fn straight_line(expr: &Expr, x0: &[f64], x1: &[f64]) -> Vec<f64> {
     let k = x0.len();
     let mut x = vec![0.0; k];
     let integral = super::quadrature::integrate(
-        &mut |t, out| {
+        &mut |t, out, _| {
             for (j, v) in x.iter_mut().enumerate() {
                 *v = x0[j] + t * (x1[j] - x0[j]);
             }

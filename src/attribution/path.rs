@@ -45,11 +45,15 @@ pub(super) fn along_line(
     let mut val = vec![0.0; n];
     let mut speed = vec![0.0; n];
     let mut sens = vec![0.0; n];
+    // The same sums over absolute terms: the scale their rounding is relative to, where
+    // terms cancel (a node that does not move, a leaf the root does not depend on).
+    let mut speed_abs = vec![0.0; n];
+    let mut sens_abs = vec![0.0; n];
     // gradient of node a with respect to its input k, at offset[a] + k.
     let mut grad = vec![0.0; len];
     let mut xin: Vec<f64> = Vec::new();
     let integral = integrate(
-        &mut |t, out| {
+        &mut |t, out, mag| {
             for a in (0..n).rev() {
                 let i = order[a];
                 match &graph.nodes[i].def {
@@ -57,18 +61,21 @@ pub(super) fn along_line(
                         let d = v1[i] - v0[i];
                         val[a] = v0[i] + t * d;
                         speed[a] = d;
+                        speed_abs[a] = d.abs();
                     }
                     Def::Formula { expr, inputs, .. } => {
                         xin.clear();
                         xin.extend(inputs.iter().map(|&j| val[pos[j]]));
                         val[a] = expr.eval(&xin);
-                        let mut s = 0.0;
+                        let (mut s, mut s_abs) = (0.0, 0.0);
                         for (k, &j) in inputs.iter().enumerate() {
                             let g = expr.eval_dual(&xin, k).d;
                             grad[offset[a] + k] = g;
                             s += g * speed[pos[j]];
+                            s_abs += g.abs() * speed_abs[pos[j]];
                         }
                         speed[a] = s;
+                        speed_abs[a] = s_abs;
                     }
                 }
                 if !val[a].is_finite() {
@@ -76,19 +83,27 @@ pub(super) fn along_line(
                 }
             }
             sens.iter_mut().for_each(|m| *m = 0.0);
+            sens_abs.iter_mut().for_each(|m| *m = 0.0);
             sens[0] = 1.0;
+            sens_abs[0] = 1.0;
             for a in 0..n {
                 for (k, &j) in graph.nodes[order[a]].inputs().iter().enumerate() {
                     let b = pos[j];
                     let g = grad[offset[a] + k];
                     sens[b] += sens[a] * g;
+                    sens_abs[b] += sens_abs[a] * g.abs();
                     let o = offset[a] + 3 * k;
                     out[o] = g * speed[b];
                     out[o + 1] = sens[a] * g * speed[b];
                     out[o + 2] = g;
+                    mag[o] = g.abs() * speed_abs[b];
+                    mag[o + 1] = sens_abs[a] * g.abs() * speed_abs[b];
+                    mag[o + 2] = g.abs();
                 }
                 out[a] = sens[a] * speed[a];
                 out[n + a] = sens[a];
+                mag[a] = sens_abs[a] * speed_abs[a];
+                mag[n + a] = sens_abs[a];
             }
             true
         },
@@ -97,9 +112,13 @@ pub(super) fn along_line(
     )
     .ok()?;
     let q = &integral.values;
+    let qm = &integral.magnitudes;
     let mut residual: f64 = 0.0;
-    let mut gap = |delta: f64, parts: &mut dyn Iterator<Item = f64>| {
-        let (mut sum, mut size) = (0.0, delta.abs());
+    // The gap between a change and the sum of its parts, relative to the parts' size before
+    // any cancellation (`scale`: their integrated magnitudes, plus a millionth of the node's
+    // values, below which a gap is the rounding of a formula that cancels inside itself).
+    let mut gap = |delta: f64, parts: &mut dyn Iterator<Item = f64>, scale: f64| {
+        let (mut sum, mut size) = (0.0, delta.abs() + scale);
         for p in parts {
             sum += p;
             size += p.abs();
@@ -129,7 +148,11 @@ pub(super) fn along_line(
                         }
                     })
                     .collect();
-                gap(delta, &mut shares.iter().map(|s| s.contribution));
+                let scale: f64 = (0..inputs.len())
+                    .map(|k| qm[offset[a] + 3 * k])
+                    .sum::<f64>()
+                    + 1e-6 * (v0[i].abs() + v1[i].abs());
+                gap(delta, &mut shares.iter().map(|s| s.contribution), scale);
                 let method = match shape {
                     Shape::Linear { .. } => "sum",
                     _ => "aumann_shapley",
@@ -148,10 +171,16 @@ pub(super) fn along_line(
             inputs,
         });
     }
-    let leaves = nodes
-        .iter()
-        .filter(|x| graph.nodes[x.node].is_leaf())
-        .map(|x| x.contribution);
-    gap(nodes[0].delta, &mut leaves.collect::<Vec<_>>().into_iter());
+    let leaves: Vec<usize> = (0..n)
+        .filter(|&a| graph.nodes[order[a]].is_leaf())
+        .collect();
+    let root = order[0];
+    let scale: f64 =
+        leaves.iter().map(|&a| qm[a]).sum::<f64>() + 1e-6 * (v0[root].abs() + v1[root].abs());
+    gap(
+        nodes[0].delta,
+        &mut leaves.iter().map(|&a| nodes[a].contribution),
+        scale,
+    );
     Some((nodes, residual))
 }

@@ -1,8 +1,9 @@
 //! Adaptive Gauss–Legendre quadrature of a vector-valued function over [0, 1].
 //!
-//! Input: an integrand that fills one vector per point t (or refuses, where a value is not
-//! finite). Output: the integral of every component, how many points it took, and whether
-//! the estimate met the tolerance. A panel is integrated with the 16-point Gauss–Legendre
+//! Input: an integrand that fills one vector per point t, with the magnitude of the terms
+//! each component sums (or refuses, where a value is not finite). Output: the integral of
+//! every component and of its magnitude, how many points it took, and whether the estimate
+//! met the tolerance. A panel is integrated with the 16-point Gauss–Legendre
 //! rule (exact for polynomials of degree 31) and split in two while its two halves disagree
 //! with it by more than the tolerance; the halves' sum is kept. Pure maths, no IO.
 
@@ -17,6 +18,8 @@ const MAX_PANELS: usize = 4096;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Integral {
     pub values: Vec<f64>,
+    /// ∫ of each component's magnitude: the scale its rounding is relative to.
+    pub magnitudes: Vec<f64>,
     /// Points the integrand was evaluated at.
     pub points: usize,
     /// Whether every panel met the tolerance (otherwise `values` is the best estimate).
@@ -73,13 +76,15 @@ fn legendre(n: usize, x: f64) -> (f64, f64) {
     (p1, d)
 }
 
-/// Integrates `f` over [0, 1]. `f(t, out)` writes the `len` components at t and returns
-/// false where one is not finite. Panels are split until, for every component, the halves
-/// agree with the whole to `rel_tol` of that component's size (∫|f| as the first panel
-/// estimates it; components of very different sizes each get their own accuracy), or until
-/// [`MAX_PANELS`] are used.
+/// Integrates `f` over [0, 1]. `f(t, out, mag)` writes the `len` components at t and, in
+/// `mag`, the magnitude of the terms each one sums (at least its absolute value; larger where
+/// terms cancel), and returns false where one is not finite. Panels are split until, for
+/// every component, the halves agree with the whole to `rel_tol` of that component's size
+/// (∫ mag as the first panel estimates it, so components of very different sizes each get
+/// their own accuracy, and one that is rounding noise between cancelling terms is not chased
+/// below that rounding), or until [`MAX_PANELS`] are used.
 pub fn integrate(
-    f: &mut dyn FnMut(f64, &mut [f64]) -> bool,
+    f: &mut dyn FnMut(f64, &mut [f64], &mut [f64]) -> bool,
     len: usize,
     rel_tol: f64,
 ) -> Result<Integral, NotFinite> {
@@ -87,11 +92,13 @@ pub fn integrate(
         f,
         len,
         buf: vec![0.0; len],
+        mag: vec![0.0; len],
         points: 0,
     };
     let (whole, size) = q.panel(0.0, 1.0)?;
     let tol: Vec<f64> = size.iter().map(|s| rel_tol * s).collect();
     let mut values = vec![0.0; len];
+    let mut magnitudes = vec![0.0; len];
     let mut panels = 1;
     let mut converged = true;
     // Depth-first, left to right, so the sum is the same on every run.
@@ -115,6 +122,9 @@ pub fn integrate(
             for (v, (l, r)) in values.iter_mut().zip(left.iter().zip(&right)) {
                 *v += l + r;
             }
+            for (m, (l, r)) in magnitudes.iter_mut().zip(left_size.iter().zip(&right_size)) {
+                *m += l + r;
+            }
         } else {
             panels += 1;
             stack.push((mid, b, right));
@@ -123,20 +133,22 @@ pub fn integrate(
     }
     Ok(Integral {
         values,
+        magnitudes,
         points: q.points,
         converged,
     })
 }
 
 struct Quadrature<'a> {
-    f: &'a mut dyn FnMut(f64, &mut [f64]) -> bool,
+    f: &'a mut dyn FnMut(f64, &mut [f64], &mut [f64]) -> bool,
     len: usize,
     buf: Vec<f64>,
+    mag: Vec<f64>,
     points: usize,
 }
 
 impl Quadrature<'_> {
-    /// The rule on [a, b]: the integral of each component, and of its absolute value.
+    /// The rule on [a, b]: the integral of each component, and of its magnitude.
     fn panel(&mut self, a: f64, b: f64) -> Result<(Vec<f64>, Vec<f64>), NotFinite> {
         let h = b - a;
         let mut sum = vec![0.0; self.len];
@@ -144,13 +156,15 @@ impl Quadrature<'_> {
         for &(t, w) in rule() {
             let t = a + h * t;
             self.buf.iter_mut().for_each(|v| *v = 0.0);
+            self.mag.iter_mut().for_each(|v| *v = 0.0);
             self.points += 1;
-            if !(self.f)(t, &mut self.buf) || self.buf.iter().any(|v| !v.is_finite()) {
+            if !(self.f)(t, &mut self.buf, &mut self.mag) || self.buf.iter().any(|v| !v.is_finite())
+            {
                 return Err(NotFinite { t });
             }
-            for ((s, z), v) in sum.iter_mut().zip(size.iter_mut()).zip(&self.buf) {
-                *s += w * h * v;
-                *z += w * h * v.abs();
+            for (k, v) in self.buf.iter().enumerate() {
+                sum[k] += w * h * v;
+                size[k] += w * h * v.abs().max(self.mag[k]);
             }
         }
         Ok((sum, size))
@@ -176,7 +190,7 @@ mod tests {
     fn a_pole_just_past_the_end_is_integrated_by_splitting() {
         // ∫₀¹ dt/(1.001 − t) = ln(1001): the integrand grows 1000-fold near t = 1.
         let i = integrate(
-            &mut |t, out| {
+            &mut |t, out, _| {
                 out[0] = 1.0 / (1.001 - t);
                 true
             },
@@ -193,7 +207,7 @@ mod tests {
     #[test]
     fn a_non_finite_point_is_reported() {
         let r = integrate(
-            &mut |t, out| {
+            &mut |t, out, _| {
                 out[0] = 1.0 / (t - 0.5);
                 t < 0.5
             },
