@@ -26,6 +26,10 @@ pub struct Integral {
     pub converged: bool,
 }
 
+/// An integrand: `f(t, out, mag)` writes each component at t and the magnitude of its terms,
+/// and returns false where a value is not finite.
+pub type Integrand<'a> = dyn FnMut(f64, &mut [f64], &mut [f64]) -> bool + 'a;
+
 /// The integrand was not finite at some point of the path.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct NotFinite {
@@ -83,11 +87,7 @@ fn legendre(n: usize, x: f64) -> (f64, f64) {
 /// (∫ mag as the first panel estimates it, so components of very different sizes each get
 /// their own accuracy, and one that is rounding noise between cancelling terms is not chased
 /// below that rounding), or until [`MAX_PANELS`] are used.
-pub fn integrate(
-    f: &mut dyn FnMut(f64, &mut [f64], &mut [f64]) -> bool,
-    len: usize,
-    rel_tol: f64,
-) -> Result<Integral, NotFinite> {
+pub fn integrate(f: &mut Integrand, len: usize, rel_tol: f64) -> Result<Integral, NotFinite> {
     let mut q = Quadrature {
         f,
         len,
@@ -140,7 +140,7 @@ pub fn integrate(
 }
 
 struct Quadrature<'a> {
-    f: &'a mut dyn FnMut(f64, &mut [f64], &mut [f64]) -> bool,
+    f: &'a mut Integrand<'a>,
     len: usize,
     buf: Vec<f64>,
     mag: Vec<f64>,
