@@ -7,7 +7,8 @@
 //! under the node in no group play alone. Pure maths, no IO.
 
 use super::local::shapley_weight;
-use crate::graph::{Def, MetricGraph};
+use crate::eval::{NodeValue, Status, eval_formulas};
+use crate::graph::MetricGraph;
 
 /// One player's share of the explained node's change.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -66,7 +67,7 @@ pub fn effects(
                 x[l] = from[l];
             }
         }
-        match evaluate(graph, &order, &mut x) {
+        match evaluate(graph, root, &x) {
             Ok(v) => values.push(v),
             Err(node) => return Some(Err(node)),
         }
@@ -81,22 +82,18 @@ pub fn effects(
     Some(Ok(players))
 }
 
-/// The root's value (`order[0]`) with the leaves in `x`: formulas inputs first, a division by
-/// zero replaced by the node's `on_zero`. `Err` names a node that is not finite.
-fn evaluate(graph: &MetricGraph, order: &[usize], x: &mut [f64]) -> Result<f64, usize> {
-    let mut xin = Vec::new();
-    for &i in order.iter().rev() {
-        let Def::Formula { expr, inputs, .. } = &graph.nodes[i].def else {
-            continue;
-        };
-        xin.clear();
-        xin.extend(inputs.iter().map(|&j| x[j]));
-        let v = expr.eval(&xin);
-        x[i] = match (v.is_finite(), graph.nodes[i].on_zero) {
-            (true, _) => v,
-            (false, Some(z)) if expr.divides_by_zero(&xin) => z,
-            _ => return Err(i),
-        };
-    }
-    Ok(x[order[0]])
+/// The value of `root` with the leaves in `x`, by the evaluator `eval` uses (a division by
+/// zero becomes the node's `on_zero`). `Err` names the node where it became undefined.
+fn evaluate(graph: &MetricGraph, root: usize, x: &[f64]) -> Result<f64, usize> {
+    let mut values: Vec<NodeValue> = x
+        .iter()
+        .map(|&v| NodeValue {
+            value: Some(v),
+            status: Status::Ok,
+            cause: None,
+        })
+        .collect();
+    eval_formulas(graph, &mut values);
+    let r = &values[root];
+    r.value.ok_or(r.cause.unwrap_or(root))
 }

@@ -344,9 +344,8 @@ fn tc6_sum_of_products_players_as_groups() {
     // One formula (path integration) and nested products (closed forms) agree per leaf.
     assert_eq!(a1.split, metrictree::attribution::Split::Path);
     assert_eq!(a2.split, metrictree::attribution::Split::ClosedForm);
-    for ((n, x), (_, y)) in leaves1.iter().zip(&leaves2) {
+    for ((_, x), (_, y)) in leaves1.iter().zip(&leaves2) {
         close(*x, *y, 1e-9);
-        let _ = n;
     }
 }
 
