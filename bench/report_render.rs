@@ -67,6 +67,7 @@ fn main() {
             top: 3,
             fdr: 0.05,
             history: 8,
+            compare: None,
         },
         trend_periods: 12,
     };

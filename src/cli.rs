@@ -149,6 +149,11 @@ pub enum Command {
         /// Explain this node (a branch, for its owner) instead of the root.
         #[arg(long, value_name = "NODE")]
         node: Option<String>,
+        /// Compare two populations of the period instead of two periods: `team=A,B` explains
+        /// how team B's value differs from team A's (same branches, segments and mix/rate;
+        /// two-sample tests).
+        #[arg(long, value_name = "DIM=A,B", conflicts_with = "baseline")]
+        compare: Option<String>,
         #[command(flatten)]
         search: SearchArgs,
         /// Which segments to list per node: the surviving `insights` (and each dimension's

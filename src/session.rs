@@ -143,6 +143,11 @@ pub fn plan_why_in(g: &MetricGraph, a: &WhyRequest) -> Result<WhyPlan> {
         Some(id) => node_index(g, id)?,
     };
     let explicit = !a.by.is_empty();
+    let compare = match &a.compare {
+        None => None,
+        Some(s) => Some(comparison(g, target, s, a)?),
+    };
+    let compared = compare.as_ref().map(|c| c.dimension.as_str());
     let dims: Vec<String> = if a.by.iter().any(|d| d == "none") {
         Vec::new()
     } else if explicit {
@@ -157,7 +162,12 @@ pub fn plan_why_in(g: &MetricGraph, a: &WhyRequest) -> Result<WhyPlan> {
         }
         dims
     } else {
-        g.spec.dimensions.iter().map(|d| d.id.clone()).collect()
+        g.spec
+            .dimensions
+            .iter()
+            .map(|d| d.id.clone())
+            .filter(|d| Some(d.as_str()) != compared)
+            .collect()
     };
     if explicit && !dims.is_empty() {
         if let Some(l) = crate::attribution::segments::non_additive_leaf(g, target) {
@@ -200,6 +210,7 @@ pub fn plan_why_in(g: &MetricGraph, a: &WhyRequest) -> Result<WhyPlan> {
         },
         fdr: a.fdr,
         history: a.history,
+        compare,
     };
     Ok(WhyPlan {
         target,
@@ -207,6 +218,35 @@ pub fn plan_why_in(g: &MetricGraph, a: &WhyRequest) -> Result<WhyPlan> {
         baseline,
         period: a.period.clone(),
     })
+}
+
+/// `--compare DIM=A,B` checked against the tree and the rest of the request.
+fn comparison(
+    g: &MetricGraph,
+    target: usize,
+    s: &str,
+    a: &WhyRequest,
+) -> Result<crate::explain::Comparison> {
+    let c = crate::explain::Comparison::parse(s).map_err(Error::Argument)?;
+    dimension_in(g, &c.dimension)?;
+    if a.baseline.is_some() {
+        return Err(Error::Argument(
+            "--compare and --baseline cannot be combined: --compare compares two populations of one period (pick it with --period); drop --baseline".into(),
+        ));
+    }
+    if a.by.contains(&c.dimension) {
+        return Err(Error::Argument(format!(
+            "--by `{}` splits by the dimension --compare compares; split by other dimensions",
+            c.dimension
+        )));
+    }
+    if !g.splittable[target].contains(&c.dimension) {
+        return Err(Error::Argument(format!(
+            "`{}` cannot be compared by `{}`: not every leaf under it maps that dimension; map it under `dimensions:` of their sources, or pick another",
+            g.nodes[target].id, c.dimension
+        )));
+    }
+    Ok(c)
 }
 
 /// `why`'s request checked against the tree.
@@ -522,6 +562,8 @@ pub struct WhyRequest {
     pub top: usize,
     pub fdr: f64,
     pub history: u32,
+    /// `--compare DIM=A,B`: two populations of the period instead of two periods.
+    pub compare: Option<String>,
 }
 
 /// A tree with its data open.
@@ -705,11 +747,17 @@ impl Session {
             plan.options.clone(),
         )
         .map_err(|e| match e {
-            ExplainError::Undefined(u, e) => {
-                Error::Undefined(undefined(g, &e, &current.extent, u.node, u.side))
-            }
+            ExplainError::Undefined(u, e) => Error::Undefined(undefined(
+                g,
+                &e,
+                &current.extent,
+                u.node,
+                u.side,
+                plan.options.compare.as_ref(),
+            )),
             ExplainError::Eval(e) => Error::Runtime(e.to_string()),
             ExplainError::Invalid(m) => Error::Period(m),
+            ExplainError::NoPopulation(m) => Error::Argument(m),
         })?;
         self.warn.diagnostics(
             &self.report,
@@ -921,6 +969,7 @@ fn undefined(
     extent: &DataExtent,
     node: usize,
     side: Side,
+    compare: Option<&crate::explain::Comparison>,
 ) -> String {
     let p = match side {
         Side::Baseline => 0,
@@ -958,10 +1007,10 @@ fn undefined(
         },
         _ => format!("`{}` is undefined", g.nodes[origin].id),
     };
-    let which = if side == Side::Baseline {
-        "baseline"
-    } else {
-        "current period"
+    let which = match (compare, side) {
+        (Some(c), _) => format!("population {}", c.label(p)),
+        (None, Side::Baseline) => "baseline".into(),
+        (None, _) => "current period".into(),
     };
     let fix = match ov.status {
         Status::ZeroDenominator => format!(

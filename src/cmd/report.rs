@@ -85,7 +85,7 @@ pub(super) fn prepare(
 ) -> Result<(Session, ReportRun), Error> {
     let src = source(tree);
     let request = ReportRequest {
-        why: super::why_request(search, period, baseline, None),
+        why: super::why_request(search, period, baseline, None, None),
         trend_periods,
     };
     let loaded = load_tree(src.tree, src.postgres_env)?;

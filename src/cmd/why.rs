@@ -1,4 +1,5 @@
-//! `metrictree why TREE [--period P] [--baseline B] [--node N] [--by DIMS]`: the change,
+//! `metrictree why TREE [--period P] [--baseline B | --compare DIM=A,B] [--node N] [--by DIMS]`:
+//! the change (or with `--compare` the gap between two populations of one period),
 //! attributed to branches and segments, with a noise verdict for each; `--segments all` lists
 //! every evaluated segment.
 
@@ -13,6 +14,8 @@ pub struct Why<'a> {
     pub period: Option<String>,
     pub baseline: Option<String>,
     pub node: Option<String>,
+    /// `--compare DIM=A,B`.
+    pub compare: Option<String>,
     pub search: &'a SearchArgs,
     /// `--segments all`: list every evaluated segment.
     pub every_segment: bool,
@@ -21,7 +24,7 @@ pub struct Why<'a> {
 
 pub fn run(w: Why) -> Outcome {
     let src = source(w.tree);
-    let request = super::why_request(w.search, w.period, w.baseline, w.node);
+    let request = super::why_request(w.search, w.period, w.baseline, w.node, w.compare);
     let loaded = load_tree(src.tree, src.postgres_env)?;
     let plan = loaded.plan_why(&request)?;
     let session = Session::open(loaded, &src.access, Warn::stderr())?;

@@ -135,6 +135,44 @@ impl Evaluation {
         out
     }
 
+    /// Two populations of one group as two groups (`why --compare`): the cells of group 0
+    /// whose segment fixes `dim` to `values[0]` become group 0 and those fixing it to
+    /// `values[1]` group 1, each with that part dropped (so `dim = A` is group 0's whole
+    /// population and `dim = A ∧ channel = chat` its `channel = chat`). Every grouping set
+    /// aggregated must include `dim`. Err: the value (0 or 1) with no row at all.
+    pub fn populations(&self, dim: &str, values: [&str; 2]) -> Result<Evaluation, usize> {
+        let mut cells = BTreeMap::new();
+        for ((g, seg), cell) in &self.cells {
+            if *g != 0 {
+                continue;
+            }
+            let Some(at) = seg.0.iter().position(|(d, _)| d == dim) else {
+                continue;
+            };
+            let Some(side) = values
+                .iter()
+                .position(|v| seg.0[at].1.as_deref() == Some(*v))
+            else {
+                continue;
+            };
+            let mut rest = seg.0.clone();
+            rest.remove(at);
+            cells.insert((side, Segment(rest)), cell.clone());
+        }
+        for side in 0..2 {
+            let total = cells.get(&(side, Segment::total()));
+            if total.is_none_or(|c| c.rows.iter().all(|&r| r <= 0.0)) {
+                return Err(side);
+            }
+        }
+        Ok(Evaluation {
+            periods: self.periods.clone(),
+            groups: vec![self.groups[0].clone(), self.groups[0].clone()],
+            dims: self.dims.iter().filter(|d| *d != dim).cloned().collect(),
+            cells,
+        })
+    }
+
     /// Every segment (not the total) present in group `g`.
     pub fn segments_in(&self, g: usize) -> impl Iterator<Item = &Segment> {
         self.cells

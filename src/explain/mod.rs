@@ -10,6 +10,9 @@
 //! Output: an [`Explanation`], from which `report::why::WhyReport::new` builds the report model.
 
 pub mod choice;
+mod compare;
+
+pub use compare::Comparison;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -37,6 +40,8 @@ pub struct Options {
     pub fdr: f64,
     /// Periods of history before the current one used to estimate over-dispersion.
     pub history: u32,
+    /// `--compare`: two populations of the current period instead of two periods.
+    pub compare: Option<Comparison>,
 }
 
 impl Default for Options {
@@ -46,6 +51,7 @@ impl Default for Options {
             search: SearchOptions::default(),
             fdr: crate::noise::DEFAULT_FDR,
             history: 8,
+            compare: None,
         }
     }
 }
@@ -133,6 +139,9 @@ pub enum ExplainError {
     Undefined(Undefined, Box<Evaluation>),
     #[error("{0}")]
     Invalid(String),
+    /// `--compare` names a population with no rows in the period.
+    #[error("{0}")]
+    NoPopulation(String),
 }
 
 /// The periods one explanation reads: history, baseline and current, sorted and distinct,
@@ -140,10 +149,12 @@ pub enum ExplainError {
 struct PeriodSet {
     all: Vec<Period>,
     baseline: Vec<Period>,
-    /// `[baseline group, current group]`.
+    /// `[baseline group, current group]`; with `--compare`, `[current]` (split in two by
+    /// [`PeriodSet::aggregate`]).
     sides: Vec<Vec<usize>>,
-    /// One group per history period, oldest first.
+    /// One group per history period, oldest first (none with `--compare`).
     history: Vec<Vec<usize>>,
+    compare: Option<Comparison>,
 }
 
 impl PeriodSet {
@@ -191,7 +202,57 @@ impl PeriodSet {
             baseline: base_periods,
             sides,
             history,
+            compare: None,
         })
+    }
+
+    /// One period, two populations: no baseline period and no history.
+    fn populations(current: Period, compare: Comparison) -> PeriodSet {
+        PeriodSet {
+            all: vec![current],
+            baseline: vec![current],
+            sides: vec![vec![0]],
+            history: Vec::new(),
+            compare: Some(compare),
+        }
+    }
+
+    /// The dimensions to read: with `--compare`, its dimension first.
+    fn dims(&self, split: &[String]) -> Vec<String> {
+        self.compare
+            .iter()
+            .map(|c| c.dimension.clone())
+            .chain(split.iter().cloned())
+            .collect()
+    }
+
+    /// The two sides, in total and per grouping set in `sets`: two groups of periods, or
+    /// with `--compare` the two populations of the period.
+    fn aggregate(
+        &self,
+        data: &Dataset,
+        sets: &[Vec<String>],
+        psi: &[Psi],
+    ) -> Result<Evaluation, ExplainError> {
+        let Some(c) = &self.compare else {
+            return Ok(data.aggregate(&self.sides, sets, psi)?);
+        };
+        let dim = &c.dimension;
+        let mut with_dim = vec![vec![dim.clone()]];
+        with_dim.extend(sets.iter().map(|s| {
+            std::iter::once(dim.clone())
+                .chain(s.iter().cloned())
+                .collect()
+        }));
+        data.aggregate(&self.sides, &with_dim, psi)?
+            .populations(dim, [&c.values[0], &c.values[1]])
+            .map_err(|side| {
+                let p = self.all[0].label();
+                ExplainError::NoPopulation(format!(
+                    "--compare: no rows with `{}` in {p}; the values of `{dim}` there are listed by `metrictree eval TREE --period {p} --by {dim}`",
+                    c.label(side),
+                ))
+            })
     }
 }
 
@@ -620,9 +681,12 @@ pub fn explain(
     baseline: &Baseline,
     options: Options,
 ) -> Result<Explanation, ExplainError> {
-    let periods = PeriodSet::new(graph, target, current, baseline, options.history)?;
-    let data = Dataset::load(graph, engine, &periods.all, &options.dims)?;
-    let totals = data.aggregate(&periods.sides, &[], &[])?;
+    let periods = match &options.compare {
+        None => PeriodSet::new(graph, target, current, baseline, options.history)?,
+        Some(c) => PeriodSet::populations(current, c.clone()),
+    };
+    let data = Dataset::load(graph, engine, &periods.all, &periods.dims(&options.dims))?;
+    let totals = periods.aggregate(&data, &[], &[])?;
     let values =
         |g: usize| -> Vec<Option<f64>> { totals.total(g).values.iter().map(|v| v.value).collect() };
     let (x0, x1) = (values(0), values(1));
@@ -637,7 +701,7 @@ pub fn explain(
         .filter(|c| !c.is_empty())
         .map(|c| c.into_iter().map(|k| options.dims[k].clone()).collect())
         .collect();
-    let seg_eval = data.aggregate(&periods.sides, &sets, &multipliers.psi)?;
+    let seg_eval = periods.aggregate(&data, &sets, &multipliers.psi)?;
     let hist_eval = data.aggregate(&periods.history, &[], &multipliers.psi)?;
     let coverage = data.coverage(&periods.sides, &graph.subtree(target))?;
 
@@ -673,7 +737,10 @@ pub fn explain(
         target,
         current,
         baseline: periods.baseline,
-        baseline_kind: baseline.kind(),
+        baseline_kind: match &options.compare {
+            None => baseline.kind(),
+            Some(_) => "population".into(),
+        },
         tree_root_contribution: (target != graph.root)
             .then(|| attribute(graph, graph.root, &x0, &x1).ok())
             .flatten()

@@ -19,9 +19,9 @@ use crate::period::Period;
 use crate::spec::model::Direction;
 
 /// Version of the `why` JSON; 3 added the ranking, the largest mover, the headline, the
-/// grain and time zone, and the tree-root share; 4 the split and its residual (see
-/// docs/output.md's changelog).
-pub const SCHEMA_VERSION: u32 = 4;
+/// grain and time zone, and the tree-root share; 4 the split and its residual; 5 the
+/// comparison of two populations (see docs/output.md's changelog).
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// A period as output: label and local bounds in RFC 3339 with the tree's offset.
 #[derive(Debug, Clone, Serialize)]
@@ -69,6 +69,10 @@ pub struct WhyReport {
     pub baseline_kind: String,
     /// The baseline's periods (several when pooled).
     pub baseline_periods: Vec<String>,
+    /// With `--compare` (v5): the two populations of `current`; every `baseline` value is
+    /// the first population's and every `current` value the second's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<ComparisonJson>,
     pub noise: NoiseJson,
     /// How the change was split (v4): `closed_form` or `path` (both the Aumann–Shapley split
     /// along the straight line between the periods' leaves), or `local` (node-local methods,
@@ -104,6 +108,37 @@ pub struct WhyReport {
     pub share_of_tree_root: Option<TreeRootShare>,
     /// The change in one plain sentence, for subjects, notifications and summaries (v3).
     pub headline: String,
+}
+
+/// `--compare DIM=A,B`: which populations the two sides are.
+#[derive(Debug, Clone, Serialize)]
+pub struct ComparisonJson {
+    pub dimension: String,
+    pub dimension_label: String,
+    /// The first population's value of the dimension (the `baseline` side).
+    pub baseline: String,
+    /// The second's (the `current` side).
+    pub current: String,
+    /// `team = billing`, then `team = tech` (by the dimension's label).
+    pub labels: [String; 2],
+}
+
+impl ComparisonJson {
+    fn new(g: &MetricGraph, c: &crate::explain::Comparison) -> ComparisonJson {
+        let label = g
+            .spec
+            .dimensions
+            .iter()
+            .find(|d| d.id == c.dimension)
+            .map_or_else(|| c.dimension.clone(), |d| d.label.clone());
+        ComparisonJson {
+            dimension: c.dimension.clone(),
+            dimension_label: label.clone(),
+            baseline: c.values[0].clone(),
+            current: c.values[1].clone(),
+            labels: [0, 1].map(|k| format!("{label} = {}", c.values[k])),
+        }
+    }
 }
 
 /// One player (`players:`) and its effect on the explained node.
@@ -466,6 +501,11 @@ fn base(g: &MetricGraph, x: &Explanation) -> WhyReport {
         baseline: PeriodOut::span(&x.baseline, tz),
         baseline_kind: x.baseline_kind.clone(),
         baseline_periods: x.baseline.iter().map(Period::label).collect(),
+        comparison: x
+            .options
+            .compare
+            .as_ref()
+            .map(|c| ComparisonJson::new(g, c)),
         noise: NoiseJson {
             confidence: crate::noise::inference::LEVEL,
             fdr: x.options.fdr,
@@ -614,7 +654,9 @@ fn largest_mover(g: &MetricGraph, x: &Explanation) -> Option<Mover> {
 }
 
 /// "Handoff rate rose from 23.7% to 27.3% (+3.59 pp, beyond noise); the largest mover was
-/// Routing handoffs (Support Operations), 105% of the change."
+/// Routing handoffs (Support Operations), 105% of the change." With `--compare`: "Handoff
+/// rate was 23.7% for Team = billing and 27.3% for Team = tech in 2026-W40 (…); the largest
+/// difference was in …, 105% of the gap."
 fn headline(r: &WhyReport) -> String {
     let n = r.root_node();
     let verb = if n.delta > 0.0 { "rose" } else { "fell" };
@@ -623,7 +665,18 @@ fn headline(r: &WhyReport) -> String {
         Some(_) => ", within noise",
         None => "",
     };
-    let mut s = if n.delta == 0.0 {
+    let mut s = if let Some(c) = &r.comparison {
+        format!(
+            "{} was {} for {} and {} for {} in {} ({}{noise})",
+            n.label,
+            value(Some(n.baseline), n.unit),
+            c.labels[0],
+            value(Some(n.current), n.unit),
+            c.labels[1],
+            r.current.label,
+            change(n.delta, n.unit)
+        )
+    } else if n.delta == 0.0 {
         format!("{} held at {}", n.label, value(Some(n.current), n.unit))
     } else {
         format!(
@@ -634,12 +687,19 @@ fn headline(r: &WhyReport) -> String {
             change(n.delta, n.unit)
         )
     };
-    s.push_str(&format!(" in {} vs {}", r.current.label, r.baseline.label));
+    if r.comparison.is_none() {
+        s.push_str(&format!(" in {} vs {}", r.current.label, r.baseline.label));
+    }
     if let Some(m) = &r.largest_mover
         && n.delta != 0.0
     {
+        let (what, of) = if r.comparison.is_some() {
+            ("the largest difference was in", "gap")
+        } else {
+            ("the largest mover was", "change")
+        };
         s.push_str(&format!(
-            "; the largest mover was {} ({}), {} of the change",
+            "; {what} {} ({}), {} of the {of}",
             m.label,
             m.owner_name,
             super::format::share_of(m.share).trim_start_matches('+')
@@ -649,8 +709,12 @@ fn headline(r: &WhyReport) -> String {
     s
 }
 
-/// The two sides' labels, as cause coverage lists them.
+/// The sides' labels, as cause coverage lists them (with `--compare`, the one period both
+/// populations share).
 pub fn coverage_labels(g: &MetricGraph, x: &Explanation) -> Vec<String> {
+    if x.options.compare.is_some() {
+        return vec![x.current.label()];
+    }
     vec![
         PeriodOut::span(&x.baseline, g.spec.timezone).label,
         x.current.label(),

@@ -224,9 +224,17 @@ fn aggregate_in(plan: &SourcePlan, agg: &Aggregate, dialect: Dialect, from: &str
     let mut cols = vec!["__g".to_string()];
     let grouped = agg.sets.iter().any(|s| !s.is_empty());
     for k in 0..plan.dims.len() {
-        if grouped {
+        if !grouped {
+            continue;
+        }
+        if agg.sets.iter().any(|s| s.contains(&k)) {
             cols.push(format!("d{k}"));
             cols.push(format!("GROUPING(d{k}) AS g{k}"));
+        } else {
+            // In no grouping set (every set of `why --compare` fixes its dimension, so its
+            // totals group by that one only): always grouped away.
+            cols.push(format!("CAST(NULL AS {}) AS d{k}", dialect.text()));
+            cols.push(format!("CAST(1 AS {double}) AS g{k}"));
         }
     }
     // With a weight column a row stands for `__w` conversations (frequency weights): every

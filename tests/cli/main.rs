@@ -7,6 +7,7 @@ mod bad_data;
 mod browser;
 mod builder;
 mod check;
+mod compare;
 mod determinism;
 mod docs;
 mod eval;

@@ -677,6 +677,7 @@ fn a_report_reads_each_source_once_per_period_set() {
         top: 3,
         fdr: 0.05,
         history: 8,
+        compare: None,
     };
     // One explanation, and one history, each in a session of its own.
     let s = open();

@@ -340,7 +340,27 @@ fn extra_outputs() -> Vec<(&'static str, Value)> {
     assert_eq!(with_players["split"], "path");
     let corner = why(&undefined_corner, &uneven.csv(), &[]);
     assert_eq!(corner["players_undefined_at"], "r");
+    // Two populations of one week (`--compare`): a mean (Welch) beside a count.
+    let compared = {
+        let dir = crate::util::TempDir::new("schema-compare");
+        let t = dir.write("tree.yaml", &mixed);
+        dir.write("data.csv", &csv);
+        crate::util::mt(&[
+            "why",
+            t.to_str().unwrap(),
+            "--period",
+            "2026-W03",
+            "--compare",
+            "team=a,b",
+            "--format",
+            "json",
+        ])
+        .ok()
+        .json()
+    };
+    assert_eq!(compared["comparison"]["current"], "b");
     vec![
+        ("why.schema.json", compared),
         ("why.schema.json", with_players),
         ("why.schema.json", corner),
         ("why.schema.json", why(&mixed, &csv, &[])),

@@ -14,7 +14,7 @@ use crate::util::{TempDir, mt, mt_env};
 
 /// Ten weeks of conversations (2026-W01 to W10), deterministic: one CSV row each, and the
 /// same rows counted per (day, team, channel, transferred).
-fn data() -> (String, String) {
+pub fn data() -> (String, String) {
     let mut raw = String::from("id,t,team,channel,transferred\n");
     let mut groups: BTreeMap<(String, &str, &str, bool), u64> = BTreeMap::new();
     let mut state: u64 = 2026;
@@ -51,7 +51,7 @@ fn data() -> (String, String) {
     (raw, agg)
 }
 
-fn tree(file: &str, weight: Option<&str>) -> String {
+pub fn tree(file: &str, weight: Option<&str>) -> String {
     let weight = weight.map_or(String::new(), |w| format!("\n    weight: {w}"));
     format!(
         "name: weights\nroot: rate\nowners: {{ops: {{name: Ops}}}}\ndimensions: {{team: {{}}, channel: {{}}}}\nsources:\n  c:\n    file: {file}\n    time: t\n    dimensions: [team, channel]{weight}\nnodes:\n  rate:\n    owner: ops\n    unit: percent\n    ratio: [moved, total]\n  moved:\n    measure: {{source: c, agg: count, filter: transferred}}\n  total:\n    measure: {{source: c, agg: count}}\n"

@@ -98,25 +98,39 @@ fn insights(n: &NodeJson, indent: &str, st: &Styles) -> Vec<String> {
 pub fn render(r: &WhyReport, st: &Styles) -> String {
     let root = r.root_node();
     let mut out = String::new();
-    out.push_str(&format!(
-        "{}Why did {} change?{}  {} vs {}{} ({}ly, {})\n\n",
-        st.bold,
-        esc(&root.label),
-        st.reset,
-        r.current.label,
-        r.baseline.label,
-        if r.baseline_periods.len() > 1 {
-            " pooled"
-        } else {
-            ""
-        },
-        match r.grain {
-            Grain::Day => "dai",
-            Grain::Week => "week",
-            Grain::Month => "month",
-        },
-        esc(&r.timezone)
-    ));
+    let grain = match r.grain {
+        Grain::Day => "dai",
+        Grain::Week => "week",
+        Grain::Month => "month",
+    };
+    match &r.comparison {
+        Some(c) => out.push_str(&format!(
+            "{}Why is {} different?{}  {} vs {} in {} ({}ly, {})\n\n",
+            st.bold,
+            esc(&root.label),
+            st.reset,
+            esc(&c.labels[1]),
+            esc(&c.labels[0]),
+            r.current.label,
+            grain,
+            esc(&r.timezone)
+        )),
+        None => out.push_str(&format!(
+            "{}Why did {} change?{}  {} vs {}{} ({}ly, {})\n\n",
+            st.bold,
+            esc(&root.label),
+            st.reset,
+            r.current.label,
+            r.baseline.label,
+            if r.baseline_periods.len() > 1 {
+                " pooled"
+            } else {
+                ""
+            },
+            grain,
+            esc(&r.timezone)
+        )),
+    }
     let sign_style = |d: f64, dir: Direction| match (dir, d > 0.0, d < 0.0) {
         (Direction::HigherIsBetter, true, _) | (Direction::LowerIsBetter, _, true) => st.good,
         (Direction::HigherIsBetter, _, true) | (Direction::LowerIsBetter, true, _) => st.bad,
@@ -152,18 +166,32 @@ pub fn render(r: &WhyReport, st: &Styles) -> String {
     }
     let lines = insights(root, "    ", st);
     if !lines.is_empty() {
-        out.push_str("\n  Where it moved:\n");
+        out.push_str(if r.comparison.is_some() {
+            "\n  Where they differ:\n"
+        } else {
+            "\n  Where it moved:\n"
+        });
         lines.iter().for_each(|l| out.push_str(l));
     }
     out.push('\n');
     out.push_str(&table(r, root, st, &sign_style));
     if let Some(m) = &r.largest_mover {
         out.push_str(&format!(
-            "\nLargest mover: {} ({}), {} of the {} change.\n",
+            "\n{}: {} ({}), {} of the {} {}.\n",
+            if r.comparison.is_some() {
+                "Largest difference"
+            } else {
+                "Largest mover"
+            },
             esc(&m.label),
             esc(&m.owner_name),
             share_of(m.share).trim_start_matches('+'),
-            change(root.delta, root.unit)
+            change(root.delta, root.unit),
+            if r.comparison.is_some() {
+                "gap"
+            } else {
+                "change"
+            }
         ));
     }
     out.push_str(&players(r, root));
@@ -217,8 +245,13 @@ fn every_segment(r: &WhyReport) -> String {
 fn players(r: &WhyReport, root: &NodeJson) -> String {
     if let Some(n) = &r.players_undefined_at {
         return format!(
-            "\nFactors: not split, because `{}` divides by zero where the two periods' values are mixed.\n",
-            esc(n)
+            "\nFactors: not split, because `{}` divides by zero where the two {} values are mixed.\n",
+            esc(n),
+            if r.comparison.is_some() {
+                "populations'"
+            } else {
+                "periods'"
+            }
         );
     }
     let Some(ps) = &r.players else {
@@ -308,12 +341,16 @@ fn table(
             after,
         });
     }
+    let (left, right) = match &r.comparison {
+        Some(c) => (esc(&c.baseline), esc(&c.current)),
+        None => (r.baseline.label.clone(), r.current.label.clone()),
+    };
     let header = Row {
         cells: [
             "  Branch".into(),
             "Owner".into(),
-            r.baseline.label.clone(),
-            r.current.label.clone(),
+            left,
+            right,
             "Change".into(),
             "95% interval".into(),
             "Noise".into(),
@@ -378,7 +415,13 @@ fn noise_note(r: &WhyReport) -> String {
         "; false discovery rate {}% (Benjamini–Hochberg); 95% intervals",
         o.fdr * 100.0
     ));
-    if o.history_periods >= 2 {
+    if let Some(c) = &r.comparison {
+        s.push_str(&format!(
+            "; two-sample tests between {} and {} in one period, rows as independent draws: week-to-week over-dispersion from history does not apply to a same-period gap (conversations that cluster — one agent's, one customer's — make these intervals too narrow)",
+            esc(&c.labels[0]),
+            esc(&c.labels[1])
+        ));
+    } else if o.history_periods >= 2 {
         s.push_str(&format!(
             ", widened by the over-dispersion of {} periods of history",
             o.history_periods
@@ -389,7 +432,12 @@ fn noise_note(r: &WhyReport) -> String {
     s.push_str(".\n");
     if let Some(res) = r.split_residual {
         s.push_str(&format!(
-            "Split: Aumann–Shapley along the straight line between the periods' leaves, integrated numerically (largest residual {res:.1e} of a node's change).\n"
+            "Split: Aumann–Shapley along the straight line between the {} leaves, integrated numerically (largest residual {res:.1e} of a node's change).\n",
+            if r.comparison.is_some() {
+                "populations'"
+            } else {
+                "periods'"
+            }
         ));
     } else if r.split == crate::attribution::Split::Local {
         s.push_str("Split: node by node with each formula's own method (`method:` in the tree), chained; another way of writing the same formulas can split differently.\n");
