@@ -10,6 +10,7 @@
 //! aggregation runs in the database and only aggregates come back.
 
 pub mod access;
+mod bad_weights;
 mod check;
 pub mod csv_clean;
 pub mod exact_sum;
@@ -58,6 +59,9 @@ pub struct SourceInfo {
     pub time_mode: TimeMode,
     /// The file read, for file sources.
     pub file: Option<PathBuf>,
+    /// For a CSV read as it is (not through the cleaner): its delimiter and whether it has a
+    /// header row, so a bad row can be named by its line.
+    pub csv: Option<(u8, bool)>,
     pub backend: Backend,
 }
 
@@ -782,6 +786,7 @@ impl Engine {
             schema,
             time_mode,
             file: Some(file.to_path_buf()),
+            csv: (format == FileFormat::Csv && !cleaned).then_some((delimiter, has_header)),
             backend: Backend::Files,
         })
     }
@@ -899,6 +904,7 @@ impl Engine {
             schema,
             time_mode,
             file: None,
+            csv: None,
             backend: Backend::Postgres { db, ctes },
         })
     }
@@ -1013,6 +1019,7 @@ impl Engine {
             schema,
             time_mode,
             file: None,
+            csv: None,
             backend: Backend::Files,
         })
     }
@@ -1140,6 +1147,19 @@ impl Engine {
         held.retain(|(n, _)| n != name);
         held.push((name.to_string(), reservation));
         Ok(rows)
+    }
+
+    /// The first rows (up to five) of a CSV source whose weight `column` is missing,
+    /// negative or not a finite number, by line; empty for other sources.
+    pub fn bad_weight_lines(&self, source: usize, column: &str) -> Vec<(u64, &'static str)> {
+        match self.info.get(source).and_then(Option::as_ref) {
+            Some(SourceInfo {
+                file: Some(file),
+                csv: Some((delimiter, has_header)),
+                ..
+            }) => bad_weights::first_lines(file, *delimiter, *has_header, column, 5),
+            _ => Vec::new(),
+        }
     }
 
     /// Reads a source's rows for a plan: into memory for files (later aggregations read

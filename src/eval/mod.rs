@@ -190,13 +190,15 @@ pub enum EvalError {
     SourceUnavailable(String),
     /// Rows whose weight (`weight:`) is missing, negative or not finite.
     #[error(
-        "source `{source_id}`: {rows} rows in {periods} have a weight (column `{column}`) that is missing, negative or not a finite number; fix those rows, or leave them out with a SQL source (`WHERE {column} >= 0`)"
+        "source `{source_id}`: {rows} rows in {periods} have a weight (column `{column}`) that is missing, negative or not a finite number{lines}; fix those rows, or leave them out with a SQL source (`WHERE {column} >= 0`)"
     )]
     BadWeight {
         source_id: String,
         column: String,
         rows: u64,
         periods: String,
+        /// `; the file's first: line 4 (negative), …` for a CSV file, else empty.
+        lines: String,
     },
 }
 
@@ -305,11 +307,22 @@ impl<'a> Dataset<'a> {
                     }
                 }
                 if bad > 0.0 {
+                    let lines: Vec<String> = self
+                        .engine
+                        .bad_weight_lines(sp.source, column)
+                        .into_iter()
+                        .map(|(line, why)| format!("line {line} ({why})"))
+                        .collect();
                     return Err(EvalError::BadWeight {
                         source_id: graph.spec.sources[sp.source].id.clone(),
                         column: column.clone(),
                         rows: bad as u64,
                         periods: where_.into_iter().collect::<Vec<_>>().join(", "),
+                        lines: if lines.is_empty() {
+                            String::new()
+                        } else {
+                            format!("; the file's first such rows: {}", lines.join(", "))
+                        },
                     });
                 }
             }

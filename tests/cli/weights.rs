@@ -149,7 +149,12 @@ fn bad_weights_stop_with_the_source_the_count_and_the_periods() {
         .fails_with(2)
         .stderr_has("source `c`: 2 rows in 2026-W10")
         .stderr_has("column `conversations`")
-        .stderr_has("missing, negative or not a finite number");
+        .stderr_has("missing, negative or not a finite number")
+        .stderr_has(&format!(
+            "the file's first such rows: line {} (negative), line {} (missing)",
+            n - 1,
+            n
+        ));
     // A weight column that is text, or absent, is found by `check` with its line.
     let text = agg.replacen(",1\n", ",one\n", 1);
     d.write("text.csv", &text);
