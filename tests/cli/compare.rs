@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::pg::Pg;
 use crate::postgres::same;
+use crate::segments::dimension;
 use crate::util::{TempDir, close, contributions, mt, mt_env, node, num};
 use crate::weights;
 
@@ -98,14 +99,6 @@ fn mortality_csv() -> String {
 }
 
 const MORTALITY_TREE: &str = "version: 1\nname: mortality\nroot: cdr\ngrain: month\ntimezone: UTC\nmaturity: 0d\nowners: {demography: {name: Demography}}\ndimensions: {country: {label: Country}, age: {label: Age}}\nsources:\n  people:\n    file: people.csv\n    time: t\n    dimensions: [country, age]\n    weight: people\nnodes:\n  cdr:\n    label: Crude death rate\n    owner: demography\n    unit: number\n    formula: 1000 * deaths / population\n  deaths: {measure: {source: people, agg: count, filter: died}}\n  population: {measure: {source: people, agg: count}}\n";
-
-fn dimension<'a>(j: &'a Value, id: &str, dim: &str) -> &'a Vec<Value> {
-    node(j, id)["segments"]["dimensions"]
-        .as_array()
-        .and_then(|ds| ds.iter().find(|d| d["dimension"] == dim))
-        .and_then(|d| d["segments"].as_array())
-        .unwrap_or_else(|| panic!("no dimension `{dim}` under `{id}`"))
-}
 
 #[test]
 fn sweden_and_kazakhstan_split_into_composition_and_rates_as_published() {
