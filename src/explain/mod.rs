@@ -7,6 +7,8 @@
 //! every branch change and every segment that passes the support and size minimums, widens
 //! the noise by the over-dispersion seen in the node's own history, and controls the false
 //! discovery rate with Benjamini–Hochberg (one family for branches, one for segments).
+//! With `--compare DIM=A,B` ([`Comparison`]) the two sides are two populations of the current
+//! period instead of two periods, and there is no history (see `compare.rs`).
 //! Output: an [`Explanation`], from which `report::why::WhyReport::new` builds the report model.
 
 pub mod choice;
