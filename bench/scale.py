@@ -69,12 +69,17 @@ def query_seconds(stderr_or_stdout):
     return float(m.group(1)) if m else None
 
 
-def parquet_tree(work):
-    """The flagship tree reading `.parquet` files (with its actions file beside it)."""
-    out = work / "handoff-parquet.yaml"
-    out.write_text(TREE.read_text().replace(".csv\n", ".parquet\n"))
+def tree_copy(work, name, text):
+    """A variant of the flagship tree in `work`, with its actions file beside it."""
     (work / "handoff.actions.yaml").write_text((TREE.parent / "handoff.actions.yaml").read_text())
+    out = work / name
+    out.write_text(text)
     return out
+
+
+def parquet_tree(work):
+    """The flagship tree reading `.parquet` files."""
+    return tree_copy(work, "handoff-parquet.yaml", TREE.read_text().replace(".csv\n", ".parquet\n"))
 
 
 def wider_tree(tree, work, extra=50):
@@ -90,9 +95,7 @@ def wider_tree(tree, work, extra=50):
             f"    measure: {{source: conversations, agg: {agg}{expr}, filter: \"transfers >= {k % 5}"
             f" AND csat >= {k % 4}\"}}\n"
         )
-    out = work / f"{tree.stem}-wide.yaml"
-    out.write_text(text)
-    return out
+    return tree_copy(work, f"{tree.stem}-wide.yaml", text)
 
 
 def history_json(path):
@@ -119,9 +122,8 @@ def run_format(args, size, fmt, data, tree, work):
     d = ["--data-dir", data]
     # 1. Agreement before timing.
     hist = work / f"history-{size}-{fmt}.json"
-    _, _, _, _, _ = timed([mt, "history", tree, *d, "--periods", "12", "--format", "json"], hist)
+    timed([mt, "history", tree, *d, "--periods", "12", "--format", "json"], hist)
     labels, values = history_json(hist)
-    agree = {}
     for peer in ("pandas", "duckdb"):
         out = work / f"{peer}-{size}-{fmt}.json"
         timed([py, PEERS / f"{peer}_nodes.py", "--data-dir", data, "--format", fmt,
@@ -129,7 +131,6 @@ def run_format(args, size, fmt, data, tree, work):
         res = subprocess.run([py, PEERS / "agree.py", hist, out], capture_output=True, text=True)
         if res.returncode != 0:
             sys.exit(f"{peer} disagrees with metrictree on {size} {fmt}:\n{res.stdout}{res.stderr}")
-        agree[peer] = "agree"
     why = timed([mt, "why", tree, *d, "--format", "json"])[3]
     worst = check_why_against_history(why, labels, values)
     print(f"  {size:,} {fmt}: pandas and DuckDB agree with metrictree on {len(values)} nodes x "
@@ -137,6 +138,7 @@ def run_format(args, size, fmt, data, tree, work):
           file=sys.stderr, flush=True)
 
     # 2. Timings, each a cold process.
+    wide = wider_tree(tree, work)
     rows = {}
     for _ in range(args.runs):
         jobs = {
@@ -150,7 +152,6 @@ def run_format(args, size, fmt, data, tree, work):
             "(e) DuckDB (12 weeks)": [py, PEERS / "duckdb_nodes.py", "--data-dir", data,
                                       "--format", fmt, "--periods", "12", "--end", labels[-1]],
         }
-        wide = wider_tree(tree, work)
         jobs[WIDE_WHY] = [mt, "why", wide, *d]
         jobs[WIDE_HISTORY] = [mt, "history", wide, *d, "--periods", "12", "--format", "json"]
         for name, cmd in jobs.items():

@@ -223,10 +223,7 @@ fn aggregate_in(plan: &SourcePlan, agg: &Aggregate, dialect: Dialect, from: &str
 
     let mut cols = vec!["__g".to_string()];
     let grouped = agg.sets.iter().any(|s| !s.is_empty());
-    for k in 0..plan.dims.len() {
-        if !grouped {
-            continue;
-        }
+    for k in (0..plan.dims.len()).filter(|_| grouped) {
         if agg.sets.iter().any(|s| s.contains(&k)) {
             cols.push(format!("d{k}"));
             cols.push(format!("GROUPING(d{k}) AS g{k}"));

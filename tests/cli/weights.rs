@@ -171,7 +171,8 @@ fn bad_weights_stop_with_the_source_the_count_and_the_periods() {
         .stderr_has("conversations");
 }
 
-/// The same weighted table inside PostgreSQL gives the same numbers.
+/// The same weighted table inside PostgreSQL gives the same numbers, for two periods and for
+/// two populations (`why --compare`: every grouping set fixes the compared dimension).
 #[test]
 fn a_weighted_table_in_postgresql_gives_the_same_numbers() {
     let pg = Pg::start("weights");
@@ -182,11 +183,13 @@ fn a_weighted_table_in_postgresql_gives_the_same_numbers() {
     let t = t.to_str().unwrap();
     let env = [("MT_WEIGHTS_URL", pg.url.as_str())];
     mt_env(&["load", t, "--postgres-env", "MT_WEIGHTS_URL"], &env).ok();
-    let mut files = vec!["why", t];
-    files.extend_from_slice(WHY);
-    let mut db = files.clone();
-    db.extend_from_slice(&["--postgres-env", "MT_WEIGHTS_URL"]);
-    let a = mt_env(&files, &env).ok().json();
-    let b = mt_env(&db, &env).ok().json();
-    same(&b, &a, "why");
+    for args in [WHY, crate::compare::COMPARE] {
+        let mut files = vec!["why", t];
+        files.extend_from_slice(args);
+        let mut db = files.clone();
+        db.extend_from_slice(&["--postgres-env", "MT_WEIGHTS_URL"]);
+        let a = mt_env(&files, &env).ok().json();
+        let b = mt_env(&db, &env).ok().json();
+        same(&b, &a, &args.join(" "));
+    }
 }
