@@ -12,12 +12,15 @@
 pub mod access;
 mod bad_weights;
 mod check;
+pub mod csv_cache;
 pub mod csv_clean;
+pub mod dense;
 pub mod exact_sum;
 pub mod fingerprint;
 pub mod inspect;
 pub mod load;
 pub mod postgres;
+pub mod progress;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -85,14 +88,21 @@ pub struct Engine {
     failed: Vec<(String, Problem)>,
     /// Where cleaned CSV files are written (removed when the engine is dropped).
     scratch: Option<PathBuf>,
+    /// The CSV cache directory, if the operator gave one ([`csv_cache`]).
+    cache: Option<PathBuf>,
+    /// Whether held rows are aggregated by [`dense`] (else by SQL, as for a database; set
+    /// `METRICTREE_AGGREGATE=sql` to compare the two: the tests show the same bytes).
+    dense: bool,
     /// Where the tree may read files.
     pub reach: Reach,
     /// When every query of this run must have finished.
     deadline: Option<std::time::Instant>,
-    /// Memory reserved for the tables kept in memory, by table name.
+    /// The tables kept in memory, by table name: their rows (which [`dense`] aggregates)
+    /// and the memory reserved for them.
     held: std::sync::Mutex<
         Vec<(
             String,
+            Arc<Vec<RecordBatch>>,
             datafusion::execution::memory_pool::MemoryReservation,
         )>,
     >,
@@ -219,6 +229,14 @@ impl Rows {
         for (f, a) in schema.fields().iter().zip(batch.columns()) {
             let target = match f.data_type() {
                 DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => DataType::Utf8,
+                DataType::Dictionary(_, v)
+                    if matches!(
+                        **v,
+                        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+                    ) =>
+                {
+                    DataType::Utf8
+                }
                 DataType::Timestamp(..) | DataType::Date32 | DataType::Date64 => DataType::Utf8,
                 _ => DataType::Float64,
             };
@@ -273,6 +291,8 @@ impl Engine {
             databases: Vec::new(),
             failed: Vec::new(),
             scratch: None,
+            cache: access.cache.clone(),
+            dense: std::env::var("METRICTREE_AGGREGATE").as_deref() != Ok("sql"),
             reach: Reach::new(&graph.spec.path, access),
             deadline: access.limits.timeout.map(|t| std::time::Instant::now() + t),
             held: std::sync::Mutex::new(Vec::new()),
@@ -416,7 +436,23 @@ impl Engine {
                     };
                 }
                 match info {
-                    Ok(info) => self.info[i] = Some(info),
+                    Ok(info) => {
+                        // A CSV read as it is (not cleaned), through the cache if there is
+                        // one. Best effort: without a usable copy the CSV stays as it is.
+                        if let (Some(dir), Some((delimiter, has_header)), Some(file)) =
+                            (self.cache.clone(), info.csv, info.file.clone())
+                        {
+                            let _ = self.read_through_cache(
+                                &s.id,
+                                &file,
+                                delimiter,
+                                has_header,
+                                &info.schema,
+                                &dir,
+                            );
+                        }
+                        self.info[i] = Some(info)
+                    }
                     Err(d) => diags.push(*d),
                 }
             }
@@ -791,6 +827,64 @@ impl Engine {
         })
     }
 
+    /// Replaces the CSV table `id` by its Parquet copy in the cache (written now if this
+    /// version of the file has none), when the copy has the same schema.
+    fn read_through_cache(
+        &mut self,
+        id: &str,
+        file: &Path,
+        delimiter: u8,
+        has_header: bool,
+        schema: &Schema,
+        dir: &Path,
+    ) -> Result<(), String> {
+        let (target, prefix) = csv_cache::entry(dir, file, delimiter, has_header)
+            .ok_or("the file cannot be examined")?;
+        if !target.is_file() {
+            std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+            let tmp = csv_cache::temporary(&target);
+            let tmp_name = tmp.to_string_lossy().to_string();
+            let mut options = datafusion::config::TableParquetOptions::default();
+            options.global.compression = Some("snappy".into());
+            let written = self.block(async {
+                self.ctx
+                    .table(id)
+                    .await?
+                    .write_parquet(
+                        &tmp_name,
+                        datafusion::dataframe::DataFrameWriteOptions::new()
+                            .with_single_file_output(true),
+                        Some(options),
+                    )
+                    .await
+            });
+            if let Err(e) = written {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(first_line(&e.to_string()));
+            }
+            std::fs::rename(&tmp, &target).map_err(|e| e.to_string())?;
+            csv_cache::remove_stale(dir, &prefix, &target);
+        }
+        let name = target.to_string_lossy().to_string();
+        // Read with the CSV's schema (the copy's own would hold text as views).
+        let options = || ParquetReadOptions::default().schema(schema);
+        let probe = "__csv_cache_probe";
+        self.block(self.ctx.register_parquet(probe, &name, options()))
+            .map_err(|e| first_line(&e.to_string()))?;
+        let same = self
+            .schema(probe)
+            .is_ok_and(|p| p.fields() == schema.fields());
+        let _ = self.ctx.deregister_table(probe);
+        if !same {
+            return Err("the copy's schema differs".into());
+        }
+        self.block(async {
+            let _ = self.ctx.deregister_table(id);
+            self.ctx.register_parquet(id, &name, options()).await
+        })
+        .map_err(|e| first_line(&e.to_string()))
+    }
+
     /// The query a SQL or event-log source runs: the author's query as checked by the allow-list (`spec::sql_query`),
     /// or the event log's derivation in the dialect of the backend its events live in.
     fn query_of(&self, s: &Source, all: &[Source]) -> Option<Result<SourceQuery, String>> {
@@ -1110,8 +1204,11 @@ impl Engine {
                 .register(&self.ctx.runtime_env().memory_pool);
                 let mut stream = df.execute_stream().await?;
                 let mut batches = Vec::new();
+                let reading = progress::reading(source_id);
                 while let Some(b) = stream.next().await {
-                    let b = b?;
+                    // Dimensions as dictionaries: a few distinct values per column, each
+                    // held once (and `dense` codes them per value, not per row).
+                    let b = dictionary_dims(b?)?;
                     // The slice's own bytes: batches can share one buffer, and counting the
                     // whole buffer per batch would count it many times over.
                     let bytes: usize = b
@@ -1120,6 +1217,7 @@ impl Engine {
                         .map(|c| c.to_data().get_slice_memory_size().unwrap_or(0))
                         .sum();
                     reservation.try_grow(bytes)?;
+                    reading.rows(b.num_rows());
                     batches.push(b);
                 }
                 Ok::<_, datafusion::error::DataFusionError>((schema, batches, reservation))
@@ -1136,6 +1234,7 @@ impl Engine {
         }
         // No sort order is declared on the table, so the GROUPING SETS aggregations over it
         // never stream over ordered input (DataFusion #24421, wrong groups before 55.3).
+        let held_rows = Arc::new(parts.iter().flatten().cloned().collect::<Vec<_>>());
         let table = datafusion::datasource::MemTable::try_new(schema, parts)
             .map_err(|e| err(e.to_string()))?;
         let _ = self.ctx.deregister_table(name);
@@ -1144,8 +1243,8 @@ impl Engine {
             .map_err(|e| err(e.to_string()))?;
         // The table's memory stays reserved while the table is registered.
         let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
-        held.retain(|(n, _)| n != name);
-        held.push((name.to_string(), reservation));
+        held.retain(|(n, _, _)| n != name);
+        held.push((name.to_string(), held_rows, reservation));
         Ok(rows)
     }
 
@@ -1205,8 +1304,57 @@ impl Engine {
                 let (sql, params) = crate::sql::pushdown(plan, agg, ctes);
                 self.pg_query(*db, &plan.table, &sql, &params)
             }
-            _ => self.query(&plan.table, &crate::sql::aggregate(plan, agg)),
+            _ => match self.held_rows(&plan.mem_table()) {
+                Some(rows) if self.dense && dense::handles(plan) => {
+                    self.dense_aggregate(plan, agg, &rows)
+                }
+                _ => self.query(&plan.table, &crate::sql::aggregate(plan, agg)),
+            },
         }
+    }
+
+    /// The rows of a table kept in memory ([`Engine::materialize`]).
+    fn held_rows(&self, name: &str) -> Option<Arc<Vec<RecordBatch>>> {
+        let held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        held.iter()
+            .find(|(n, _, _)| n == name)
+            .map(|(_, rows, _)| rows.clone())
+    }
+
+    /// [`dense::aggregate`] on both cores, within the run's time and memory limits.
+    fn dense_aggregate(
+        &self,
+        plan: &SourcePlan,
+        agg: &Aggregate,
+        rows: &[RecordBatch],
+    ) -> Result<Rows, QueryError> {
+        let err = |m: String| QueryError {
+            source_id: plan.table.clone(),
+            message: m,
+            sql: crate::sql::aggregate(plan, agg),
+        };
+        let reservation = datafusion::execution::memory_pool::MemoryConsumer::new(format!(
+            "cells of `{}`",
+            plan.table
+        ))
+        .register(&self.ctx.runtime_env().memory_pool);
+        let per_cell = dense::cell_bytes(plan, agg);
+        let check = |cells: usize| -> Result<(), String> {
+            if self
+                .deadline
+                .is_some_and(|d| std::time::Instant::now() >= d)
+            {
+                return Err(
+                    "the run's time limit (--timeout) was reached; raise it, or narrow the tree's data"
+                        .into(),
+                );
+            }
+            reservation
+                .try_resize(cells.saturating_mul(per_cell))
+                .map_err(|e| first_line(&e.to_string()))
+        };
+        let threads = self.ctx.copied_config().target_partitions().clamp(1, 64);
+        dense::aggregate(plan, agg, rows, threads, &check).map_err(err)
     }
 
     fn pg_query(
@@ -1280,6 +1428,33 @@ pub struct TimeRange {
     pub untimed: u64,
     /// Rows whose time lies outside `sql::PLAUSIBLE_TIMES`: in no period.
     pub outside: u64,
+}
+
+/// A materialized batch with its dimension columns (`d{k}`, text) as dictionaries.
+fn dictionary_dims(b: RecordBatch) -> datafusion::error::Result<RecordBatch> {
+    let dict = DataType::Dictionary(Box::new(DataType::UInt32), Box::new(DataType::Utf8));
+    let schema = b.schema();
+    let mut fields = Vec::with_capacity(schema.fields().len());
+    let mut columns = Vec::with_capacity(schema.fields().len());
+    for (f, a) in schema.fields().iter().zip(b.columns()) {
+        let is_dim = f.name().starts_with('d') && f.name()[1..].parse::<usize>().is_ok();
+        let text = matches!(
+            f.data_type(),
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+        );
+        if is_dim && text {
+            let a = cast(&cast(a, &DataType::Utf8)?, &dict)?;
+            fields.push(f.as_ref().clone().with_data_type(dict.clone()));
+            columns.push(a);
+        } else {
+            fields.push(f.as_ref().clone());
+            columns.push(a.clone());
+        }
+    }
+    Ok(RecordBatch::try_new(
+        Arc::new(Schema::new(fields)),
+        columns,
+    )?)
 }
 
 /// Parses the engine's text form of a timestamp or date (`2026-11-16T09:15:00`, `2026-11-16`).

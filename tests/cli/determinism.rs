@@ -1,8 +1,9 @@
 //! Same tree and data ⇒ the same bytes. `why` and `eval`, text and JSON, are compared byte
 //! for byte across input rows shuffled, the data split over several files (a glob), the file
 //! engine's partitions (1, 2, 3, 7) and batch sizes, and PostgreSQL with and without parallel
-//! workers — on the bundled example and a generated set of 100,000 conversations. Sums are
-//! exact (`engine::exact_sum`, PostgreSQL `NUMERIC`), so no order can move a digit.
+//! workers, the held rows aggregated by `engine::dense` or by SQL, and CSV read through the
+//! cache (`--cache`) — on the bundled example and a generated set of 100,000 conversations.
+//! Sums are exact (`engine::exact_sum`, PostgreSQL `NUMERIC`), so no order can move a digit.
 
 use std::path::Path;
 
@@ -134,6 +135,25 @@ fn check_variants(data: &Path, label: &str, runs: &[&[&str]], engines: &[(&str, 
             &format!("{label}: {parts} partitions, batches of {batch}"),
         );
     }
+
+    // The held rows aggregated by DataFusion's GROUPING SETS instead of `engine::dense`.
+    let got = outputs(
+        runs,
+        &tree,
+        &["--data-dir", data_dir],
+        &[("METRICTREE_AGGREGATE", "sql")],
+    );
+    same_bytes(&base, &got, &format!("{label}: aggregated by SQL"));
+
+    // Through the CSV cache: the run that writes the Parquet copies, and one that reads them.
+    let cache = TempDir::new("determinism-cache");
+    let with_cache = ["--data-dir", data_dir, "--cache", cache.0.to_str().unwrap()];
+    let got = outputs(runs, &tree, &with_cache, &[]);
+    same_bytes(&base, &got, &format!("{label}: CSV cache, first run"));
+    let copies = std::fs::read_dir(&cache.0).unwrap().count();
+    assert_eq!(copies, 3, "{label}: one Parquet copy per CSV export");
+    let got = outputs(runs, &tree, &with_cache, &[]);
+    same_bytes(&base, &got, &format!("{label}: CSV cache, read back"));
 
     let d = TempDir::new("determinism");
     let t = layout(&d.0, &tree_text);
