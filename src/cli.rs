@@ -13,6 +13,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// No progress display on stderr (it is only drawn on a terminal, for reads that take
+    /// more than a second).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -61,6 +65,10 @@ pub struct AccessArgs {
     /// Stop the run's queries after this many seconds (1 to 604800; default: no limit).
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=604_800))]
     pub timeout: Option<u64>,
+    /// Keep each CSV export as Parquet in DIR after its first read, so later runs do not
+    /// parse it again while it is unchanged (default: the METRICTREE_CACHE variable; none).
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
 }
 
 impl AccessArgs {
@@ -72,6 +80,7 @@ impl AccessArgs {
                 memory_bytes: usize::try_from(self.memory_limit << 20).unwrap_or(usize::MAX),
                 timeout: self.timeout.map(std::time::Duration::from_secs),
             },
+            cache: crate::engine::csv_cache::dir(self.cache.as_deref()),
         }
     }
 }

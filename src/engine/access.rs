@@ -51,6 +51,8 @@ pub struct Access {
     /// Directories a tree may read besides its root.
     pub allow_paths: Vec<PathBuf>,
     pub limits: Limits,
+    /// Where CSV exports are kept as Parquet between runs (`engine::csv_cache`).
+    pub cache: Option<PathBuf>,
 }
 
 /// Where a tree may read: its root and the operator's directories, each canonical.
