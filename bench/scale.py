@@ -14,8 +14,9 @@ copies it to Parquet beside it, then per format:
      two weeks against `history`'s;
   2. times, each as its own cold process under `/usr/bin/time -v` (wall, CPU, peak RSS):
      (a) `why` (default search), (a') `eval` and `history --periods 12`, (b) the floor
-     (bench/scan_floor.rs: one scan touching every column the tree reads), (d) pandas and
-     (e) DuckDB (the peers: every node for 12 weeks);
+     (bench/scan_floor.rs: one scan touching every column the tree reads), (c) the per-node
+     plan (bench/peers/duckdb_per_node.py: a query per leaf and week; its agreement run is
+     its one timed run), (d) pandas and (e) DuckDB (the peers: every node for 12 weeks);
   3. times `why` and `history` again on the tree with 50 more leaf measures on the
      conversations source.
 Then it prints one table per size and format, the ratios, and the growth from the first size
@@ -26,6 +27,7 @@ everyone alike.
 import argparse
 import json
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -36,6 +38,7 @@ PEERS = ROOT / "bench" / "peers"
 TREE = ROOT / "trees" / "handoff.yaml"
 WIDE_WHY = "(a) why, 50 more leaves"
 WIDE_HISTORY = "(a') history, 50 more leaves"
+PER_NODE = "(c) per-node plan (DuckDB, a query per leaf and week)"
 
 
 class Failed(Exception):
@@ -131,6 +134,16 @@ def run_format(args, size, fmt, data, tree, work):
         res = subprocess.run([py, PEERS / "agree.py", hist, out], capture_output=True, text=True)
         if res.returncode != 0:
             sys.exit(f"{peer} disagrees with metrictree on {size} {fmt}:\n{res.stdout}{res.stderr}")
+    # (c) the per-node plan: slow by design (a query per leaf and week), so its agreement
+    # run is also its one timed run.
+    per_node = work / f"per-node-{size}-{fmt}.json"
+    c_wall, c_cpu, c_rss, _, c_err = timed([py, PEERS / "duckdb_per_node.py", "--data-dir", data,
+                                            "--format", fmt, "--periods", "12",
+                                            "--end", labels[-1]], per_node)
+    res = subprocess.run([py, PEERS / "agree.py", hist, per_node, "--nodes-of-b"],
+                         capture_output=True, text=True)
+    if res.returncode != 0:
+        sys.exit(f"the per-node plan disagrees with metrictree on {size} {fmt}:\n{res.stdout}")
     why = timed([mt, "why", tree, *d, "--format", "json"])[3]
     worst = check_why_against_history(why, labels, values)
     print(f"  {size:,} {fmt}: pandas and DuckDB agree with metrictree on {len(values)} nodes x "
@@ -139,7 +152,7 @@ def run_format(args, size, fmt, data, tree, work):
 
     # 2. Timings, each a cold process.
     wide = wider_tree(tree, work)
-    rows = {}
+    rows = {PER_NODE: (c_wall, c_cpu, c_rss, query_seconds(c_err))}
     for _ in range(args.runs):
         jobs = {
             "(a) metrictree why": [mt, "why", tree, *d],
@@ -152,9 +165,22 @@ def run_format(args, size, fmt, data, tree, work):
             "(e) DuckDB (12 weeks)": [py, PEERS / "duckdb_nodes.py", "--data-dir", data,
                                       "--format", fmt, "--periods", "12", "--end", labels[-1]],
         }
+        if fmt == "csv":
+            # The CSV cache (`--cache`): the first run writes the Parquet copies, later runs
+            # read them. Timed cold (emptied first) and warm.
+            cache = work / f"cache-{size}"
+            jobs["(a) why --cache, first run (writes the copies)"] = (
+                lambda cache=cache: shutil.rmtree(cache, ignore_errors=True),
+                [mt, "why", tree, *d, "--cache", cache])
+            jobs["(a) why --cache, later runs"] = [mt, "why", tree, *d, "--cache", cache]
+            jobs["(a') history --cache, later runs"] = [mt, "history", tree, *d, "--periods",
+                                                        "12", "--format", "json", "--cache", cache]
         jobs[WIDE_WHY] = [mt, "why", wide, *d]
         jobs[WIDE_HISTORY] = [mt, "history", wide, *d, "--periods", "12", "--format", "json"]
         for name, cmd in jobs.items():
+            if isinstance(cmd, tuple):
+                before, cmd = cmd
+                before()
             try:
                 wall, cpu, rss, out, err = timed(cmd)
             except Failed as e:
@@ -194,7 +220,8 @@ def table(size, fmt, rows):
     lines.append(f"why ÷ floor {why / floor:.2f}; pandas ÷ history "
                  f"{rows['(d) pandas (12 weeks)'][0] / hist:.2f}; DuckDB ÷ history "
                  f"{rows['(e) DuckDB (12 weeks)'][0] / hist:.2f}; 50 more leaves: why "
-                 f"{wide(WIDE_WHY, why)}, history {wide(WIDE_HISTORY, hist)}")
+                 f"{wide(WIDE_WHY, why)}, history {wide(WIDE_HISTORY, hist)}; per-node plan "
+                 f"÷ why {rows[PER_NODE][0] / why:.1f}")
     return "\n".join(lines)
 
 

@@ -5,11 +5,12 @@
   - metrictree's own `history --format json`:
                        {"periods": [{"label": ...}, ...], "nodes": [{"id": ..., "values": [...]}]}
 
-    python agree.py A.json B.json [--tol 1e-9]
+    python agree.py A.json B.json [--tol 1e-9] [--nodes-of-b]
 
 Prints the largest relative difference of each node, |a - b| / max(|a|, |b|) (0 when both are
 0 or both null), and exits 1 when the weeks differ, a node is missing on one side, a value is
-null on one side only, or a node differs by more than --tol. Standard library only.
+null on one side only, or a node differs by more than --tol. With --nodes-of-b only the nodes B
+holds are compared (a peer that computes the leaves only). Standard library only.
 """
 
 import argparse
@@ -45,6 +46,7 @@ def main():
     ap.add_argument("a")
     ap.add_argument("b")
     ap.add_argument("--tol", type=float, default=1e-9)
+    ap.add_argument("--nodes-of-b", action="store_true", help="compare only the nodes B holds")
     args = ap.parse_args()
 
     pa, na = load(args.a)
@@ -54,7 +56,7 @@ def main():
         print(f"weeks differ:\n  {args.a}: {pa}\n  {args.b}: {pb}")
         sys.exit(1)
 
-    ids = list(na) + [i for i in nb if i not in na]
+    ids = list(nb) if args.nodes_of_b else list(na) + [i for i in nb if i not in na]
     width = max(len(i) for i in ids)
     print(f"{len(pa)} weeks, {pa[0]} to {pa[-1]}; {len(ids)} nodes; tolerance {args.tol:g}")
     worst = 0.0
