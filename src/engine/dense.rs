@@ -352,6 +352,9 @@ fn column(batch: &RecordBatch, name: &str, to: &DataType) -> Result<ArrayRef, St
 /// Fine cells of some batches: key = period group, then the codes of `used` dimensions.
 type Fine = FxMap<Box<[u32]>, Cell>;
 
+/// An output cell: its period group, its grouping set, the set's dimension codes, its sums.
+type SetCell<'a> = (u32, &'a Vec<usize>, Vec<u32>, Cell);
+
 fn fine_cells(
     plan: &SourcePlan,
     agg: &Aggregate,
@@ -543,7 +546,7 @@ pub fn aggregate(
     fine.sort_unstable_by(|a, b| a.0.cmp(&b.0));
 
     // Each grouping set: the merge of the fine cells with its values.
-    let mut out: Vec<(u32, &Vec<usize>, Vec<u32>, Cell)> = Vec::new();
+    let mut out: Vec<SetCell> = Vec::new();
     for set in &sets {
         let pos: Vec<usize> = set
             .iter()
@@ -568,16 +571,10 @@ pub fn aggregate(
 }
 
 /// The aggregated cells as the SQL's columns.
-fn rows(
-    plan: &SourcePlan,
-    agg: &Aggregate,
-    grouped: bool,
-    codes: &Codes,
-    out: &[(u32, &Vec<usize>, Vec<u32>, Cell)],
-) -> Rows {
+fn rows(plan: &SourcePlan, agg: &Aggregate, grouped: bool, codes: &Codes, out: &[SetCell]) -> Rows {
     let mut names = vec!["__g".to_string()];
     let mut data: Vec<ArrayRef> = Vec::new();
-    let num = |f: &dyn Fn(&(u32, &Vec<usize>, Vec<u32>, Cell)) -> Option<f64>| -> ArrayRef {
+    let num = |f: &dyn Fn(&SetCell) -> Option<f64>| -> ArrayRef {
         Arc::new(out.iter().map(f).collect::<Float64Array>())
     };
     data.push(num(&|c| Some(f64::from(c.0))));

@@ -99,19 +99,20 @@ pub struct Engine {
     deadline: Option<std::time::Instant>,
     /// The tables kept in memory, by table name: their rows (which [`dense`] aggregates)
     /// and the memory reserved for them.
-    held: std::sync::Mutex<
-        Vec<(
-            String,
-            Arc<Vec<RecordBatch>>,
-            datafusion::execution::memory_pool::MemoryReservation,
-        )>,
-    >,
+    held: std::sync::Mutex<Vec<Held>>,
     /// How many times a source's rows were read (see [`Engine::source_reads`]).
     reads: std::sync::atomic::AtomicUsize,
     /// The in-memory tables and the query that filled each: the same rows are not read twice
     /// (a report explains the root and each companion over the same periods).
     loaded: std::sync::Mutex<Vec<(String, String)>>,
 }
+
+/// A table kept in memory: its name, its rows and the memory reserved for them.
+type Held = (
+    String,
+    Arc<Vec<RecordBatch>>,
+    datafusion::execution::memory_pool::MemoryReservation,
+);
 
 /// The query a SQL or event-log source runs.
 enum SourceQuery {
