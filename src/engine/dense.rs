@@ -360,13 +360,14 @@ fn fine_cells(
     agg: &Aggregate,
     group_of: &[Option<u32>],
     used: &[usize],
-    batches: &[(Columns, usize)],
+    psi: &[Vec<(usize, f64)>],
+    batches: &[Columns],
 ) -> Fine {
     let mut cells: Fine = FxMap::default();
     let mut key = vec![0u32; used.len() + 1];
     let weighted = plan.weight.is_some();
-    for (c, len) in batches {
-        for r in 0..*len {
+    for c in batches {
+        for r in 0..c.period.len() {
             if c.period.is_null(r) {
                 continue;
             }
@@ -383,14 +384,14 @@ fn fine_cells(
                     .entry(key.clone().into_boxed_slice())
                     .or_insert_with(|| Cell::new(plan, agg)),
             };
-            add_row(cell, c, r, weighted, agg);
+            add_row(cell, c, r, weighted, psi);
         }
     }
     cells
 }
 
 #[inline]
-fn add_row(cell: &mut Cell, c: &Columns, r: usize, weighted: bool, agg: &Aggregate) {
+fn add_row(cell: &mut Cell, c: &Columns, r: usize, weighted: bool, psi: &[Vec<(usize, f64)>]) {
     let w = match &c.weight {
         Some(w) if !w.is_null(r) => Some(w.value(r)),
         _ => None,
@@ -430,11 +431,10 @@ fn add_row(cell: &mut Cell, c: &Columns, r: usize, weighted: bool, agg: &Aggrega
             },
         }
     }
-    for (t, combo) in cell.psi.iter_mut().zip(&agg.psi) {
+    for (t, combo) in cell.psi.iter_mut().zip(psi) {
         // Σ cⱼ·COALESCE(xⱼ, 0), left to right as the SQL adds it; then squared.
         let mut e: Option<f64> = None;
         for &(j, coef) in combo {
-            let coef = if coef.is_finite() { coef } else { 0.0 };
             let x = &c.xs[j];
             let term = coef * if x.is_null(r) { 0.0 } else { x.value(r) };
             e = Some(match e {
@@ -472,6 +472,17 @@ pub fn aggregate(
     } else {
         vec![Vec::new()]
     };
+    // The coefficients as `sql::literal` writes them: a non-finite one is 0.
+    let psi: Vec<Vec<(usize, f64)>> = agg
+        .psi
+        .iter()
+        .map(|combo| {
+            combo
+                .iter()
+                .map(|&(j, c)| (j, if c.is_finite() { c } else { 0.0 }))
+                .collect()
+        })
+        .collect();
     let mut used: Vec<usize> = sets.iter().flatten().copied().collect();
     used.sort_unstable();
     used.dedup();
@@ -505,15 +516,12 @@ pub fn aggregate(
         let period = column(b, "__p", &DataType::Int32)?
             .as_primitive::<Int32Type>()
             .clone();
-        decoded.push((
-            Columns {
-                period,
-                dims,
-                xs,
-                weight,
-            },
-            b.num_rows(),
-        ));
+        decoded.push(Columns {
+            period,
+            dims,
+            xs,
+            weight,
+        });
     }
 
     // Fine cells, one share of the batches per thread, then merged (exact: any order).
@@ -522,7 +530,7 @@ pub fn aggregate(
     let parts: Vec<Fine> = std::thread::scope(|s| {
         let handles: Vec<_> = decoded
             .chunks(per)
-            .map(|chunk| s.spawn(|| fine_cells(plan, agg, &group_of, &used, chunk)))
+            .map(|chunk| s.spawn(|| fine_cells(plan, agg, &group_of, &used, &psi, chunk)))
             .collect();
         handles
             .into_iter()
