@@ -18,10 +18,11 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, Float64Array, Int32Array, RecordBatch, StringArray,
+    Array, ArrayRef, AsArray, Float64Array, Int8Array, Int32Array, RecordBatch, StringArray,
+    UInt32Array,
 };
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Float64Type, Int32Type, UInt32Type};
+use datafusion::arrow::datatypes::{DataType, Float64Type, Int8Type, Int32Type, UInt32Type};
 
 use super::Rows;
 use super::exact_sum::ExactSum;
@@ -287,8 +288,9 @@ impl Codes {
     }
 
     /// A dimension column of one batch as codes: a dictionary column costs a lookup per
-    /// distinct value, any other text column one per row.
-    fn column(&mut self, dim: usize, a: &ArrayRef) -> Result<Vec<u32>, String> {
+    /// distinct value and keeps its keys (nothing per row is copied), any other text column
+    /// a lookup per row.
+    fn column(&mut self, dim: usize, a: &ArrayRef) -> Result<Dim, String> {
         if let DataType::Dictionary(_, _) = a.data_type() {
             let a = cast(
                 a,
@@ -306,36 +308,81 @@ impl Codes {
                     }
                 })
                 .collect();
-            return Ok((0..d.len())
-                .map(|r| {
-                    if d.is_null(r) {
-                        0
-                    } else {
-                        map[d.keys().value(r) as usize]
-                    }
-                })
-                .collect());
+            return Ok(Dim::Keyed(d.keys().clone(), map));
         }
         let a = cast(a, &DataType::Utf8).map_err(|e| e.to_string())?;
         let s = a.as_string::<i32>();
-        Ok((0..s.len())
-            .map(|r| {
-                if s.is_null(r) {
-                    0
-                } else {
-                    self.code(dim, s.value(r))
-                }
-            })
-            .collect())
+        Ok(Dim::Codes(
+            (0..s.len())
+                .map(|r| {
+                    if s.is_null(r) {
+                        0
+                    } else {
+                        self.code(dim, s.value(r))
+                    }
+                })
+                .collect(),
+        ))
+    }
+}
+
+/// A dimension column of one batch, as codes (0 is NULL).
+enum Dim {
+    /// A dictionary's keys and each key's code.
+    Keyed(UInt32Array, Vec<u32>),
+    /// A code per row.
+    Codes(Vec<u32>),
+}
+
+impl Dim {
+    #[inline]
+    fn code(&self, r: usize) -> u32 {
+        match self {
+            Dim::Keyed(keys, map) if keys.is_valid(r) => map[keys.value(r) as usize],
+            Dim::Keyed(..) => 0,
+            Dim::Codes(codes) => codes[r],
+        }
     }
 }
 
 /// One batch's columns, typed.
 struct Columns {
     period: Int32Array,
-    dims: Vec<Vec<u32>>,
-    xs: Vec<Float64Array>,
+    dims: Vec<Dim>,
+    xs: Vec<Values>,
     weight: Option<Float64Array>,
+}
+
+/// A measure's per-row values: doubles, or the one-byte 1/0 of a count (`Dialect::flag`).
+enum Values {
+    Double(Float64Array),
+    Flag(Int8Array),
+}
+
+impl Values {
+    fn of(batch: &RecordBatch, name: &str) -> Result<Self, String> {
+        match batch.column_by_name(name).map(|a| a.data_type()) {
+            Some(DataType::Int8) => Ok(Values::Flag(
+                column(batch, name, &DataType::Int8)?
+                    .as_primitive::<Int8Type>()
+                    .clone(),
+            )),
+            _ => Ok(Values::Double(
+                column(batch, name, &DataType::Float64)?
+                    .as_primitive::<Float64Type>()
+                    .clone(),
+            )),
+        }
+    }
+
+    /// Row `r`'s value; `None` for NULL.
+    #[inline]
+    fn get(&self, r: usize) -> Option<f64> {
+        match self {
+            Values::Double(a) => (!a.is_null(r)).then(|| a.value(r)),
+            Values::Flag(a) => (!a.is_null(r)).then(|| f64::from(a.value(r))),
+        }
+    }
 }
 
 fn column(batch: &RecordBatch, name: &str, to: &DataType) -> Result<ArrayRef, String> {
@@ -376,7 +423,7 @@ fn fine_cells(
             };
             key[0] = g;
             for (i, &k) in used.iter().enumerate() {
-                key[i + 1] = c.dims[k][r];
+                key[i + 1] = c.dims[k].code(r);
             }
             let cell = match cells.get_mut(&key[..]) {
                 Some(cell) => cell,
@@ -403,7 +450,7 @@ fn add_row(cell: &mut Cell, c: &Columns, r: usize, weighted: bool, psi: &[Vec<(u
         cell.bad_weights += 1;
     }
     for (a, x) in cell.measures.iter_mut().zip(&c.xs) {
-        let v = (!x.is_null(r)).then(|| x.value(r));
+        let v = x.get(r);
         match a {
             Acc::Count(t) => {
                 if let Some(v) = v.and_then(times_w) {
@@ -435,8 +482,7 @@ fn add_row(cell: &mut Cell, c: &Columns, r: usize, weighted: bool, psi: &[Vec<(u
         // Σ cⱼ·COALESCE(xⱼ, 0), left to right as the SQL adds it; then squared.
         let mut e: Option<f64> = None;
         for &(j, coef) in combo {
-            let x = &c.xs[j];
-            let term = coef * if x.is_null(r) { 0.0 } else { x.value(r) };
+            let term = coef * c.xs[j].get(r).unwrap_or(0.0);
             e = Some(match e {
                 None => term,
                 Some(e) => e + term,
@@ -492,7 +538,9 @@ pub fn aggregate(
     let mut decoded = Vec::with_capacity(batches.len());
     for b in batches {
         check(0)?;
-        let mut dims = vec![Vec::new(); plan.dims.len()];
+        let mut dims: Vec<Dim> = (0..plan.dims.len())
+            .map(|_| Dim::Codes(Vec::new()))
+            .collect();
         for &k in &used {
             let a = b
                 .column_by_name(&format!("d{k}"))
@@ -500,10 +548,7 @@ pub fn aggregate(
             dims[k] = codes.column(k, a)?;
         }
         let xs = (0..plan.measures.len())
-            .map(|j| {
-                column(b, &format!("x{j}"), &DataType::Float64)
-                    .map(|a| a.as_primitive::<Float64Type>().clone())
-            })
+            .map(|j| Values::of(b, &format!("x{j}")))
             .collect::<Result<Vec<_>, _>>()?;
         let weight = match plan.weight {
             Some(_) => Some(

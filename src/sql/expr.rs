@@ -20,6 +20,16 @@ impl Dialect {
         }
     }
 
+    /// The type of a row's 1/0 for a count: one byte where rows are held in memory (an eighth
+    /// of a double's footprint; sums of them are the same integers), a double in a database,
+    /// whose rows never leave it.
+    pub fn flag(self) -> &'static str {
+        match self {
+            Dialect::DataFusion => "TINYINT",
+            Dialect::Postgres => "DOUBLE PRECISION",
+        }
+    }
+
     pub fn text(self) -> &'static str {
         match self {
             Dialect::DataFusion => "VARCHAR",

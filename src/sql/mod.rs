@@ -119,11 +119,8 @@ fn materialize_in(plan: &SourcePlan, dialect: Dialect, from: &str) -> (String, V
         })
         .collect::<Vec<_>>()
         .join(" OR ");
-    let (double, text) = (dialect.double(), dialect.text());
-    let (one, zero) = (
-        format!("CAST(1 AS {double})"),
-        format!("CAST(0 AS {double})"),
-    );
+    let (double, text, flag) = (dialect.double(), dialect.text(), dialect.flag());
+    let (one, zero) = (format!("CAST(1 AS {flag})"), format!("CAST(0 AS {flag})"));
     let mut cols = vec![format!("CAST({case} AS INT) AS __p")];
     for (k, (_, col)) in plan.dims.iter().enumerate() {
         cols.push(format!("CAST({} AS {text}) AS d{k}", ident(col)));
