@@ -62,17 +62,25 @@ def main() -> None:
         path = str(args.data_dir / f"{name}.{args.format}")
         con.execute(f"CREATE TABLE {table} AS SELECT {columns} FROM {reader}(?)", [path])
 
-    end = dn.iso_monday(args.end)
-    weeks = [end - datetime.timedelta(weeks=k) for k in reversed(range(args.periods))]
+    def one(view, expr, start, stop):
+        sql = (f"{dn.VIEWS} SELECT {expr} FROM {view} "
+               f"WHERE created_at >= $start AND created_at < $stop")
+        return con.execute(sql, {"start": start, "stop": stop}).fetchone()[0]
+
+    run(one, args.periods, args.end, started)
+
+
+def run(one, periods, end, started):
+    """The per-node plan: `one(view, expr, start, stop)` (one query, its value) for every leaf
+    and week; writes the leaves' table to stdout and the timing (from `started`) to stderr."""
+    end = dn.iso_monday(end)
+    weeks = [end - datetime.timedelta(weeks=k) for k in reversed(range(periods))]
     nodes = {}
     queries = 0
     for name, view, expr in leaves():
         values = []
         for start in weeks:
-            sql = (f"{dn.VIEWS} SELECT {expr} FROM {view} "
-                   f"WHERE created_at >= $start AND created_at < $stop")
-            (v,) = con.execute(sql, {"start": start,
-                                     "stop": start + datetime.timedelta(days=7)}).fetchone()
+            v = one(view, expr, start, start + datetime.timedelta(days=7))
             queries += 1
             values.append(None if v is None else float(v))
         nodes[name] = values
@@ -82,7 +90,6 @@ def main() -> None:
               sys.stdout, indent=1)
     sys.stdout.write("\n")
     print(f"query_seconds={elapsed:.3f} queries={queries}", file=sys.stderr)
-
 
 if __name__ == "__main__":
     main()
