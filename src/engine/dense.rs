@@ -765,6 +765,80 @@ mod tests {
         }
     }
 
+    /// A batch of the held rows: `__p`, `d0` (a dictionary or plain text) and two counts'
+    /// 1/0 as one byte (`Dialect::flag`) or as doubles.
+    fn held(flags: bool, dictionary: bool) -> RecordBatch {
+        use datafusion::arrow::array::DictionaryArray;
+        let p: ArrayRef = Arc::new(Int32Array::from(vec![0, 0, 1, 1, 1, 0, 1]));
+        let names = [
+            Some("chat"),
+            Some("mail"),
+            Some("chat"),
+            None,
+            Some("mail"),
+            Some("chat"),
+            Some("chat"),
+        ];
+        let d0: ArrayRef = if dictionary {
+            Arc::new(
+                names
+                    .iter()
+                    .copied()
+                    .collect::<DictionaryArray<UInt32Type>>(),
+            )
+        } else {
+            Arc::new(names.iter().copied().collect::<StringArray>())
+        };
+        let (a, b) = ([1i8, 0, 1, 1, 0, 1, 1], [0i8, 1, 1, 0, 0, 1, 0]);
+        let x = |v: [i8; 7]| -> ArrayRef {
+            if flags {
+                Arc::new(Int8Array::from(v.to_vec()))
+            } else {
+                Arc::new(v.iter().map(|&v| f64::from(v)).collect::<Float64Array>())
+            }
+        };
+        RecordBatch::try_from_iter([("__p", p), ("d0", d0), ("x0", x(a)), ("x1", x(b))]).unwrap()
+    }
+
+    #[test]
+    fn one_byte_flags_and_dictionary_keys_give_the_same_rows_as_doubles_and_text() {
+        let count = crate::plan::PlannedMeasure {
+            node: None,
+            agg: Agg::Count,
+            expr: None,
+            filter: None,
+        };
+        let plan = SourcePlan {
+            source: 0,
+            table: "t".into(),
+            time_column: "at".into(),
+            time_mode: crate::plan::TimeMode::Local,
+            periods: Vec::new(),
+            dims: vec![("channel".into(), "channel".into())],
+            measures: vec![count.clone(), count],
+            weight: None,
+        };
+        let agg = Aggregate {
+            groups: vec![vec![0], vec![1]],
+            sets: vec![vec![], vec![0]],
+            psi: vec![vec![(0, 0.5), (1, -1.25)]],
+        };
+        let run = |flags, dictionary| {
+            let rows = aggregate(&plan, &agg, &[held(flags, dictionary)], 2, &|_| Ok(())).unwrap();
+            let cols: Vec<String> = rows.data.iter().map(|a| format!("{a:?}")).collect();
+            (rows.columns.clone(), rows.len, cols)
+        };
+        let want = run(false, false);
+        assert!(want.1 > 2, "{want:?}");
+        for (flags, dictionary) in [(true, true), (true, false), (false, true)] {
+            assert_eq!(
+                run(flags, dictionary),
+                want,
+                "flags {flags}, dictionary {dictionary}"
+            );
+        }
+    }
+
     #[test]
     fn extremes_follow_total_order() {
         assert_eq!(extreme(None, 2.0, true), 2.0);
