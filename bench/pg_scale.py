@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scale import PEERS, TREE, Failed, history_json, query_seconds, timed  # noqa: E402
+from scale import PEERS, TREE, Failed, generate, history_json, query_seconds, timed  # noqa: E402
 
 SETTINGS = {
     "shared_buffers": "2GB",
@@ -122,15 +122,26 @@ def main():
         for size in [int(s) for s in args.sizes.split(",")]:
             data = args.work / str(size)
             if not (data / "conversations.csv").exists():
-                print(f"generating {size:,} conversations ...", file=sys.stderr, flush=True)
-                timed([args.mt, "demo-data", "--out", data, "--conversations", size,
-                       "--weeks", "12", "--seed", "7"])
+                generate(args.mt, data, size)
             db = f"big{size}"
             pg.sql("postgres", f"CREATE DATABASE {db}")
             os.environ[ENV] = pg.url(db)
             d = [TREE, "--postgres-env", ENV]
-            load = timed([args.mt, "load", TREE, "--data-dir", data, "--postgres-env", ENV])
-            rows = {"load (COPY, ANALYZE)": load[:3]}
+            # Each row is printed as soon as it is measured: a run stopped midway keeps them.
+            print(f"\n{size:,} conversations in PostgreSQL")
+            print("| what | wall s | CPU s (client) | peak RSS MB (client) | query s |")
+            print("|---|---|---|---|---|", flush=True)
+
+            class Rows(dict):
+                def __setitem__(self, name, row):
+                    super().__setitem__(name, row)
+                    q = f"{row[3]:.2f}" if len(row) > 3 and row[3] is not None else ""
+                    print(f"| {name} | {row[0]:.2f} | {row[1]:.2f} | {row[2]:.0f} | {q} |",
+                          flush=True)
+
+            rows = Rows()
+            rows["load (COPY, ANALYZE)"] = timed(
+                [args.mt, "load", TREE, "--data-dir", data, "--postgres-env", ENV])[:3]
             phases = {"both": [False, True], "off": [False], "on": [True]}[args.indexes]
             for indexed in phases:
                 tag = ", indexed" if indexed else ""
@@ -159,12 +170,6 @@ def main():
                             rows[f"{job}{tag}"] = timed([args.mt, job, *d])[:3]
                         except Failed as e:
                             print(f"  {job}{tag} failed: {e}", file=sys.stderr)
-            print(f"\n{size:,} conversations in PostgreSQL")
-            print("| what | wall s | CPU s (client) | peak RSS MB (client) | query s |")
-            print("|---|---|---|---|---|")
-            for name, row in rows.items():
-                q = f"{row[3]:.2f}" if len(row) > 3 and row[3] is not None else ""
-                print(f"| {name} | {row[0]:.2f} | {row[1]:.2f} | {row[2]:.0f} | {q} |")
             for tag in ("", ", indexed"):
                 pn, why = rows.get(f"{PER_NODE}{tag}"), rows.get(f"why{tag}")
                 hi = rows.get(f"history (12 weeks){tag}")

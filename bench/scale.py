@@ -225,6 +225,12 @@ def table(size, fmt, rows):
     return "\n".join(lines)
 
 
+def generate(mt, out, size):
+    """`size` conversations over 12 weeks (seed 7) with `metrictree demo-data`, as CSV."""
+    print(f"generating {size:,} conversations ...", file=sys.stderr, flush=True)
+    timed([mt, "demo-data", "--out", out, "--conversations", size, "--weeks", "12", "--seed", "7"])
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--mt", required=True, type=Path, help="the release binary")
@@ -240,9 +246,7 @@ def main():
     for size in sizes:
         csv = args.work / str(size)
         if not (csv / "conversations.csv").exists():
-            print(f"generating {size:,} conversations ...", file=sys.stderr, flush=True)
-            timed([args.mt, "demo-data", "--out", csv, "--conversations", size, "--weeks", "12",
-                   "--seed", "7"])
+            generate(args.mt, csv, size)
         # Parquet copies beside the CSVs (bench/peers/csv_to_parquet.py).
         if "parquet" in args.formats and not (csv / "conversations.parquet").exists():
             timed([sys.executable, PEERS / "csv_to_parquet.py", csv])
