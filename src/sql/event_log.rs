@@ -21,6 +21,13 @@ use crate::spec::sql_expr::{SqlExpr, parse_expr};
 use crate::sql::expr::{Dialect, text_literal};
 use crate::sql::ident;
 
+/// A window over the rows of one case that share a value: written as the case's peers in the
+/// value's order (`{PEERS}col {RANGE}`) rather than `PARTITION BY case_id, col`. The same rows
+/// (NULLs are peers of each other, as they are one partition), and a shape Ballista's executors
+/// run: with two partition columns they stop on a window-ordering assertion.
+const PEERS: &str = "PARTITION BY case_id ORDER BY ";
+const RANGE: &str = "RANGE BETWEEN CURRENT ROW AND CURRENT ROW";
+
 /// The query counting cases whose derivation depends on how events at the same time are
 /// ordered: some (case, time) holds two different owner values at one level. `None` when
 /// the tree gives `order_by` (it decides) or names no owner level.
@@ -138,7 +145,7 @@ pub fn derive(el: &EventLog, d: Dialect) -> String {
             "COUNT({col}) OVER ({w} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS grp_{name}"
         ));
         cur.push(if *carry {
-            format!("MAX({col}) OVER (PARTITION BY case_id, grp_{name}) AS cur_{name}")
+            format!("MAX({col}) OVER ({PEERS}grp_{name} {RANGE}) AS cur_{name}")
         } else {
             format!("{col} AS cur_{name}")
         });
@@ -163,9 +170,7 @@ pub fn derive(el: &EventLog, d: Dialect) -> String {
             "MAX(CASE WHEN grp_{l} = 1 THEN own_{l} END) OVER (PARTITION BY case_id) AS first_seen_{l}"
         ));
     }
-    st.push(format!(
-        "MIN(k) OVER (PARTITION BY case_id, own_{p}) AS seen_k"
-    ));
+    st.push(format!("MIN(k) OVER ({PEERS}own_{p} {RANGE}) AS seen_k"));
     st.push("MIN(t) OVER (PARTITION BY case_id) AS opened_at".into());
     st.push(format!(
         "MIN(CASE WHEN is_pickup = 1 THEN t END) OVER ({w} ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS next_pickup"
