@@ -69,6 +69,15 @@ pub struct AccessArgs {
     /// parse it again while it is unchanged (default: the METRICTREE_CACHE variable; none).
     #[arg(long, value_name = "DIR")]
     pub cache: Option<PathBuf>,
+    /// Run the file sources on an Apache DataFusion Ballista cluster: its scheduler, as
+    /// df://HOST:PORT. Executors must read the files at the same absolute paths; only
+    /// aggregates come back (docs/distributed.md; needs a build with `--features distributed`).
+    #[arg(long, value_name = "URL", value_parser = parse_cluster)]
+    pub ballista: Option<crate::engine::cluster::Cluster>,
+}
+
+fn parse_cluster(s: &str) -> Result<crate::engine::cluster::Cluster, String> {
+    crate::engine::cluster::Cluster::parse(s)
 }
 
 impl AccessArgs {
@@ -81,6 +90,7 @@ impl AccessArgs {
                 timeout: self.timeout.map(std::time::Duration::from_secs),
             },
             cache: crate::engine::csv_cache::dir(self.cache.as_deref()),
+            cluster: self.ballista.clone(),
         }
     }
 }

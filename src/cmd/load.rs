@@ -9,6 +9,11 @@ use crate::session::{Session, Warn, env_name, load_tree};
 
 pub fn run(tree: &Path, access: &Access, env: &str, replace: bool) -> Outcome {
     env_name(env)?;
+    if access.cluster.is_some() {
+        return Err(crate::error::Error::Argument(
+            "`load` copies files into PostgreSQL from this machine; --ballista does not apply to it (the cluster reads files, not PostgreSQL)".into(),
+        ));
+    }
     let loaded = load_tree(tree, None)?;
     let session = Session::open(loaded, access, Warn::stderr())?;
     let done = session.load_into_postgres(env, replace)?;

@@ -51,8 +51,12 @@ pub struct Access {
     /// Directories a tree may read besides its root.
     pub allow_paths: Vec<PathBuf>,
     pub limits: Limits,
-    /// Where CSV exports are kept as Parquet between runs (`engine::csv_cache`).
+    /// Where CSV exports are kept as Parquet between runs (`engine::csv_cache`); on a
+    /// cluster, where cleaned copies of messy exports are written for the executors.
     pub cache: Option<PathBuf>,
+    /// Run file sources on this Ballista cluster instead of in this process
+    /// (`engine::cluster`).
+    pub cluster: Option<super::cluster::Cluster>,
 }
 
 /// Where a tree may read: its root and the operator's directories, each canonical.

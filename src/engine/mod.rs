@@ -12,6 +12,7 @@
 pub mod access;
 mod bad_weights;
 mod check;
+pub mod cluster;
 pub mod csv_cache;
 pub mod csv_clean;
 pub mod dense;
@@ -95,6 +96,8 @@ pub struct Engine {
     dense: bool,
     /// Where the tree may read files.
     pub reach: Reach,
+    /// The Ballista cluster the context sends its queries to, if any ([`cluster`]).
+    cluster: Option<cluster::Cluster>,
     /// When every query of this run must have finished.
     deadline: Option<std::time::Instant>,
     /// The tables kept in memory, by table name: their rows (which [`dense`] aggregates)
@@ -283,7 +286,19 @@ impl Engine {
             .with_memory_limit(access.limits.memory_bytes, 1.0)
             .build_arc()
             .expect("the runtime environment builds");
-        let ctx = SessionContext::new_with_config_rt(config, runtime);
+        let (ctx, unreachable) = match &access.cluster {
+            None => (SessionContext::new_with_config_rt(config, runtime), None),
+            Some(c) => match rt.block_on(cluster::connect(c, config.clone(), runtime.clone())) {
+                Ok(ctx) => (ctx, None),
+                Err(e) => (
+                    SessionContext::new_with_config_rt(config, runtime),
+                    Some(
+                        Diagnostic::error("E051", format!("cannot run on {}: {e}", c.label()))
+                            .help("start the scheduler and its executors (docs/distributed.md), or check --ballista"),
+                    ),
+                ),
+            },
+        };
         ctx.register_udaf(exact_sum::udaf());
         let mut engine = Engine {
             ctx,
@@ -295,11 +310,20 @@ impl Engine {
             cache: access.cache.clone(),
             dense: std::env::var("METRICTREE_AGGREGATE").as_deref() != Ok("sql"),
             reach: Reach::new(&graph.spec.path, access),
+            cluster: access.cluster.clone(),
             deadline: access.limits.timeout.map(|t| std::time::Instant::now() + t),
             held: std::sync::Mutex::new(Vec::new()),
             reads: std::sync::atomic::AtomicUsize::new(0),
             loaded: std::sync::Mutex::new(Vec::new()),
         };
+        if let Some(d) = unreachable {
+            return (engine, vec![d]);
+        }
+        // On a cluster, cleaned copies of messy exports go where the executors read them.
+        if let (Some(_), Some(dir)) = (&engine.cluster, &engine.cache) {
+            let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.clone());
+            engine.scratch = Some(dir.join(format!("metrictree-cleaned-{}", std::process::id())));
+        }
         let diags = engine.register_all(graph, access.data_dir.as_deref());
         (engine, diags)
     }
@@ -386,6 +410,10 @@ impl Engine {
                     }
                 }
                 if messy {
+                    if let Some(d) = self.cleaner_off_cluster(s) {
+                        diags.push(d);
+                        continue;
+                    }
                     match self.clean_csv(s, &file, csv, delimiter, has_header) {
                         Ok((clean, ds)) => {
                             diags.extend(ds);
@@ -428,6 +456,10 @@ impl Engine {
                     && (info.is_err() || info.as_ref().is_ok_and(text_time))
                 {
                     let _ = self.ctx.deregister_table(&s.id);
+                    if let Some(d) = self.cleaner_off_cluster(s) {
+                        diags.push(d);
+                        continue;
+                    }
                     info = match self.clean_csv(s, &file, csv, delimiter, has_header) {
                         Ok((clean, ds)) => {
                             diags.extend(ds);
@@ -440,9 +472,13 @@ impl Engine {
                     Ok(info) => {
                         // A CSV read as it is (not cleaned), through the cache if there is
                         // one. Best effort: without a usable copy the CSV stays as it is.
-                        if let (Some(dir), Some((delimiter, has_header)), Some(file)) =
-                            (self.cache.clone(), info.csv, info.file.clone())
-                        {
+                        // (Not on a cluster: the executors read the files themselves.)
+                        if let (Some(dir), Some((delimiter, has_header)), Some(file), None) = (
+                            self.cache.clone(),
+                            info.csv,
+                            info.file.clone(),
+                            &self.cluster,
+                        ) {
                             let _ = self.read_through_cache(
                                 &s.id,
                                 &file,
@@ -460,6 +496,22 @@ impl Engine {
         }
         for (i, s) in sources.iter().enumerate() {
             if let SourceKind::Postgres { url_env, relation } = &s.kind {
+                if let Some(c) = &self.cluster {
+                    diags.push(
+                        Diagnostic::error(
+                            "E051",
+                            format!(
+                                "source `{}` reads PostgreSQL, which does not run on {}",
+                                s.id,
+                                c.label()
+                            ),
+                        )
+                        .at(url_env.pos)
+                        .subject(format!("source `{}`", s.id))
+                        .help("run this tree without --ballista (PostgreSQL aggregates in the database already), or export the table to Parquet on storage the executors read (docs/distributed.md)"),
+                    );
+                    continue;
+                }
                 match self.register_postgres(s, &url_env.value, relation) {
                     Ok(info) => self.info[i] = Some(info),
                     Err(p) => diags.push(
@@ -593,6 +645,32 @@ impl Engine {
             }
         }
         out
+    }
+
+    /// On a cluster, the error for a source that needs the local CSV cleaner when no
+    /// `--cache DIR` says where executors can read the cleaned copy.
+    fn cleaner_off_cluster(&self, s: &Source) -> Option<Diagnostic> {
+        let c = self.cluster.as_ref()?;
+        if self.scratch.is_some() {
+            return None;
+        }
+        let pos = match &s.kind {
+            SourceKind::File { path, .. } => path.pos,
+            _ => s.time.pos,
+        };
+        Some(
+            Diagnostic::error(
+                "E051",
+                format!(
+                    "source `{}` needs metrictree's CSV cleaner (its `time_format`, `key`, `nulls` or a glob, or rows or times DataFusion cannot read as they are), which runs here, not on {}",
+                    s.id,
+                    c.label()
+                ),
+            )
+            .at(pos)
+            .subject(format!("source `{}`", s.id))
+            .help("pass --cache DIR on storage every executor reads (the cleaned copy is written there for them), or convert the export to Parquet (docs/distributed.md)"),
+        )
     }
 
     /// Reads a messy CSV source (see `csv_clean`) into a clean file in the engine's scratch
@@ -1147,8 +1225,16 @@ impl Engine {
         };
         let batches = self
             .block(async { self.run_sql(sql).await?.collect().await })
-            .map_err(|e| err(first_line(&e.to_string())))?;
+            .map_err(|e| err(self.where_failed(&e)))?;
         Rows::from_batches(batches).map_err(err)
+    }
+
+    /// A query failure's first line; on a cluster, naming it.
+    fn where_failed(&self, e: &datafusion::error::DataFusionError) -> String {
+        match &self.cluster {
+            Some(c) => format!("on {}: {}", c.label(), cluster::explain(&e.to_string())),
+            None => first_line(&e.to_string()),
+        }
     }
 
     /// Whether a timestamp column of a source holds instants (a zone-aware type, or text with
@@ -1179,7 +1265,7 @@ impl Engine {
         self.block(async { self.run_sql(sql).await?.collect().await })
             .map_err(|e| QueryError {
                 source_id: String::new(),
-                message: first_line(&e.to_string()),
+                message: self.where_failed(&e),
                 sql: sql.to_string(),
             })
     }
@@ -1268,6 +1354,8 @@ impl Engine {
     pub fn load_rows(&self, plan: &SourcePlan) -> Result<(), QueryError> {
         match self.info[plan.source].as_ref().map(|i| &i.backend) {
             Some(Backend::Postgres { .. }) => Ok(()),
+            // On a cluster rows stay there: each aggregation reads them where they live.
+            _ if self.cluster.is_some() => Ok(()),
             _ => {
                 let (name, sql) = (plan.mem_table(), crate::sql::materialize(plan));
                 let mut loaded = self.loaded.lock().unwrap_or_else(|p| p.into_inner());
@@ -1304,6 +1392,10 @@ impl Engine {
                 self.count_read();
                 let (sql, params) = crate::sql::pushdown(plan, agg, ctes);
                 self.pg_query(*db, &plan.table, &sql, &params)
+            }
+            _ if self.cluster.is_some() => {
+                self.count_read();
+                self.query(&plan.table, &crate::sql::fused(plan, agg))
             }
             _ => match self.held_rows(&plan.mem_table()) {
                 Some(rows) if self.dense && dense::handles(plan) => {

@@ -6,7 +6,8 @@
 //! `__g` and groups by `GROUPING SETS ((__g), (__g, d0), (__g, d0, d1), ...)`, returning
 //! counts, sums and sums of squares per measure and the noise sums `q{i}`. For DataFusion the
 //! rows are kept in memory between aggregations; for PostgreSQL [`pushdown`] fuses both into
-//! one statement that runs in the database, with the period bounds bound as parameters.
+//! one statement that runs in the database, with the period bounds bound as parameters; for
+//! a Ballista cluster [`fused`] does the same in DataFusion's SQL.
 //! Identifiers are always quoted; filters and expressions are `spec::sql_expr::SqlExpr`s, rendered by [`expr`].
 
 use std::fmt::Write as _;
@@ -165,7 +166,13 @@ fn literal(c: f64, dialect: Dialect) -> String {
 /// so a real NULL value is told apart); `__rows`; per measure `m{j}_n`, `m{j}_s`, `m{j}_ss`,
 /// `m{j}_v`; per noise combination `q{i}` = Σ (Σ cⱼ·xⱼ)².
 pub fn aggregate(plan: &SourcePlan, agg: &Aggregate) -> String {
-    aggregate_in(plan, agg, Dialect::DataFusion, &ident(&plan.mem_table()))
+    aggregate_in(
+        plan,
+        agg,
+        Dialect::DataFusion,
+        SumMode::ExactSum,
+        &ident(&plan.mem_table()),
+    )
 }
 
 /// One statement for PostgreSQL: `ctes` (name, query: the source's relation and the
@@ -181,8 +188,31 @@ pub fn pushdown(
     let (rows, params) = materialize_in(plan, Dialect::Postgres, &src);
     let mut with = ctes.to_vec();
     with.push(("__rows".to_string(), rows));
-    let body = aggregate_in(plan, agg, Dialect::Postgres, &ident("__rows"));
+    let body = aggregate_in(
+        plan,
+        agg,
+        Dialect::Postgres,
+        SumMode::Numeric,
+        &ident("__rows"),
+    );
     (format!("{} {body}", with_clause(&with)), params)
+}
+
+/// One statement for a Ballista cluster (`engine::cluster`): the source's rows in the periods
+/// ([`materialize`], reading the registered source) and their aggregation ([`aggregate`]),
+/// fused as for PostgreSQL, so the scan, the derivations and the grouping sets run on the
+/// executors and only aggregates come back. Sums are [`SumMode::Decimal`]: stock executors
+/// know no `exact_sum`.
+pub fn fused(plan: &SourcePlan, agg: &Aggregate) -> String {
+    let (rows, _) = materialize_in(plan, Dialect::DataFusion, &ident(&plan.table));
+    let body = aggregate_in(
+        plan,
+        agg,
+        Dialect::DataFusion,
+        SumMode::Decimal,
+        &ident("__rows"),
+    );
+    format!("WITH {} AS (\n{rows}\n) {body}", ident("__rows"))
 }
 
 /// `WITH "name" AS NOT MATERIALIZED (query), ...` (PostgreSQL). Inlined, so the planner
@@ -197,19 +227,51 @@ pub fn with_clause(ctes: &[(String, String)]) -> String {
     format!("WITH {}", parts.join(",\n"))
 }
 
-/// An order-independent sum of a `DOUBLE` expression: exact, then rounded once, so the
-/// result does not depend on partitioning, batch sizes or parallel workers. DataFusion:
-/// the `exact_sum` aggregate (`engine::exact_sum`); PostgreSQL: `NUMERIC` arithmetic.
-fn exact_sum(e: &str, dialect: Dialect) -> String {
-    match dialect {
-        Dialect::DataFusion => format!("exact_sum({e})"),
-        Dialect::Postgres => format!("CAST(SUM(CAST({e} AS NUMERIC)) AS DOUBLE PRECISION)"),
+/// How a sum is written so that it does not depend on partitioning, batch sizes, parallel
+/// workers or the order partial results arrive in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SumMode {
+    /// The `exact_sum` aggregate (`engine::exact_sum`): exact, then rounded once.
+    ExactSum,
+    /// PostgreSQL `NUMERIC` arithmetic.
+    Numeric,
+    /// For a Ballista cluster, whose stock executors know no `exact_sum`: each value times
+    /// 2¹²⁰ (exact: a power of two) as a 256-bit decimal integer, summed as integers, the
+    /// total back as a double times 2⁻¹²⁰ (exact again). So the total does not depend on how
+    /// the rows were split or the order partial sums arrive in, and it equals `exact_sum`'s
+    /// wherever the values hold no bits below 2⁻¹²⁰ (values above 10⁻²⁰ or so); smaller bits
+    /// are rounded per value. The 76 digits hold 7·10¹⁵ values at the largest size taken,
+    /// 10²⁴; values that size or more, NaN and infinities fall back to the double sum (IEEE
+    /// rules, as `exact_sum`).
+    Decimal,
+}
+
+/// 2¹²⁰ and 2⁻¹²⁰ as SQL literals (both exact doubles; see [`SumMode::Decimal`]).
+const SCALE_UP: &str = "CAST(1.329227995784916e36 AS DOUBLE)";
+const SCALE_DOWN: &str = "CAST(7.52316384526264e-37 AS DOUBLE)";
+
+/// An order-independent sum of a `DOUBLE` expression (see [`SumMode`]).
+fn exact_sum(e: &str, mode: SumMode) -> String {
+    match mode {
+        SumMode::ExactSum => format!("exact_sum({e})"),
+        SumMode::Numeric => format!("CAST(SUM(CAST({e} AS NUMERIC)) AS DOUBLE PRECISION)"),
+        SumMode::Decimal => format!(
+            "CASE WHEN SUM(CASE WHEN ({e}) IS NULL OR ABS({e}) < 1e24 THEN 0 ELSE 1 END) > 0 \
+             THEN CAST(SUM({e}) AS DOUBLE) \
+             ELSE CAST(SUM(CAST(CASE WHEN ABS({e}) < 1e24 THEN ({e}) * {SCALE_UP} END AS DECIMAL(76, 0))) AS DOUBLE) * {SCALE_DOWN} END"
+        ),
     }
 }
 
-fn aggregate_in(plan: &SourcePlan, agg: &Aggregate, dialect: Dialect, from: &str) -> String {
+fn aggregate_in(
+    plan: &SourcePlan,
+    agg: &Aggregate,
+    dialect: Dialect,
+    mode: SumMode,
+    from: &str,
+) -> String {
     let double = dialect.double();
-    let sum = |e: &str| exact_sum(e, dialect);
+    let sum = |e: &str| exact_sum(e, mode);
     let mut group = String::from("CASE");
     for (g, periods) in agg.groups.iter().enumerate() {
         let list = periods.iter().map(|p| p.to_string()).collect::<Vec<_>>();
@@ -358,4 +420,17 @@ pub fn time_range_pushdown(ctes: &[(String, String)], time_column: &str) -> Stri
         with_clause(ctes),
         time_range_columns(&t, true)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_decimal_sum_scales_are_exact_powers_of_two() {
+        let num = |s: &str| -> f64 {
+            let n = s.trim_start_matches("CAST(").split(' ').next().unwrap();
+            n.parse().unwrap()
+        };
+        assert_eq!(num(super::SCALE_UP), 2f64.powi(120));
+        assert_eq!(num(super::SCALE_DOWN), 2f64.powi(-120));
+    }
 }

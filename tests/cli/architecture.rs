@@ -245,7 +245,8 @@ pub fn violations(files: &[(String, String)]) -> Result<Vec<Violation>, String> 
         if path.last().is_some_and(|l| l == "mod") {
             path.pop();
         }
-        if matches!(rel, "lib" | "main") {
+        // The binaries are separate crates at the top (`src/bin/*` names no library module).
+        if matches!(rel, "lib" | "main") || rel.starts_with("bin/") {
             continue;
         }
         let from = path[0].clone();
