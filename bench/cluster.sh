@@ -7,8 +7,8 @@
 # the metrictree process (the client, on the cluster), and the cluster's stage split of one
 # `why` aggregation (from the scheduler's log).
 #
-#   bash bench/cluster.sh                        # 1M and 10M conversations
-#   bash bench/cluster.sh --sizes 1000000
+#   bash bench/cluster.sh                        # 1M and 10M conversations, why/eval/history
+#   bash bench/cluster.sh --sizes 1000000 --commands why
 #
 # Environment: WORK (default /tmp/metrictree-cluster: data, logs). Not part of the test command.
 set -euo pipefail
@@ -16,7 +16,14 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 work="${WORK:-/tmp/metrictree-cluster}"
 sizes="1000000 10000000"
-if [ "${1:-}" = "--sizes" ]; then sizes="${2//,/ }"; fi
+commands="why eval history"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --sizes) sizes="${2//,/ }"; shift 2 ;;
+    --commands) commands="${2//,/ }"; shift 2 ;;
+    *) echo "unknown argument $1" >&2; exit 2 ;;
+  esac
+done
 mkdir -p "$work"
 cargo build --release --features distributed --bin metrictree --bin metrictree-ballista
 mt="$root/target/release/metrictree"
@@ -44,7 +51,7 @@ echo "cluster: $url (scheduler and exec-1, exec-2 on this machine, $(nproc) core
 timed() {
   local out=$1; shift
   /usr/bin/time -f "%e %M" -o "$work/time" "$@" >"$out" 2>"$out.err" || { cat "$out.err" >&2; exit 1; }
-  awk '{printf "%s %.0f", $1, $2/1024}' "$work/time"
+  awk '{printf "%s %.0f\n", $1, $2/1024}' "$work/time"
 }
 
 printf '%-12s %-8s %10s %10s %12s %12s %8s\n' size command local_s cluster_s local_MiB client_MiB same
@@ -53,7 +60,7 @@ for n in $sizes; do
   if [ ! -f "$data/conversations.csv" ]; then
     "$mt" demo-data --out "$data" --conversations "$n" --weeks 12 >/dev/null
   fi
-  for cmd in why eval history; do
+  for cmd in $commands; do
     args=("$cmd" trees/handoff.yaml --data-dir "$data" --quiet)
     read -r ls lm < <(timed "$work/local.out" "$mt" "${args[@]}")
     read -r cs cm < <(timed "$work/cluster.out" "$mt" "${args[@]}" --ballista "$url")

@@ -3,10 +3,9 @@
 //! the project's own DataFusion build (`--features distributed`).
 //!
 //! The nodes are stock Ballista: nothing of metrictree is registered in them (no function, no
-//! codec), so the plans `metrictree --ballista URL` sends run on the official binaries
-//! (`cargo install --locked ballista-scheduler ballista-executor`) just as well; this one
-//! exists so the tests and a first try need no second DataFusion build. See
-//! docs/distributed.md.
+//! codec). Two limits are lifted, because a tree's plans nest deeply: threads get 64 MiB
+//! stacks, and protobuf decoding has no recursion limit (prost's `no-recursion-limit`, a
+//! feature of this build). It also needs no second DataFusion build. See docs/distributed.md.
 //!
 //! Logs go to stderr, one line each: `LEVEL target: message`. The scheduler also logs which
 //! executor reported each finished task (what the tests read to see that both ran work).

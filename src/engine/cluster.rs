@@ -6,8 +6,9 @@
 //! paths as the executors), every query is planned here and sent to the scheduler as a
 //! DataFusion logical plan, and the executors scan, derive and aggregate. Nothing is held in
 //! the client's memory: each aggregation is one statement ([`crate::sql::fused`]) whose result
-//! is the aggregates. The plans need nothing beyond stock Ballista (no user-defined function,
-//! no codec), so the official scheduler and executor binaries run them.
+//! is the aggregates. The plans need no user-defined function and no codec; they do nest
+//! deeper than stock nodes decode by default (see `metrictree-ballista` and
+//! docs/distributed.md).
 //!
 //! What does not run there gets an error naming the source (E051): PostgreSQL sources, and
 //! messy CSV exports that need the local cleaner unless `--cache DIR` names storage the

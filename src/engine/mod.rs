@@ -322,7 +322,22 @@ impl Engine {
         // On a cluster, cleaned copies of messy exports go where the executors read them.
         if let (Some(_), Some(dir)) = (&engine.cluster, &engine.cache) {
             let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.clone());
-            engine.scratch = Some(dir.join(format!("metrictree-cleaned-{}", std::process::id())));
+            // Shared by many machines: the name holds the process, the time and a random
+            // part, so two runs (even with the same process id elsewhere) never share it.
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos());
+            let salt = {
+                use std::hash::{BuildHasher as _, Hasher as _};
+                // The standard library seeds each `RandomState` from the operating system.
+                std::collections::hash_map::RandomState::new()
+                    .build_hasher()
+                    .finish()
+            };
+            engine.scratch = Some(dir.join(format!(
+                "metrictree-cleaned-{}-{nanos}-{salt:016x}",
+                std::process::id()
+            )));
         }
         let diags = engine.register_all(graph, access.data_dir.as_deref());
         (engine, diags)

@@ -238,11 +238,13 @@ enum SumMode {
     /// For a Ballista cluster, whose stock executors know no `exact_sum`: each value times
     /// 2¹²⁰ (exact: a power of two) as a 256-bit decimal integer, summed as integers, the
     /// total back as a double times 2⁻¹²⁰ (exact again). So the total does not depend on how
-    /// the rows were split or the order partial sums arrive in, and it equals `exact_sum`'s
-    /// wherever the values hold no bits below 2⁻¹²⁰ (values above 10⁻²⁰ or so); smaller bits
-    /// are rounded per value. The 76 digits hold 7·10¹⁵ values at the largest size taken,
-    /// 10²⁴; values that size or more, NaN and infinities fall back to the double sum (IEEE
-    /// rules, as `exact_sum`).
+    /// the rows were split or the order partial sums arrive in, and it is `exact_sum`'s
+    /// wherever the values hold no bits below 2⁻¹²⁰ (values above 10⁻²⁰ or so; smaller bits
+    /// are rounded per value), but for the last bit in rare ties: arrow turns the 256-bit
+    /// total into a double from its top 64 bits. The 76 digits hold 7·10⁹ values at the
+    /// largest size taken, 10³⁰ (a sum of squares: values up to 10¹⁵); a group holding a value
+    /// that size or more, NaN or an infinity falls back to the double sum (IEEE rules, as
+    /// `exact_sum`; order-dependent in its last bits).
     Decimal,
 }
 
@@ -256,9 +258,9 @@ fn exact_sum(e: &str, mode: SumMode) -> String {
         SumMode::ExactSum => format!("exact_sum({e})"),
         SumMode::Numeric => format!("CAST(SUM(CAST({e} AS NUMERIC)) AS DOUBLE PRECISION)"),
         SumMode::Decimal => format!(
-            "CASE WHEN SUM(CASE WHEN ({e}) IS NULL OR ABS({e}) < 1e24 THEN 0 ELSE 1 END) > 0 \
+            "CASE WHEN SUM(CASE WHEN ({e}) IS NULL OR ABS({e}) < 1e30 THEN 0 ELSE 1 END) > 0 \
              THEN CAST(SUM({e}) AS DOUBLE) \
-             ELSE CAST(SUM(CAST(CASE WHEN ABS({e}) < 1e24 THEN ({e}) * {SCALE_UP} END AS DECIMAL(76, 0))) AS DOUBLE) * {SCALE_DOWN} END"
+             ELSE CAST(SUM(CAST(CASE WHEN ABS({e}) < 1e30 THEN ({e}) * {SCALE_UP} END AS DECIMAL(76, 0))) AS DOUBLE) * {SCALE_DOWN} END"
         ),
     }
 }

@@ -21,6 +21,11 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// This test's turn to run a cluster (held by the [`Cluster`]).
+pub fn turn() -> MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// A port nothing listens on now (bound, read, released).
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -123,6 +128,9 @@ impl Cluster {
         heartbeat: u64,
         hide: Option<&Path>,
     ) -> Cluster {
+        // Ports are picked once it is this test's turn: a cluster still running could take
+        // them in between.
+        let turn = turn();
         let port = free_port();
         let scheduler = vec![
             "scheduler".into(),
@@ -156,20 +164,20 @@ impl Cluster {
                 (name, args)
             })
             .collect();
-        Cluster::from_args(dir, port, scheduler, execs, hide)
+        Cluster::from_args(turn, dir, port, scheduler, execs, hide)
     }
 
     /// Starts the scheduler with `scheduler` (its arguments; it listens on `port`) and each
     /// named executor with its arguments, waiting for each to come up; `--work-dir`s are
     /// created first.
     pub fn from_args(
+        turn: MutexGuard<'static, ()>,
         dir: TempDir,
         port: u16,
         scheduler: Vec<String>,
         executors: Vec<(String, Vec<String>)>,
         hide: Option<&Path>,
     ) -> Cluster {
-        let turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
         let mut cluster = Cluster {
             port,
             nodes: Vec::new(),
@@ -204,15 +212,17 @@ impl Cluster {
             if log.contains(needle) {
                 return;
             }
-            let node = &mut self.nodes[k];
-            if let Ok(Some(status)) = node.child.try_wait() {
-                panic!("{} exited ({status}) before `{needle}`:\n{log}", node.name);
+            // The node itself, and the scheduler an executor waits for, must be running.
+            for j in [0, k] {
+                let node = &mut self.nodes[j];
+                if let Ok(Some(status)) = node.child.try_wait() {
+                    let log = std::fs::read_to_string(&node.log).unwrap_or_default();
+                    panic!("{} exited ({status}) before `{needle}`:\n{log}", node.name);
+                }
             }
             if start.elapsed() > START_LIMIT {
-                panic!(
-                    "{} did not log `{needle}` within {START_LIMIT:?}:\n{log}",
-                    node.name
-                );
+                let name = &self.nodes[k].name;
+                panic!("{name} did not log `{needle}` within {START_LIMIT:?}:\n{log}");
             }
             std::thread::sleep(Duration::from_millis(100));
         }

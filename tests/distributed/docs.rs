@@ -46,7 +46,8 @@ fn the_documented_cluster_and_worked_example_run() {
         None => w.to_string(),
     };
 
-    // The cluster, from its documented lines.
+    // The cluster, from its documented lines (ports picked once it is this test's turn).
+    let turn = crate::cluster::turn();
     let port = free_port();
     let documented_port = "50050";
     let mut scheduler = None;
@@ -88,6 +89,7 @@ fn the_documented_cluster_and_worked_example_run() {
     }
     assert_eq!(executors.len(), 2);
     let cluster = Cluster::from_args(
+        turn,
         TempDir::new("docs-cluster"),
         port,
         scheduler.expect("a scheduler line"),

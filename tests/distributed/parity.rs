@@ -172,7 +172,14 @@ fn reports_and_impact_are_the_same_on_the_cluster() {
     let local = mt(&["report", "trees/handoff.yaml", "--out", &da], LIMIT);
     assert_eq!(local.code, 0, "{}", local.stderr);
     let remote = mt(
-        &["report", "trees/handoff.yaml", "--out", &db, "--ballista", &url],
+        &[
+            "report",
+            "trees/handoff.yaml",
+            "--out",
+            &db,
+            "--ballista",
+            &url,
+        ],
         LIMIT,
     );
     assert_eq!(remote.code, 0, "{}", remote.stderr);
