@@ -19,6 +19,9 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 
 /// Seconds a connection to the scheduler or an executor may take to open.
 pub const CONNECT_TIMEOUT_SECONDS: u64 = 10;
+/// Seconds the first query (`SELECT 1`, the scheduler's answer) may take in all.
+#[cfg(feature = "distributed")]
+const PROBE_SECONDS: u64 = 3 * CONNECT_TIMEOUT_SECONDS;
 
 /// A Ballista scheduler to run on: `df://HOST:PORT`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,18 +140,10 @@ pub async fn connect(
     // The scheduler is asked at once, so that a cluster that is down is one clear error
     // rather than one per source.
     let probe = async { ctx.sql("SELECT 1 AS one").await?.collect().await };
-    match tokio::time::timeout(
-        std::time::Duration::from_secs(3 * CONNECT_TIMEOUT_SECONDS),
-        probe,
-    )
-    .await
-    {
+    match tokio::time::timeout(std::time::Duration::from_secs(PROBE_SECONDS), probe).await {
         Ok(Ok(_)) => Ok(ctx),
         Ok(Err(e)) => Err(super::first_line(&e.to_string())),
-        Err(_) => Err(format!(
-            "no answer within {} s",
-            3 * CONNECT_TIMEOUT_SECONDS
-        )),
+        Err(_) => Err(format!("no answer within {PROBE_SECONDS} s")),
     }
 }
 

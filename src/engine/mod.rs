@@ -666,7 +666,7 @@ impl Engine {
     /// `--cache DIR` says where executors can read the cleaned copy.
     fn cleaner_off_cluster(&self, s: &Source) -> Option<Diagnostic> {
         let c = self.cluster.as_ref()?;
-        if self.scratch.is_some() {
+        if self.cache.is_some() {
             return None;
         }
         let pos = match &s.kind {
